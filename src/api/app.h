@@ -1,0 +1,44 @@
+/*
+ * app.h — the application context: everything a request handler or a
+ * command needs, opened once and shared read-only between threads.
+ *
+ *   config -> region map -> one store per region (its primary site)
+ *                        -> the public username directory
+ *
+ * `reel serve` opens it and hands it to the HTTP server as req->app; other
+ * commands (seed, operator, audit...) open the same context without HTTP.
+ */
+#ifndef REEL_API_APP_H
+#define REEL_API_APP_H
+
+#include "core/config.h"
+#include "region/region.h"
+#include "store/store.h"
+
+#include <stdint.h>
+
+struct http_server;
+
+struct app {
+    struct config cfg;
+    struct region_map regions;
+    struct store *stores[CONFIG_MAX_REGIONS]; /* by region index: its primary site */
+    struct store *directory;
+    struct http_server *server;               /* set by `reel serve` */
+    int64_t started_ms;
+};
+
+/* Copies cfg, builds the region map (enforcing residency), opens and
+ * migrates every region's store and the directory, with `connections`
+ * database connections each. Returns 0, or -1 with a message in err (the app
+ * is then closed). */
+int app_open(struct app *app, const struct config *cfg, int connections, char *err,
+             size_t errlen);
+void app_close(struct app *app);
+
+/* The store of the region an id belongs to, or NULL if that region is not
+ * configured. */
+struct store *app_store_for_id(struct app *app, uint64_t id);
+struct store *app_store_for_region(struct app *app, const struct region *region);
+
+#endif

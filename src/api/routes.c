@@ -1,0 +1,19 @@
+/*
+ * routes.c — the route table: every resource file registers its routes here.
+ * Order matters only where patterns overlap: literal-prefixed patterns
+ * ("/users/@{username}") come before generic ones ("/users/{id}"), which each
+ * resource file already does within itself.
+ */
+#include "api/api.h"
+
+int api_register_routes(struct http_router *router)
+{
+    int (*const registrars[])(struct http_router *) = {
+        api_health_register,
+        api_accounts_register,
+    };
+    for (size_t i = 0; i < sizeof registrars / sizeof registrars[0]; i++)
+        if (registrars[i](router) < 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * cli.h — the `reel` subcommands. Each takes argc/argv starting at the
+ * subcommand's name and returns the process exit status: 0 success, 1
+ * failure, 2 usage error (API.md "Command line").
+ */
+#ifndef REEL_CLI_CLI_H
+#define REEL_CLI_CLI_H
+
+#include "core/config.h"
+
+#define EXIT_USAGE 2
+
+int cli_serve(int argc, char **argv);
+
+/* Options every command that touches stored data accepts. */
+struct cli_common {
+    const char *config_path; /* --config; NULL = config/reel.ini if present, else built-in */
+    const char *data_dir;    /* --data */
+    const char *listen;      /* --listen (serve only) */
+};
+
+/* Loads the configuration named by the common options and applies the
+ * overrides. Prints the problem to stderr and returns -1 on failure. */
+int cli_load_config(struct config *cfg, const struct cli_common *common);
+
+#endif

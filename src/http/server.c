@@ -1,0 +1,466 @@
+/*
+ * server.c — the libmicrohttpd front (see http.h for a request's life).
+ *
+ * Threads: libmicrohttpd runs `threads` event threads, each with its own
+ * epoll set (MHD_USE_EPOLL_INTERNAL_THREAD + a thread pool). Handlers of
+ * routes that may block (password hashing, fsync-bound writes, media work)
+ * run on a separate worker pool: the connection is suspended, the job runs,
+ * the response is queued on the suspended connection and the connection is
+ * resumed. Cheap handlers (reads, /healthz, /metrics) run inline.
+ *
+ * Answer timing: a response is queued on the second or later call of the
+ * access handler, never the first, except to refuse a request outright
+ * (declared body too large, rate limited) before its body is read. Queueing
+ * on the first call makes libmicrohttpd 0.9.75 close the connection, which is
+ * what we want for a refusal and ruinous for throughput otherwise.
+ *
+ * Ownership: each request has a `struct request_ctx` allocated from its own
+ * pool; libmicrohttpd hands it back on every call (con_cls) and the
+ * completion callback records metrics, logs the line and destroys the pool.
+ */
+#include "http/http.h"
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/workq.h"
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct http_router *router;
+    struct http_server_options opts;
+    struct workq *blocking;
+    struct ratelimit *rate_ip;
+    struct ratelimit *rate_token;
+    struct http_metrics *metrics;
+    uint16_t port;
+    _Atomic unsigned long suspended; /* connections waiting on the worker pool */
+};
+
+enum req_state { REQ_HEADERS, REQ_BODY, REQ_RUNNING, REQ_ANSWERED };
+
+struct request_ctx {
+    struct http_request req;
+    struct http_server *server;
+    struct MHD_Connection *conn;
+    enum req_state state;
+    struct buf body;
+    bool body_overflow;  /* more than max_body arrived: discard, answer 413 */
+    bool stream_stopped; /* the streaming callback answered early */
+    size_t max_body;
+};
+
+static enum http_method parse_method(const char *m)
+{
+    static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (int i = 0; i < HTTP_METHOD_COUNT; i++)
+        if (strcmp(m, names[i]) == 0)
+            return (enum http_method)i;
+    return HTTP_METHOD_COUNT;
+}
+
+const char *http_request_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_query(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, size, "unknown");
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *sa = info->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)size);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)size);
+}
+
+/* Turns req->resp into a libmicrohttpd response and queues it. */
+static enum MHD_Result send_response(struct request_ctx *ctx)
+{
+    struct http_request *req = &ctx->req;
+    struct http_response *r = &req->resp;
+    struct MHD_Response *response;
+    if (r->status == 0)
+        http_problem_status(req, 500, "the handler produced no response");
+    if (r->fd >= 0) {
+        response = MHD_create_response_from_fd_at_offset64(r->file_len, r->fd,
+                                                           (uint64_t)r->file_offset);
+        if (response)
+            r->fd = -1; /* libmicrohttpd owns it now and closes it */
+    } else {
+        response = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_PERSISTENT);
+    }
+    if (!response)
+        return MHD_NO;
+    if (r->content_type)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (const struct http_response_header *h = r->headers; h; h = h->next)
+        MHD_add_response_header(response, h->name, h->value);
+    if (r->close_connection)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc = MHD_queue_response(ctx->conn, (unsigned)r->status, response);
+    MHD_destroy_response(response);
+    ctx->state = REQ_ANSWERED;
+    return rc;
+}
+
+/* A closing refusal, queued before the body is read. */
+static enum MHD_Result refuse(struct request_ctx *ctx)
+{
+    ctx->req.resp.close_connection = true;
+    return send_response(ctx);
+}
+
+static void rate_limited(struct request_ctx *ctx, unsigned wait, const char *what)
+{
+    char detail[128], retry[16];
+    snprintf(detail, sizeof detail, "too many requests from this %s; retry in %u s", what, wait);
+    snprintf(retry, sizeof retry, "%u", wait);
+    http_problem(&ctx->req, 429, "rate-limited", "Too Many Requests", detail, NULL);
+    http_response_header(&ctx->req, "Retry-After", retry);
+}
+
+/* First call: set up the request, match the route, check limits. Returns
+ * false if the request was refused outright (a response is queued). */
+static bool begin_request(struct request_ctx *ctx, const char *url, const char *method)
+{
+    struct http_server *s = ctx->server;
+    struct http_request *req = &ctx->req;
+    req->method = parse_method(method);
+    req->method_name = pool_strdup(req->pool, method);
+    const char *q = strchr(url, '?');
+    req->path = q ? pool_strndup(req->pool, url, (size_t)(q - url)) : url;
+    req->path = req->path ? req->path : "/";
+    client_address(ctx->conn, req->client_addr, sizeof req->client_addr);
+
+    const char *cl = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    req->content_length = UINT64_MAX;
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(cl, &end, 10);
+        if (!errno && end != cl && *end == '\0')
+            req->content_length = v;
+    }
+
+    uint64_t now = clock_mono_ns();
+    unsigned wait = ratelimit_take(s->rate_ip, req->client_addr, strlen(req->client_addr), now);
+    if (wait) {
+        rate_limited(ctx, wait, "address");
+        return false;
+    }
+    const char *auth = http_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth && (wait = ratelimit_take(s->rate_token, auth, strlen(auth), now))) {
+        rate_limited(ctx, wait, "token");
+        return false;
+    }
+
+    if (req->method == HTTP_METHOD_COUNT) {
+        http_problem_status(req, 405, "this method is not supported");
+        return false;
+    }
+    int status = 0;
+    char allow[80];
+    req->route = http_router_match(s->router, req->method, req->path, req, &status, allow,
+                                   sizeof allow);
+    if (!req->route) {
+        if (status == 405) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "%s is not allowed here; allowed: %s", method, allow);
+            http_problem(req, 405, "method-not-allowed", "Method Not Allowed", detail, NULL);
+            http_response_header(req, "Allow", allow);
+        } else {
+            http_problem(req, 404, "not-found", "Not Found", "no such resource", NULL);
+        }
+        /* Answered after the body (if any) is drained, keeping the connection. */
+        return true;
+    }
+    ctx->max_body = req->route->max_body ? req->route->max_body : s->opts.max_body_bytes;
+    if (req->content_length != UINT64_MAX && req->content_length > ctx->max_body) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
+                 ctx->max_body);
+        http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
+        return false;
+    }
+    buf_init(&ctx->body, ctx->max_body);
+    return true;
+}
+
+static void consume_body(struct request_ctx *ctx, const char *data, size_t len)
+{
+    struct http_request *req = &ctx->req;
+    if (req->resp.status || ctx->body_overflow || ctx->stream_stopped)
+        return; /* already answered (404...): drain */
+    if (req->route->on_body) {
+        if (ctx->body.len + len > ctx->max_body) {
+            ctx->body_overflow = true;
+            return;
+        }
+        ctx->body.len += len; /* count only; the route keeps the bytes */
+        if (req->route->on_body(req, data, len) < 0)
+            ctx->stream_stopped = true;
+        return;
+    }
+    int rc = buf_append(&ctx->body, data, len);
+    if (rc == BUF_TOO_BIG)
+        ctx->body_overflow = true;
+    else if (rc != BUF_OK)
+        http_problem_status(req, 503, "out of memory reading the body");
+}
+
+static void run_handler(struct request_ctx *ctx)
+{
+    struct http_request *req = &ctx->req;
+    if (!req->route->on_body) {
+        req->body = ctx->body.data;
+        req->body_len = ctx->body.len;
+    }
+    if (ctx->server->opts.before_handler)
+        ctx->server->opts.before_handler(req);
+    if (!req->resp.status)
+        req->route->handler(req);
+}
+
+static void blocking_job(void *arg)
+{
+    struct request_ctx *ctx = arg;
+    run_handler(ctx);
+    /* The connection is suspended: queueing is allowed from any thread. */
+    send_response(ctx);
+    atomic_fetch_sub(&ctx->server->suspended, 1);
+    MHD_resume_connection(ctx->conn);
+}
+
+static bool is_blocking(const struct http_route *route)
+{
+    if (route->flags & HTTP_ROUTE_BLOCKING)
+        return true;
+    if (route->flags & HTTP_ROUTE_INLINE)
+        return false;
+    return route->method != HTTP_GET && route->method != HTTP_HEAD;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct http_server *s = cls;
+    struct request_ctx *ctx = *con_cls;
+    (void)version;
+
+    if (!ctx) {
+        struct pool *pool = pool_create(4096);
+        if (!pool)
+            return MHD_NO;
+        ctx = pool_calloc(pool, 1, sizeof *ctx);
+        if (!ctx) {
+            pool_destroy(pool);
+            return MHD_NO;
+        }
+        ctx->req.pool = pool;
+        ctx->req.conn = conn;
+        ctx->req.app = s->opts.app;
+        ctx->req.resp.fd = -1;
+        ctx->req.start_ns = clock_mono_ns();
+        ctx->server = s;
+        ctx->conn = conn;
+        ctx->state = REQ_HEADERS;
+        buf_init(&ctx->body, 0);
+        *con_cls = ctx;
+        if (!begin_request(ctx, url, method))
+            return refuse(ctx);
+        ctx->state = REQ_BODY;
+        return MHD_YES;
+    }
+
+    if (ctx->state == REQ_ANSWERED || ctx->state == REQ_RUNNING)
+        return MHD_YES;
+
+    if (*upload_data_size) {
+        consume_body(ctx, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    /* The whole request has arrived. */
+    struct http_request *req = &ctx->req;
+    if (req->resp.status)
+        return send_response(ctx);
+    if (ctx->body_overflow) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
+                 ctx->max_body);
+        http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
+        req->resp.close_connection = true;
+        return send_response(ctx);
+    }
+    if (!is_blocking(req->route)) {
+        run_handler(ctx);
+        return send_response(ctx);
+    }
+    ctx->state = REQ_RUNNING;
+    atomic_fetch_add(&s->suspended, 1);
+    MHD_suspend_connection(conn);
+    if (workq_submit(s->blocking, blocking_job, ctx) < 0) {
+        atomic_fetch_sub(&s->suspended, 1);
+        http_problem_status(req, 503, "the server is busy; retry shortly");
+        http_response_header(req, "Retry-After", "1");
+        send_response(ctx);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *s = cls;
+    struct request_ctx *ctx = *con_cls;
+    (void)conn;
+    if (!ctx)
+        return;
+    struct http_request *req = &ctx->req;
+    uint64_t elapsed = clock_mono_ns() - req->start_ns;
+    int status = req->resp.status;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && status == 0)
+        status = 499; /* client went away before an answer */
+    http_metrics_record(s->metrics, req->route ? req->route->index : -1, (int)req->method, status,
+                        elapsed);
+    if (s->opts.log_requests && log_get_level() <= LOG_INFO) {
+        char path[256];
+        log_info("event=request method=%s path=%s status=%d dur_us=%llu bytes_in=%zu client=%s%s",
+                 req->method_name ? req->method_name : "?", log_quote(path, sizeof path, req->path),
+                 status, (unsigned long long)(elapsed / 1000), ctx->body.len, req->client_addr,
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    }
+    if (req->resp.fd >= 0)
+        close(req->resp.fd); /* a file response that never reached libmicrohttpd */
+    buf_clear(&ctx->body);
+    pool_destroy(req->pool);
+    *con_cls = NULL;
+}
+
+int http_server_start(struct http_server **out, const struct http_server_options *opts,
+                      const struct http_router *router, char *err, size_t errlen)
+{
+    struct http_server *s = reel_calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->opts = *opts;
+    s->router = router;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    unsigned threads = opts->threads ? opts->threads : (unsigned)cores;
+    unsigned blocking = opts->blocking_threads ? opts->blocking_threads : 4 * (unsigned)cores;
+    s->blocking = workq_create(blocking, 4096);
+    s->rate_ip = ratelimit_create(opts->rate_ip_per_s, opts->rate_ip_burst, 1 << 16);
+    s->rate_token = ratelimit_create(opts->rate_token_per_s, opts->rate_token_burst, 1 << 16);
+    s->metrics = http_metrics_create(router);
+    if (!s->blocking || !s->rate_ip || !s->rate_token || !s->metrics) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof addr);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    if (inet_pton(AF_INET, opts->host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(opts->port);
+    } else if (inet_pton(AF_INET6, opts->host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(opts->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "listen address %s is not an IPv4 or IPv6 address", opts->host);
+        goto fail;
+    }
+
+    s->daemon = MHD_start_daemon(
+        flags, opts->port, NULL, NULL, on_access, s,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 4096,
+        MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s ? opts->connection_timeout_s : 30,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%u (address in use or not permitted)",
+                 opts->host, (unsigned)opts->port);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : opts->port;
+    *out = s;
+    return 0;
+fail:
+    http_server_stop(s);
+    return -1;
+}
+
+uint16_t http_server_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon) {
+        MHD_quiesce_daemon(s->daemon); /* stop accepting */
+        /* Let suspended requests finish before the daemon goes away. */
+        for (int i = 0; i < 3000 && atomic_load(&s->suspended); i++)
+            usleep(1000);
+        MHD_stop_daemon(s->daemon);
+    }
+    workq_destroy(s->blocking);
+    ratelimit_destroy(s->rate_ip);
+    ratelimit_destroy(s->rate_token);
+    http_metrics_destroy(s->metrics);
+    reel_free(s);
+}
+
+char *http_server_metrics(struct http_server *server, size_t *len)
+{
+    struct buf out;
+    buf_init(&out, 16u << 20);
+    if (http_metrics_render(server->metrics, &out) != BUF_OK) {
+        buf_clear(&out);
+        return NULL;
+    }
+    return buf_steal(&out, len);
+}

@@ -1,0 +1,127 @@
+/*
+ * region.c — see region.h.
+ */
+#include "region/region.h"
+
+#include "core/id.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int region_site_dir(const struct config *cfg, const struct config_site *site, char *out)
+{
+    int n = site->path[0] ? snprintf(out, CONFIG_PATH_MAX, "%s", site->path)
+                          : snprintf(out, CONFIG_PATH_MAX, "%s/sites/%s", cfg->data_dir, site->name);
+    return n < 0 || n >= CONFIG_PATH_MAX ? -1 : 0;
+}
+
+/* Lists a region's storage countries ("IE NO") for messages. */
+static void storage_list(const struct config_region *r, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int c = 0; c < COUNTRY_COUNT && o + 4 < size; c++) {
+        if (!r->storage[c])
+            continue;
+        int n = snprintf(out + o, size - o, "%s%s", o ? " " : "", country_code(c));
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+}
+
+static int check_site(const struct config_region *r, const struct config_site *site,
+                      const char *role, char *err, size_t errlen)
+{
+    int c = country_index(site->country);
+    if (c >= 0 && r->storage[c])
+        return 0;
+    char allowed[256];
+    storage_list(r, allowed, sizeof allowed);
+    snprintf(err, errlen,
+             "residency: region %s would store its data in %s site %s, which is in %s; "
+             "region %s's data may only be stored in: %s",
+             r->name, role, site->name, site->country, r->name, allowed);
+    return -1;
+}
+
+int region_map_init(struct region_map *map, const struct config *cfg, char *err, size_t errlen)
+{
+    memset(map, 0, sizeof *map);
+    memset(map->by_id, -1, sizeof map->by_id);
+    memset(map->by_country, -1, sizeof map->by_country);
+    int catch_all = -1;
+
+    for (int i = 0; i < cfg->region_count; i++) {
+        const struct config_region *rc = &cfg->regions[i];
+        struct region *r = &map->regions[i];
+        r->cfg = rc;
+        r->name = rc->name;
+        r->id = rc->id;
+        r->index = i;
+        r->primary = config_site_find(cfg, rc->primary);
+        if (!r->primary) {
+            snprintf(err, errlen, "region %s: primary site %s is not declared", rc->name,
+                     rc->primary);
+            return -1;
+        }
+        if (check_site(rc, r->primary, "primary", err, errlen) < 0)
+            return -1;
+        for (int k = 0; k < rc->replica_count; k++) {
+            r->replicas[k] = config_site_find(cfg, rc->replicas[k]);
+            if (!r->replicas[k]) {
+                snprintf(err, errlen, "region %s: replica site %s is not declared", rc->name,
+                         rc->replicas[k]);
+                return -1;
+            }
+            if (check_site(rc, r->replicas[k], "replica", err, errlen) < 0)
+                return -1;
+        }
+        r->replica_count = rc->replica_count;
+        if (region_site_dir(cfg, r->primary, r->primary_dir) < 0) {
+            snprintf(err, errlen, "site %s: directory path too long", r->primary->name);
+            return -1;
+        }
+        map->by_id[rc->id] = (signed char)i;
+        for (int c = 0; c < COUNTRY_COUNT; c++)
+            if (rc->serves[c])
+                map->by_country[c] = (signed char)i;
+        if (rc->catch_all)
+            catch_all = i;
+    }
+    map->count = cfg->region_count;
+    for (int c = 0; c < COUNTRY_COUNT; c++) {
+        if (map->by_country[c] >= 0)
+            continue;
+        if (catch_all < 0) {
+            snprintf(err, errlen, "country %s is served by no region", country_code(c));
+            return -1;
+        }
+        map->by_country[c] = (signed char)catch_all;
+    }
+    return 0;
+}
+
+const struct region *region_for_country(const struct region_map *map, const char *country)
+{
+    int c = country_index(country);
+    if (c < 0 || map->by_country[c] < 0)
+        return NULL;
+    return &map->regions[(int)map->by_country[c]];
+}
+
+const struct region *region_for_id(const struct region_map *map, uint64_t id)
+{
+    unsigned bits = id_region(id);
+    if (map->by_id[bits] < 0)
+        return NULL;
+    return &map->regions[(int)map->by_id[bits]];
+}
+
+const struct region *region_by_name(const struct region_map *map, const char *name)
+{
+    for (int i = 0; i < map->count; i++)
+        if (strcmp(map->regions[i].name, name) == 0)
+            return &map->regions[i];
+    return NULL;
+}

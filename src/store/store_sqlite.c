@@ -1,0 +1,339 @@
+/*
+ * store_sqlite.c — the SQLite backend: opening, migrations, the connection
+ * pool and the statement cache. Queries live in store_sqlite_<area>.c.
+ *
+ * Settings, and why:
+ * - journal_mode=WAL: readers never block the writer and vice versa; the
+ *   replication issue ships the WAL to replica sites.
+ * - synchronous=FULL: a transaction is on disk when COMMIT returns, so an
+ *   acknowledged write survives a crash or power loss. (The high-volume
+ *   engagement log is not here: events/ has its own group-committed log.)
+ * - busy_timeout: writers from different connections queue instead of failing.
+ *   Multi-statement writes start with BEGIN IMMEDIATE so two writers never
+ *   deadlock upgrading read locks.
+ * - foreign_keys=ON, STRICT tables: the schema checks what it can.
+ *
+ * Migrations are an append-only list per store kind; PRAGMA user_version
+ * holds how many have run. Each runs in its own transaction at open, so a
+ * crash mid-migration leaves the previous version intact. Never edit a
+ * migration that has shipped: add a new one.
+ */
+#include "store/sqlite_int.h"
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const region_migrations[] = {
+    /* 1: accounts and sessions */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL,"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  bio TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL,"
+    "  country TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  followers INTEGER NOT NULL DEFAULT 0,"
+    "  following INTEGER NOT NULL DEFAULT 0,"
+    "  videos INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE UNIQUE INDEX users_username ON users(username COLLATE NOCASE);"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  token_hash BLOB NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "CREATE INDEX sessions_user ON sessions(user_id);",
+};
+
+static const char *const directory_migrations[] = {
+    /* 1: the public username directory. It holds nothing but the public
+     * username and the user id (whose region bits say where the user lives). */
+    "CREATE TABLE usernames ("
+    "  username TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,"
+    "  user_id INTEGER NOT NULL UNIQUE"
+    ") STRICT, WITHOUT ROWID;",
+};
+
+struct migration_set {
+    const char *const *steps;
+    int count;
+    const char *file;
+};
+
+static const struct migration_set migration_sets[] = {
+    [STORE_KIND_REGION] = {region_migrations,
+                           (int)(sizeof region_migrations / sizeof region_migrations[0]),
+                           "reel.db"},
+    [STORE_KIND_DIRECTORY] = {directory_migrations,
+                              (int)(sizeof directory_migrations / sizeof directory_migrations[0]),
+                              "directory.db"},
+};
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+    char tmp[600];
+    int n = snprintf(tmp, sizeof tmp, "%s", path);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int sq_exec(struct sq_conn *conn, const char *sql)
+{
+    return sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
+}
+
+static int open_conn(struct store *store, struct sq_conn *conn, char *err, size_t errlen)
+{
+    int rc = sqlite3_open_v2(store->path, &conn->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", store->path,
+                 conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        return -1;
+    }
+    sqlite3_extended_result_codes(conn->db, 1);
+    sqlite3_busy_timeout(conn->db, 10000);
+    static const char *const pragmas =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "PRAGMA foreign_keys=ON;"
+        "PRAGMA temp_store=MEMORY;";
+    char *msg = NULL;
+    if (sqlite3_exec(conn->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", store->path, msg ? msg : "pragma failed");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_version(sqlite3 *db);
+
+static int migrate(struct store *store, struct sq_conn *conn, char *err, size_t errlen)
+{
+    const struct migration_set *set = &migration_sets[store->kind];
+    int version = read_version(conn->db);
+    if (version < 0) {
+        snprintf(err, errlen, "%s: cannot read schema version", store->path);
+        return -1;
+    }
+    if (version > set->count) {
+        snprintf(err, errlen,
+                 "%s: schema version %d is newer than this reel (%d): refusing to touch it",
+                 store->path, version, set->count);
+        return -1;
+    }
+    for (int v = version; v < set->count; v++) {
+        char *msg = NULL;
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v + 1);
+        if (sq_exec(conn, "BEGIN IMMEDIATE") != SQLITE_OK ||
+            sqlite3_exec(conn->db, set->steps[v], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(conn->db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+            sq_exec(conn, "COMMIT") != SQLITE_OK) {
+            snprintf(err, errlen, "%s: migration %d failed: %s", store->path, v + 1,
+                     msg ? msg : sqlite3_errmsg(conn->db));
+            sqlite3_free(msg);
+            sq_exec(conn, "ROLLBACK");
+            return -1;
+        }
+        log_info("event=migrated db=%s version=%d", store->path, v + 1);
+    }
+    return 0;
+}
+
+int store_open(struct store **out, enum store_kind kind, const char *dir, int connections,
+               char *err, size_t errlen)
+{
+    if (connections < 1)
+        connections = 1;
+    struct store *store = reel_calloc(1, sizeof *store);
+    if (!store) {
+        snprintf(err, errlen, "out of memory");
+        return STORE_ERROR;
+    }
+    store->kind = kind;
+    int n = snprintf(store->path, sizeof store->path, "%s/%s", dir, migration_sets[kind].file);
+    if (n < 0 || (size_t)n >= sizeof store->path) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        reel_free(store);
+        return STORE_ERROR;
+    }
+    if (make_dirs(dir) < 0) {
+        snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
+        reel_free(store);
+        return STORE_ERROR;
+    }
+    pthread_mutex_init(&store->lock, NULL);
+    pthread_cond_init(&store->available, NULL);
+    store->conns = reel_calloc((size_t)connections, sizeof *store->conns);
+    if (!store->conns) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* The first connection migrates before the others open. */
+    for (int i = 0; i < connections; i++) {
+        store->conn_count = i + 1;
+        if (open_conn(store, &store->conns[i], err, errlen) < 0)
+            goto fail;
+        if (i == 0 && migrate(store, &store->conns[0], err, errlen) < 0)
+            goto fail;
+        store->conns[i].next_free = store->free_list;
+        store->free_list = &store->conns[i];
+    }
+    *out = store;
+    return STORE_OK;
+fail:
+    store_close(store);
+    return STORE_ERROR;
+}
+
+void store_close(struct store *store)
+{
+    if (!store)
+        return;
+    for (int i = 0; i < store->conn_count; i++) {
+        struct sq_conn *c = &store->conns[i];
+        for (int s = 0; s < SQ_STMT_SLOTS; s++)
+            if (c->stmt[s])
+                sqlite3_finalize(c->stmt[s]);
+        if (c->db)
+            sqlite3_close(c->db);
+    }
+    reel_free(store->conns);
+    pthread_mutex_destroy(&store->lock);
+    pthread_cond_destroy(&store->available);
+    reel_free(store);
+}
+
+const char *store_path(const struct store *store)
+{
+    return store->path;
+}
+
+struct sq_conn *sq_acquire(struct store *store)
+{
+    pthread_mutex_lock(&store->lock);
+    while (!store->free_list)
+        pthread_cond_wait(&store->available, &store->lock);
+    struct sq_conn *c = store->free_list;
+    store->free_list = c->next_free;
+    pthread_mutex_unlock(&store->lock);
+    return c;
+}
+
+void sq_release(struct store *store, struct sq_conn *conn)
+{
+    pthread_mutex_lock(&store->lock);
+    conn->next_free = store->free_list;
+    store->free_list = conn;
+    pthread_cond_signal(&store->available);
+    pthread_mutex_unlock(&store->lock);
+}
+
+sqlite3_stmt *sq_stmt(struct sq_conn *conn, const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ULL;
+    size_t slot = (size_t)(h >> 40) % SQ_STMT_SLOTS;
+    for (size_t probe = 0; probe < SQ_STMT_SLOTS; probe++) {
+        size_t i = (slot + probe) % SQ_STMT_SLOTS;
+        if (conn->stmt_sql[i] == sql) {
+            sqlite3_reset(conn->stmt[i]);
+            sqlite3_clear_bindings(conn->stmt[i]);
+            return conn->stmt[i];
+        }
+        if (!conn->stmt_sql[i]) {
+            sqlite3_stmt *st = NULL;
+            int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+            if (rc != SQLITE_OK) {
+                log_error("event=sqlite_prepare_failed error=\"%s\"", sqlite3_errmsg(conn->db));
+                return NULL;
+            }
+            conn->stmt_sql[i] = sql;
+            conn->stmt[i] = st;
+            return st;
+        }
+    }
+    log_error("event=sqlite_statement_cache_full slots=%d", SQ_STMT_SLOTS);
+    return NULL;
+}
+
+int sq_status(struct sq_conn *conn, int rc, const char *what)
+{
+    switch (rc) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return STORE_OK;
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return STORE_CONFLICT;
+    default:
+        log_error("event=sqlite_error op=%s code=%d error=\"%s\"", what, rc,
+                  sqlite3_errmsg(conn->db));
+        return STORE_ERROR;
+    }
+}
+
+void sq_column_text(sqlite3_stmt *stmt, int col, char *out, size_t size)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    int len = sqlite3_column_bytes(stmt, col);
+    if (!text || len < 0)
+        len = 0;
+    size_t n = (size_t)len < size - 1 ? (size_t)len : size - 1;
+    if (n)
+        memcpy(out, text, n);
+    out[n] = '\0';
+}
+
+int sq_bind_text(sqlite3_stmt *stmt, int col, const char *text)
+{
+    return sqlite3_bind_text(stmt, col, text, -1, SQLITE_STATIC);
+}
+
+static int read_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return version;
+}
+
+int store_schema_version(struct store *store)
+{
+    struct sq_conn *c = sq_acquire(store);
+    int version = read_version(c->db);
+    sq_release(store, c);
+    return version;
+}
