@@ -1,0 +1,66 @@
+# Reel — thin wrapper over Meson/Ninja. The targets a person needs:
+#   make run     install missing Debian packages, build, start on http://127.0.0.1:8080
+#   make test    the whole suite (unit + end-to-end + browser), under ASan+UBSan
+#   make bench   the benchmarks (release build), printing medians and ratios
+# Variables: SANITIZE=0 runs the tests on a plain build; DATA=dir for `make run`.
+
+RELEASE  ?= build
+TESTDIR  ?= build-asan
+SANITIZE ?= 1
+DATA     ?= ./data
+JOBS     ?= $(shell nproc)
+
+ifeq ($(SANITIZE),1)
+TEST_BUILD := $(TESTDIR)
+TEST_SETUP := --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+              -Dc_args=-fno-sanitize-recover=all
+else
+TEST_BUILD := build-test
+TEST_SETUP := --buildtype=debugoptimized
+endif
+
+# Sanitizer settings for every process the tests start (the server included).
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+
+.PHONY: all deps build run test test-unit test-e2e bench fuzz clean format
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(RELEASE)/build.ninja:
+	meson setup $(RELEASE) --buildtype=release -Dtests=false
+
+build: deps $(RELEASE)/build.ninja
+	ninja -C $(RELEASE) -j $(JOBS)
+
+run: build
+	./$(RELEASE)/reel serve --data $(DATA)
+
+$(TEST_BUILD)/build.ninja:
+	meson setup $(TEST_BUILD) $(TEST_SETUP)
+
+test-build: deps $(TEST_BUILD)/build.ninja
+	ninja -C $(TEST_BUILD) -j $(JOBS)
+
+test-unit: test-build
+	meson test -C $(TEST_BUILD) --suite unit --print-errorlogs --num-processes $(JOBS)
+
+test-e2e: test-build
+	REEL_BIN=$(CURDIR)/$(TEST_BUILD)/reel /usr/bin/python3 -m pytest -q tests/e2e
+
+test: test-unit test-e2e
+
+bench: deps $(RELEASE)/build.ninja
+	@scripts/deps.sh --bench
+	ninja -C $(RELEASE) -j $(JOBS)
+	bench/run.sh $(RELEASE)
+
+clean:
+	rm -rf $(RELEASE) $(TESTDIR) build-test
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
