@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
@@ -106,8 +107,8 @@ unsigned ratelimit_take(struct ratelimit *rl, const void *key, size_t key_len, u
     if (b->tokens >= 1.0) {
         b->tokens -= 1.0;
     } else {
-        double seconds = (1.0 - b->tokens) / rl->rate;
-        wait = (unsigned)seconds + 1;
+        double seconds = ceil((1.0 - b->tokens) / rl->rate);
+        wait = seconds < 1.0 ? 1 : (unsigned)seconds;
     }
     pthread_mutex_unlock(&sh->lock);
     return wait;

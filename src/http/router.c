@@ -139,17 +139,15 @@ static bool match_path(const struct compiled_route *cr, const char *path,
                        struct http_request *req)
 {
     const char *p = path;
-    if (*p != '/')
-        return false;
-    p++;
     int nparams = 0;
     const char *values[HTTP_MAX_PARAMS];
     size_t lens[HTTP_MAX_PARAMS];
     const char *names[HTTP_MAX_PARAMS];
     for (int s = 0; s < cr->segment_count; s++) {
         const struct segment *seg = &cr->segments[s];
-        if (*p == '\0')
+        if (*p != '/' || p[1] == '\0')
             return false;
+        p++;
         size_t n = seg->rest ? strlen(p) : strcspn(p, "/");
         if (seg->param) {
             if (n <= seg->prefix_len || memcmp(p, seg->text, seg->prefix_len) != 0)
@@ -164,10 +162,6 @@ static bool match_path(const struct compiled_route *cr, const char *path,
             return false;
         }
         p += n;
-        if (*p == '/')
-            p++;
-        else if (*p != '\0')
-            return false;
     }
     if (*p != '\0')
         return false;
