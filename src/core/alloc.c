@@ -1,0 +1,87 @@
+/*
+ * alloc.c — see alloc.h. The fail-after counter is a relaxed atomic: tests
+ * that use it are single-threaded, and the hot path pays one atomic load.
+ */
+#include "core/alloc.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Atomic long fail_after = -1;
+
+static int should_fail(void)
+{
+    long n = atomic_load_explicit(&fail_after, memory_order_relaxed);
+    if (n < 0)
+        return 0;
+    if (n == 0)
+        return 1;
+    atomic_fetch_sub_explicit(&fail_after, 1, memory_order_relaxed);
+    return 0;
+}
+
+void reel_alloc_fail_after(long n)
+{
+    atomic_store(&fail_after, n);
+}
+
+void *reel_malloc(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(size ? size : 1);
+}
+
+void *reel_calloc(size_t n, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *reel_realloc(void *ptr, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(ptr, size ? size : 1);
+}
+
+int reel_array_grow(void **ptr, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return -1;
+    void *p = reel_realloc(*ptr, n * size);
+    if (!p)
+        return -1;
+    *ptr = p;
+    return 0;
+}
+
+void reel_free(void *ptr)
+{
+    free(ptr);
+}
+
+char *reel_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *copy = reel_malloc(len + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+char *reel_strdup(const char *s)
+{
+    return reel_strndup(s, SIZE_MAX);
+}
+
+void reel_alloc_init(void)
+{
+    json_set_alloc_funcs(reel_malloc, reel_free);
+}

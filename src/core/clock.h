@@ -1,0 +1,21 @@
+/*
+ * clock.h — wall-clock and monotonic time, and RFC 3339 formatting.
+ */
+#ifndef REEL_CORE_CLOCK_H
+#define REEL_CORE_CLOCK_H
+
+#include <stdint.h>
+
+#define RFC3339_MAX 64
+
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t clock_now_ms(void);
+/* Nanoseconds of a monotonic clock, for durations. */
+uint64_t clock_mono_ns(void);
+/* "2026-11-27T23:40:01.123Z" into buf (RFC3339_MAX bytes); returns buf. */
+char *clock_format_rfc3339(int64_t unix_ms, char *buf);
+/* Parses an RFC 3339 UTC time ("...Z" or "+00:00", optional fraction) into
+ * milliseconds. Returns 0 or -1. */
+int clock_parse_rfc3339(const char *s, int64_t *unix_ms);
+
+#endif

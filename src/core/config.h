@@ -1,0 +1,113 @@
+/*
+ * config.h — Reel's configuration: an INI file read with inih.
+ *
+ * The commented default file is config/reel.ini; the same text is compiled
+ * into the binary (config_default_text) so `reel serve` runs with no file at
+ * all. Loading is strict: an unknown section or key, a malformed value or a
+ * value out of range is an error naming the file, the line and the key —
+ * a typo in a residency setting must never be silently ignored.
+ *
+ * Sections:
+ *   [server] [limits] [security] [log]   scalar settings, see config/reel.ini
+ *   [site NAME]     a place where data is stored: its country (and path)
+ *   [region NAME]   a jurisdiction: id, countries served, allowed storage
+ *                   countries, primary site, replica sites
+ *
+ * This module checks the file's shape (types, ranges, references between
+ * sections, every country served by exactly one region). Whether a region's
+ * sites are inside its allowed storage countries is residency policy and is
+ * checked by region/ (region_map_init), which refuses to start otherwise.
+ */
+#ifndef REEL_CORE_CONFIG_H
+#define REEL_CORE_CONFIG_H
+
+#include "core/country.h"
+#include "core/log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_NAME_MAX 32
+#define CONFIG_PATH_MAX 512
+#define CONFIG_MAX_REGIONS 16
+#define CONFIG_MAX_SITES 32
+#define CONFIG_MAX_REPLICAS 4
+#define CONFIG_ERR_MAX 512
+
+struct config_site {
+    char name[CONFIG_NAME_MAX];
+    char country[3];            /* ISO 3166-1 alpha-2 */
+    char path[CONFIG_PATH_MAX]; /* "" = <data_dir>/sites/<name> */
+    int line;                   /* where it was declared, for messages */
+};
+
+struct config_region {
+    char name[CONFIG_NAME_MAX];
+    unsigned id;                /* the region bits of ids, 1..63 */
+    bool catch_all;             /* countries = *: every country no other region lists */
+    bool serves[COUNTRY_COUNT]; /* countries whose residents it serves */
+    bool storage[COUNTRY_COUNT];/* countries where its data may be stored */
+    char primary[CONFIG_NAME_MAX];
+    char replicas[CONFIG_MAX_REPLICAS][CONFIG_NAME_MAX];
+    int replica_count;
+    int line;
+};
+
+struct config {
+    /* [server] */
+    char listen_host[64];
+    uint16_t listen_port;     /* 0 = any free port (tests) */
+    char data_dir[CONFIG_PATH_MAX];
+    unsigned threads;         /* HTTP worker threads; 0 = number of cores */
+    unsigned node;            /* node number inside a region, for ids (0..15) */
+
+    /* [limits] */
+    size_t max_body_bytes;    /* JSON request bodies */
+    unsigned max_connections;
+    unsigned rate_ip_per_s;   /* requests per second per client address; 0 = off */
+    unsigned rate_ip_burst;
+    unsigned rate_token_per_s;/* per bearer token; 0 = off */
+    unsigned rate_token_burst;
+    unsigned connection_timeout_s;
+
+    /* [security] */
+    unsigned session_ttl_s;
+    unsigned argon2_ops;      /* argon2id passes */
+    size_t argon2_mem_bytes;
+
+    /* [log] */
+    enum log_level log_level;
+    bool log_requests;
+
+    struct config_site sites[CONFIG_MAX_SITES];
+    int site_count;
+    struct config_region regions[CONFIG_MAX_REGIONS];
+    int region_count;
+};
+
+/* The built-in default configuration (the text of config/reel.ini). */
+extern const char config_default_text[];
+
+/* Fills *cfg with the scalar defaults and no regions or sites. */
+void config_init(struct config *cfg);
+
+/* Parses INI text / a file into *cfg (which config_init prepared), then checks
+ * it with config_check. `origin` names the source in messages. Returns 0, or
+ * -1 with a message in err ("reel.ini:12: [server] port: not a port number"). */
+int config_load_string(struct config *cfg, const char *text, const char *origin, char *err,
+                       size_t errlen);
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Checks references and coverage: sites exist, ids unique, each country
+ * served by exactly one region (or a catch-all). Returns 0 or -1 with err. */
+int config_check(const struct config *cfg, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" or "[V6]:PORT" into cfg. Returns 0 or -1. */
+int config_parse_listen(struct config *cfg, const char *value);
+
+/* Lookups by name; NULL if absent. */
+const struct config_site *config_site_find(const struct config *cfg, const char *name);
+const struct config_region *config_region_find(const struct config *cfg, const char *name);
+
+#endif
