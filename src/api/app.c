@@ -5,6 +5,9 @@
 
 #include "core/clock.h"
 #include "core/id.h"
+#include "region/custody.h"
+
+#include <sodium.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -19,18 +22,34 @@ int app_open(struct app *app, const struct config *cfg, int connections, char *e
         snprintf(err, errlen, "node %u is out of range (0..%d)", app->cfg.node, ID_NODE_MAX);
         return -1;
     }
-    if (region_map_init(&app->regions, &app->cfg, err, errlen) < 0)
+    if (region_map_init(&app->regions, &app->cfg, err, errlen) < 0 ||
+        region_map_apply_promotions(&app->regions, &app->cfg, err, errlen) < 0)
         return -1;
     for (int i = 0; i < app->regions.count; i++) {
         const struct region *r = &app->regions.regions[i];
-        if (store_open(&app->stores[i], STORE_KIND_REGION, r->primary_dir, connections, err,
-                       errlen) != STORE_OK)
+        unsigned char key[CUSTODY_KEY_BYTES];
+        char key_path[CONFIG_PATH_MAX];
+        char replica_dirs[STORE_MAX_REPLICAS][CONFIG_PATH_MAX];
+        struct store_options opts = {.connections = connections, .field_key = key};
+        if (region_key_path(&app->cfg, r, key_path) < 0 ||
+            custody_key_load_or_create(key_path, key, err, errlen) < 0)
+            goto fail;
+        for (int k = 0; k < r->replica_count && k < STORE_MAX_REPLICAS; k++) {
+            if (region_site_dir(&app->cfg, r->replicas[k], replica_dirs[k]) < 0) {
+                snprintf(err, errlen, "site %s: path too long", r->replicas[k]->name);
+                goto fail;
+            }
+            opts.replica_dirs[opts.replica_count++] = replica_dirs[k];
+        }
+        int rc = store_open(&app->stores[i], STORE_KIND_REGION, r->primary_dir, &opts, err, errlen);
+        sodium_memzero(key, sizeof key);
+        if (rc != STORE_OK)
             goto fail;
     }
     char dir[CONFIG_PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%s/directory", app->cfg.data_dir);
-    if (store_open(&app->directory, STORE_KIND_DIRECTORY, dir, connections, err, errlen) !=
-        STORE_OK)
+    struct store_options dir_opts = {.connections = connections};
+    if (store_open(&app->directory, STORE_KIND_DIRECTORY, dir, &dir_opts, err, errlen) != STORE_OK)
         goto fail;
     return 0;
 fail:

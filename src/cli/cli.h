@@ -11,6 +11,7 @@
 #define EXIT_USAGE 2
 
 int cli_serve(int argc, char **argv);
+int cli_site(int argc, char **argv);
 
 /* Options every command that touches stored data accepts. */
 struct cli_common {

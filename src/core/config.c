@@ -234,6 +234,14 @@ static int on_region_key(struct parse_ctx *ctx, const char *section, const char 
     }
     if (strcmp(name, "replicas") == 0)
         return for_each_item(ctx, value, add_replica, r);
+    if (strcmp(name, "key_file") == 0) {
+        if (!once(ctx, &ctx->region_keys_seen, 4, section, name))
+            return 0;
+        if (!value[0] || strlen(value) >= sizeof r->key_file)
+            return fail(ctx, "[%s] key_file: empty or too long", section);
+        snprintf(r->key_file, sizeof r->key_file, "%s", value);
+        return 1;
+    }
     return fail(ctx, "[%s]: unknown key '%s'", section, name);
 }
 

@@ -51,6 +51,7 @@ struct config_region {
     char primary[CONFIG_NAME_MAX];
     char replicas[CONFIG_MAX_REPLICAS][CONFIG_NAME_MAX];
     int replica_count;
+    char key_file[CONFIG_PATH_MAX]; /* "" = <data_dir>/custody/<name>.key */
     int line;
 };
 

@@ -53,6 +53,9 @@ struct http_server {
 
 enum req_state { REQ_HEADERS, REQ_BODY, REQ_RUNNING, REQ_ANSWERED };
 
+/* Bodies up to this size are read and dropped before a refusal is sent. */
+#define DRAIN_LIMIT (8u << 20)
+
 struct request_ctx {
     struct http_request req;
     struct http_server *server;
@@ -61,6 +64,7 @@ struct request_ctx {
     struct buf body;
     bool body_overflow;  /* more than max_body arrived: discard, answer 413 */
     bool stream_stopped; /* the streaming callback answered early */
+    uint64_t dropped;    /* body bytes read and dropped */
     size_t max_body;
 };
 
@@ -168,21 +172,28 @@ static bool begin_request(struct request_ctx *ctx, const char *url, const char *
             req->content_length = v;
     }
 
+    /* A refused request with a small body is answered after its body has been
+     * read and dropped: closing a connection with unread data makes the kernel
+     * send a reset that can destroy the answer before the client reads it
+     * (nginx's "lingering close" exists for the same reason). Large bodies are
+     * refused at once and the connection closed. */
+    bool drain = req->content_length == UINT64_MAX || req->content_length <= DRAIN_LIMIT;
+
     uint64_t now = clock_mono_ns();
     unsigned wait = ratelimit_take(s->rate_ip, req->client_addr, strlen(req->client_addr), now);
     if (wait) {
         rate_limited(ctx, wait, "address");
-        return false;
+        return drain;
     }
     const char *auth = http_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
     if (auth && (wait = ratelimit_take(s->rate_token, auth, strlen(auth), now))) {
         rate_limited(ctx, wait, "token");
-        return false;
+        return drain;
     }
 
     if (req->method == HTTP_METHOD_COUNT) {
         http_problem_status(req, 405, "this method is not supported");
-        return false;
+        return drain;
     }
     int status = 0;
     char allow[80];
@@ -206,32 +217,37 @@ static bool begin_request(struct request_ctx *ctx, const char *url, const char *
         snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
                  ctx->max_body);
         http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
-        return false;
+        return drain;
     }
     buf_init(&ctx->body, ctx->max_body);
     return true;
 }
 
-static void consume_body(struct request_ctx *ctx, const char *data, size_t len)
+/* Returns false when the client keeps sending past what we are willing to
+ * drop: the connection is then cut. */
+static bool consume_body(struct request_ctx *ctx, const char *data, size_t len)
 {
     struct http_request *req = &ctx->req;
-    if (req->resp.status || ctx->body_overflow || ctx->stream_stopped)
-        return; /* already answered (404...): drain */
+    if (req->resp.status || ctx->body_overflow || ctx->stream_stopped) {
+        ctx->dropped += len; /* already answered (404, 413...): drain */
+        return ctx->dropped <= DRAIN_LIMIT;
+    }
     if (req->route->on_body) {
         if (ctx->body.len + len > ctx->max_body) {
             ctx->body_overflow = true;
-            return;
+            return true;
         }
         ctx->body.len += len; /* count only; the route keeps the bytes */
         if (req->route->on_body(req, data, len) < 0)
             ctx->stream_stopped = true;
-        return;
+        return true;
     }
     int rc = buf_append(&ctx->body, data, len);
     if (rc == BUF_TOO_BIG)
         ctx->body_overflow = true;
     else if (rc != BUF_OK)
         http_problem_status(req, 503, "out of memory reading the body");
+    return true;
 }
 
 static void run_handler(struct request_ctx *ctx)
@@ -304,9 +320,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
 
     if (*upload_data_size) {
-        consume_body(ctx, upload_data, *upload_data_size);
+        bool keep = consume_body(ctx, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        return MHD_YES;
+        return keep ? MHD_YES : MHD_NO;
     }
 
     /* The whole request has arrived. */
@@ -318,7 +334,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
                  ctx->max_body);
         http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
-        req->resp.close_connection = true;
         return send_response(ctx);
     }
     if (!is_blocking(req->route)) {

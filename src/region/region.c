@@ -5,8 +5,12 @@
 
 #include "core/id.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int region_site_dir(const struct config *cfg, const struct config_site *site, char *out)
 {
@@ -124,4 +128,92 @@ const struct region *region_by_name(const struct region_map *map, const char *na
         if (strcmp(map->regions[i].name, name) == 0)
             return &map->regions[i];
     return NULL;
+}
+
+int region_key_path(const struct config *cfg, const struct region *r, char *out)
+{
+    int n = r->cfg->key_file[0]
+                ? snprintf(out, CONFIG_PATH_MAX, "%s", r->cfg->key_file)
+                : snprintf(out, CONFIG_PATH_MAX, "%s/custody/%s.key", cfg->data_dir, r->name);
+    return n < 0 || n >= CONFIG_PATH_MAX ? -1 : 0;
+}
+
+static int promotion_path(const struct config *cfg, const char *region, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s/promoted/%s", cfg->data_dir, region);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int region_map_apply_promotions(struct region_map *map, const struct config *cfg, char *err,
+                                size_t errlen)
+{
+    for (int i = 0; i < map->count; i++) {
+        struct region *r = &map->regions[i];
+        char path[CONFIG_PATH_MAX + 32];
+        if (promotion_path(cfg, r->name, path, sizeof path) < 0)
+            continue;
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        char site[CONFIG_NAME_MAX + 2] = "";
+        char *line = fgets(site, sizeof site, f);
+        fclose(f);
+        if (line)
+            site[strcspn(site, "\n")] = '\0';
+        if (strcmp(site, r->primary->name) == 0)
+            continue;
+        int k = -1;
+        for (int j = 0; j < r->replica_count; j++)
+            if (strcmp(r->replicas[j]->name, site) == 0)
+                k = j;
+        if (k < 0) {
+            snprintf(err, errlen, "%s names site '%s', which is not a replica of region %s", path,
+                     site, r->name);
+            return -1;
+        }
+        const struct config_site *old = r->primary;
+        r->primary = r->replicas[k];
+        r->replicas[k] = old;
+        if (region_site_dir(cfg, r->primary, r->primary_dir) < 0) {
+            snprintf(err, errlen, "site %s: directory path too long", r->primary->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int region_promotion_record(const struct config *cfg, const struct region *r, const char *site,
+                            char *err, size_t errlen)
+{
+    char dir[CONFIG_PATH_MAX + 16], path[CONFIG_PATH_MAX + 32], tmp[CONFIG_PATH_MAX + 48];
+    snprintf(dir, sizeof dir, "%s/promoted", cfg->data_dir);
+    if (promotion_path(cfg, r->name, path, sizeof path) < 0) {
+        snprintf(err, errlen, "path too long");
+        return -1;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    char line[CONFIG_NAME_MAX + 2];
+    int n = snprintf(line, sizeof line, "%s\n", site);
+    int ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
 }

@@ -50,6 +50,22 @@ const struct region *region_for_country(const struct region_map *map, const char
 const struct region *region_for_id(const struct region_map *map, uint64_t id);
 const struct region *region_by_name(const struct region_map *map, const char *name);
 
+/* Promotion (`reel site promote`): the decision that a replica site now
+ * holds a region's primary copy is recorded in <data_dir>/promoted/<region>
+ * (the site's name). region_map_apply_promotions makes the recorded site the
+ * region's primary and the former primary one of its replicas; it is called
+ * after region_map_init, so the residency check has already covered both.
+ * Returns 0, or -1 with err (a record naming a site that is not one of the
+ * region's sites). */
+int region_map_apply_promotions(struct region_map *map, const struct config *cfg, char *err,
+                                size_t errlen);
+/* Records that `site` (a replica of region r) becomes its primary: written to
+ * a temporary file, fsynced and renamed. Returns 0 or -1 with err. */
+int region_promotion_record(const struct config *cfg, const struct region *r, const char *site,
+                            char *err, size_t errlen);
+/* The region's data key file: its key_file or <data_dir>/custody/<name>.key. */
+int region_key_path(const struct config *cfg, const struct region *r, char *out);
+
 /* Directory of a site: its configured path or <data_dir>/sites/<name>.
  * Writes into out (CONFIG_PATH_MAX bytes); returns 0 or -1 if too long. */
 int region_site_dir(const struct config *cfg, const struct config_site *site, char *out);

@@ -13,6 +13,12 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+/* Debian's libsqlite3 is built with the session extension (used for
+ * replication); its declarations are only visible with these defined. */
+#define SQLITE_ENABLE_SESSION 1
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include <sqlite3.h>
 
 #define SQ_STMT_SLOTS 256 /* per connection; open addressing on the SQL pointer */
@@ -21,7 +27,14 @@ struct sq_conn {
     sqlite3 *db;
     const char *stmt_sql[SQ_STMT_SLOTS];
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
+    sqlite3_session *session; /* the changeset of the open write transaction */
     struct sq_conn *next_free;
+};
+
+struct sq_replica {
+    char path[600];
+    sqlite3 *db;       /* one connection; writes to it are serialised by repl_lock */
+    bool healthy;
 };
 
 struct store {
@@ -32,6 +45,11 @@ struct store {
     struct sq_conn *free_list;
     pthread_mutex_t lock;
     pthread_cond_t available;
+    bool has_field_key;
+    unsigned char field_key[STORE_FIELD_KEY_BYTES];
+    struct sq_replica replicas[STORE_MAX_REPLICAS];
+    int replica_count;
+    pthread_mutex_t repl_lock;
 };
 
 /* Borrows a connection, waiting if all are in use. Never NULL. */
@@ -41,10 +59,42 @@ void sq_release(struct store *store, struct sq_conn *conn);
 /* The cached statement for `sql` (a string literal: its address is the key),
  * reset and unbound; NULL on error (logged). */
 sqlite3_stmt *sq_stmt(struct sq_conn *conn, const char *sql);
+/* mkdir -p with mode 0700. Returns 0 or -1 (errno set). */
+int sq_make_dirs(const char *path);
 /* Runs SQL without results (BEGIN, COMMIT...). Returns SQLITE_OK or the code. */
 int sq_exec(struct sq_conn *conn, const char *sql);
 /* Maps an SQLite result code to a STORE_* status, logging unexpected ones. */
 int sq_status(struct sq_conn *conn, int rc, const char *what);
+/* Write transactions. Every change to a region store goes through these so
+ * that it reaches the replicas: sq_txn_begin takes the write lock (BEGIN
+ * IMMEDIATE) and starts recording a changeset; sq_txn_commit applies the
+ * changeset to every healthy replica, then commits here. Both return a
+ * STORE_* status; after a failed commit the transaction is rolled back. */
+int sq_txn_begin(struct store *store, struct sq_conn *conn);
+int sq_txn_commit(struct store *store, struct sq_conn *conn);
+void sq_txn_rollback(struct store *store, struct sq_conn *conn);
+/* Opens the replicas and copies the primary into each one that is missing,
+ * stale or diverged. Called once by store_open, before the pool is in use. */
+int sq_replicas_open(struct store *store, const struct store_options *opts, char *err,
+                     size_t errlen);
+void sq_replicas_close(struct store *store);
+
+/* Encrypted fields (store_sqlite_crypt.c). A sealed value is bound to its
+ * column and row so it cannot be moved to another row or column unnoticed:
+ *
+ *   offset  size  field
+ *   0       1     format version (1)
+ *   1       24    XChaCha20-Poly1305 nonce
+ *   25      n+16  ciphertext of the n-byte value, with its tag
+ *
+ * sq_bind_sealed binds the sealed form of `text` (SQLITE_TRANSIENT);
+ * sq_column_opened decrypts column `col` into out (NUL-terminated), returning
+ * STORE_OK or STORE_ERROR (wrong key, tampered or truncated value). */
+int sq_bind_sealed(struct store *store, sqlite3_stmt *stmt, int col, const char *column,
+                   uint64_t row_id, const char *text);
+int sq_column_opened(struct store *store, sqlite3_stmt *stmt, int col, const char *column,
+                     uint64_t row_id, char *out, size_t size);
+
 /* Copies column `col` (TEXT) into a fixed buffer, truncating safely. */
 void sq_column_text(sqlite3_stmt *stmt, int col, char *out, size_t size);
 /* Binds a NUL-terminated string (SQLITE_STATIC: must outlive the step). */

@@ -38,18 +38,42 @@ enum store_kind {
 
 struct store;
 
+#define STORE_MAX_REPLICAS 4
+#define STORE_FIELD_KEY_BYTES 32
+
+struct store_options {
+    int connections;                 /* pool size, >= 1 */
+    /* Region stores: the region's 32-byte data key (region/custody.h). The most
+     * sensitive personal fields are encrypted with it; a region store cannot
+     * be opened without one. Unused by the directory. */
+    const unsigned char *field_key;
+    /* Directories of replica sites, kept identical to this store: every write
+     * transaction is applied to each replica before it commits here, so a
+     * write acknowledged by the primary is already durable on every healthy
+     * replica (see store_sqlite_replica.c). */
+    const char *replica_dirs[STORE_MAX_REPLICAS];
+    int replica_count;
+};
+
 /* Opens (creating if needed) the database of the given kind in directory
- * `dir` (created too), applies pending migrations, and sets up a pool of
- * `connections` connections (>= 1). Returns STORE_OK and *out, or
- * STORE_ERROR with a message in err. */
-int store_open(struct store **out, enum store_kind kind, const char *dir, int connections,
-               char *err, size_t errlen);
+ * `dir` (created too), applies pending migrations, brings each replica up to
+ * date (a full copy if it is missing, stale or diverged) and sets up the
+ * connection pool. Returns STORE_OK and *out, or STORE_ERROR with a message in
+ * err. */
+int store_open(struct store **out, enum store_kind kind, const char *dir,
+               const struct store_options *opts, char *err, size_t errlen);
 /* Closes every connection. The store must have no calls in flight. */
 void store_close(struct store *store);
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(struct store *store);
 /* Path of the database file. */
 const char *store_path(const struct store *store);
+/* Number of replicas currently kept in step (a replica that failed to apply
+ * a change is dropped until the next start, which copies it afresh). */
+int store_replicas_healthy(struct store *store);
+/* True if the replica in `dir` was marked stale (diverged or missed writes):
+ * it must not be promoted until a start-up has copied it afresh. */
+bool store_replica_is_stale(const char *dir);
 
 /* ---- users (region store) ---------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #include "core/log.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,9 +37,9 @@ static const char *const region_migrations[] = {
     "  username TEXT NOT NULL,"
     "  display_name TEXT NOT NULL DEFAULT '',"
     "  bio TEXT NOT NULL DEFAULT '',"
-    "  email TEXT NOT NULL,"
+    "  email BLOB NOT NULL,"
     "  country TEXT NOT NULL,"
-    "  password_hash TEXT NOT NULL,"
+    "  password_hash BLOB NOT NULL,"
     "  status INTEGER NOT NULL DEFAULT 0,"
     "  created_ms INTEGER NOT NULL,"
     "  followers INTEGER NOT NULL DEFAULT 0,"
@@ -54,7 +55,11 @@ static const char *const region_migrations[] = {
     "  expires_ms INTEGER NOT NULL,"
     "  revoked_ms INTEGER NOT NULL DEFAULT 0"
     ") STRICT;"
-    "CREATE INDEX sessions_user ON sessions(user_id);",
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+    /* Replication sequence: bumped by every write transaction (see
+     * store_sqlite_replica.c). Every replicated table needs a PRIMARY KEY. */
+    "CREATE TABLE _replication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+    "INSERT INTO _replication VALUES (1, 0);",
 };
 
 static const char *const directory_migrations[] = {
@@ -81,8 +86,7 @@ static const struct migration_set migration_sets[] = {
                               "directory.db"},
 };
 
-/* mkdir -p */
-static int make_dirs(const char *path)
+int sq_make_dirs(const char *path)
 {
     char tmp[600];
     int n = snprintf(tmp, sizeof tmp, "%s", path);
@@ -167,41 +171,53 @@ static int migrate(struct store *store, struct sq_conn *conn, char *err, size_t 
     return 0;
 }
 
-int store_open(struct store **out, enum store_kind kind, const char *dir, int connections,
-               char *err, size_t errlen)
+int store_open(struct store **out, enum store_kind kind, const char *dir,
+               const struct store_options *opts, char *err, size_t errlen)
 {
-    if (connections < 1)
-        connections = 1;
+    int connections = opts->connections < 1 ? 1 : opts->connections;
+    if (kind == STORE_KIND_REGION && !opts->field_key) {
+        snprintf(err, errlen, "%s: a region store needs its region's data key", dir);
+        return STORE_ERROR;
+    }
+    if (opts->replica_count < 0 || opts->replica_count > STORE_MAX_REPLICAS ||
+        (kind != STORE_KIND_REGION && opts->replica_count)) {
+        snprintf(err, errlen, "%s: bad replica count", dir);
+        return STORE_ERROR;
+    }
     struct store *store = reel_calloc(1, sizeof *store);
     if (!store) {
         snprintf(err, errlen, "out of memory");
         return STORE_ERROR;
     }
     store->kind = kind;
-    int n = snprintf(store->path, sizeof store->path, "%s/%s", dir, migration_sets[kind].file);
-    if (n < 0 || (size_t)n >= sizeof store->path) {
-        snprintf(err, errlen, "%s: path too long", dir);
-        reel_free(store);
-        return STORE_ERROR;
-    }
-    if (make_dirs(dir) < 0) {
-        snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
-        reel_free(store);
-        return STORE_ERROR;
+    if (opts->field_key) {
+        memcpy(store->field_key, opts->field_key, STORE_FIELD_KEY_BYTES);
+        store->has_field_key = true;
     }
     pthread_mutex_init(&store->lock, NULL);
     pthread_cond_init(&store->available, NULL);
+    pthread_mutex_init(&store->repl_lock, NULL);
+    int n = snprintf(store->path, sizeof store->path, "%s/%s", dir, migration_sets[kind].file);
+    if (n < 0 || (size_t)n >= sizeof store->path) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        goto fail;
+    }
+    if (sq_make_dirs(dir) < 0) {
+        snprintf(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
+        goto fail;
+    }
     store->conns = reel_calloc((size_t)connections, sizeof *store->conns);
     if (!store->conns) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    /* The first connection migrates before the others open. */
+    /* The first connection migrates and syncs the replicas before the others open. */
     for (int i = 0; i < connections; i++) {
         store->conn_count = i + 1;
         if (open_conn(store, &store->conns[i], err, errlen) < 0)
             goto fail;
-        if (i == 0 && migrate(store, &store->conns[0], err, errlen) < 0)
+        if (i == 0 && (migrate(store, &store->conns[0], err, errlen) < 0 ||
+                       sq_replicas_open(store, opts, err, errlen) < 0))
             goto fail;
         store->conns[i].next_free = store->free_list;
         store->free_list = &store->conns[i];
@@ -226,8 +242,11 @@ void store_close(struct store *store)
             sqlite3_close(c->db);
     }
     reel_free(store->conns);
+    sq_replicas_close(store);
     pthread_mutex_destroy(&store->lock);
     pthread_cond_destroy(&store->available);
+    pthread_mutex_destroy(&store->repl_lock);
+    sodium_memzero(store->field_key, sizeof store->field_key);
     reel_free(store);
 }
 

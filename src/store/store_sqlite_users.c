@@ -42,7 +42,7 @@ int store_user_create(struct store *store, const struct store_user *u,
                       const struct store_session *session)
 {
     struct sq_conn *c = sq_acquire(store);
-    int rc = sq_status(c, sq_exec(c, "BEGIN IMMEDIATE"), "begin");
+    int rc = sq_txn_begin(store, c);
     if (rc != STORE_OK)
         goto out;
     sqlite3_stmt *st = sq_stmt(c, SQL_USER_INSERT);
@@ -54,9 +54,13 @@ int store_user_create(struct store *store, const struct store_user *u,
     sq_bind_text(st, 2, u->username);
     sq_bind_text(st, 3, u->display_name);
     sq_bind_text(st, 4, u->bio);
-    sq_bind_text(st, 5, u->email);
+    if (sq_bind_sealed(store, st, 5, "email", u->id, u->email) != STORE_OK ||
+        sq_bind_sealed(store, st, 7, "password_hash", u->id, u->password_hash) != STORE_OK) {
+        sqlite3_reset(st);
+        rc = STORE_ERROR;
+        goto rollback;
+    }
     sq_bind_text(st, 6, u->country);
-    sq_bind_text(st, 7, u->password_hash);
     sqlite3_bind_int(st, 8, u->status);
     sqlite3_bind_int64(st, 9, u->created_ms);
     rc = sq_status(c, sqlite3_step(st), "user_insert");
@@ -65,11 +69,10 @@ int store_user_create(struct store *store, const struct store_user *u,
         goto rollback;
     if (session && (rc = insert_session(c, session)) != STORE_OK)
         goto rollback;
-    rc = sq_status(c, sq_exec(c, "COMMIT"), "commit");
-    if (rc == STORE_OK)
-        goto out;
+    rc = sq_txn_commit(store, c);
+    goto out;
 rollback:
-    sq_exec(c, "ROLLBACK");
+    sq_txn_rollback(store, c);
 out:
     sq_release(store, c);
     return rc;
@@ -89,9 +92,15 @@ int store_user_get(struct store *store, uint64_t id, struct store_user *out)
         sq_column_text(st, 1, out->username, sizeof out->username);
         sq_column_text(st, 2, out->display_name, sizeof out->display_name);
         sq_column_text(st, 3, out->bio, sizeof out->bio);
-        sq_column_text(st, 4, out->email, sizeof out->email);
         sq_column_text(st, 5, out->country, sizeof out->country);
-        sq_column_text(st, 6, out->password_hash, sizeof out->password_hash);
+        if (sq_column_opened(store, st, 4, "email", out->id, out->email, sizeof out->email) !=
+                STORE_OK ||
+            sq_column_opened(store, st, 6, "password_hash", out->id, out->password_hash,
+                             sizeof out->password_hash) != STORE_OK) {
+            sqlite3_reset(st);
+            rc = STORE_ERROR;
+            goto out;
+        }
         out->status = sqlite3_column_int(st, 7);
         out->created_ms = sqlite3_column_int64(st, 8);
         out->followers = sqlite3_column_int64(st, 9);
@@ -111,10 +120,14 @@ int store_user_update_profile(struct store *store, uint64_t id, const char *disp
                               const char *bio)
 {
     struct sq_conn *c = sq_acquire(store);
-    sqlite3_stmt *st = sq_stmt(c, SQL_USER_UPDATE_PROFILE);
-    int rc = STORE_ERROR;
-    if (!st)
+    int rc = sq_txn_begin(store, c);
+    if (rc != STORE_OK)
         goto out;
+    sqlite3_stmt *st = sq_stmt(c, SQL_USER_UPDATE_PROFILE);
+    if (!st) {
+        rc = STORE_ERROR;
+        goto rollback;
+    }
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     if (display_name)
         sq_bind_text(st, 2, display_name);
@@ -124,6 +137,12 @@ int store_user_update_profile(struct store *store, uint64_t id, const char *disp
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         rc = STORE_NOTFOUND;
     sqlite3_reset(st);
+    if (rc != STORE_OK)
+        goto rollback;
+    rc = sq_txn_commit(store, c);
+    goto out;
+rollback:
+    sq_txn_rollback(store, c);
 out:
     sq_release(store, c);
     return rc;
@@ -132,7 +151,14 @@ out:
 int store_session_create(struct store *store, const struct store_session *session)
 {
     struct sq_conn *c = sq_acquire(store);
-    int rc = insert_session(c, session);
+    int rc = sq_txn_begin(store, c);
+    if (rc == STORE_OK) {
+        rc = insert_session(c, session);
+        if (rc == STORE_OK)
+            rc = sq_txn_commit(store, c);
+        else
+            sq_txn_rollback(store, c);
+    }
     sq_release(store, c);
     return rc;
 }
@@ -170,16 +196,26 @@ out:
 int store_session_revoke(struct store *store, uint64_t id, int64_t now_ms)
 {
     struct sq_conn *c = sq_acquire(store);
-    sqlite3_stmt *st = sq_stmt(c, SQL_SESSION_REVOKE);
-    int rc = STORE_ERROR;
-    if (!st)
+    int rc = sq_txn_begin(store, c);
+    if (rc != STORE_OK)
         goto out;
+    sqlite3_stmt *st = sq_stmt(c, SQL_SESSION_REVOKE);
+    if (!st) {
+        rc = STORE_ERROR;
+        goto rollback;
+    }
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     sqlite3_bind_int64(st, 2, now_ms);
     rc = sq_status(c, sqlite3_step(st), "session_revoke");
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         rc = STORE_NOTFOUND;
     sqlite3_reset(st);
+    if (rc != STORE_OK)
+        goto rollback;
+    rc = sq_txn_commit(store, c);
+    goto out;
+rollback:
+    sq_txn_rollback(store, c);
 out:
     sq_release(store, c);
     return rc;

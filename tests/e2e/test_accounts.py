@@ -111,40 +111,49 @@ def test_sql_injection_shaped_strings_are_stored_literally(server):
     assert server.get(f"/api/v1/users/{user['id']}").status_code == 200
 
 
-def _db_users(path):
+def _files_under(directory):
+    return [p for p in directory.rglob("*") if p.is_file()]
+
+
+def _db_user_ids(path):
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {row[0]: row[1] for row in con.execute("SELECT id, email FROM users")}
+        return {row[0] for row in con.execute("SELECT id FROM users")}
     finally:
         con.close()
 
 
-def _files_under(directory):
-    return [p for p in directory.rglob("*") if p.is_file()]
+SITES = {"eu": ["eu-ie", "eu-no"], "us": ["us-va", "sg"], "intl": ["intl-ch"]}
 
 
 def test_residency_each_user_only_in_home_region_files(server):
     de, _ = server.signup(username="resident_de", country="DE", email="resident.de@example.eu")
     us, _ = server.signup(username="resident_us", country="US", email="resident.us@example.com")
-    sites = {"eu": server.site_dir("eu-ie"), "us": server.site_dir("us-va"),
-             "intl": server.site_dir("intl-ch")}
-    users = {region: _db_users(path / "reel.db") for region, path in sites.items()}
-    assert int(de["id"]) in users["eu"]
-    assert int(us["id"]) in users["us"]
-    assert int(de["id"]) not in users["us"] and int(de["id"]) not in users["intl"]
-    assert int(us["id"]) not in users["eu"] and int(us["id"]) not in users["intl"]
-    # The e-mail address appears in no file of any other site (WAL included), nor in the
-    # public directory.
-    for email, home in (("resident.de@example.eu", "eu"), ("resident.us@example.com", "us")):
+    jp, _ = server.signup(username="resident_jp", country="JP", email="resident.jp@example.jp")
+    users = {site: _db_user_ids(server.site_dir(site) / "reel.db")
+             for sites in SITES.values() for site in sites}
+    for user, home in ((de, "eu"), (us, "us"), (jp, "intl")):
+        for region, sites in SITES.items():
+            for site in sites:
+                present = int(user["id"]) in users[site]
+                # In every site of the home region (primary and replica), in no other.
+                assert present == (region == home), (user["username"], site)
+    # The e-mail address is encrypted at rest: it appears in plaintext in no
+    # file at all (WAL included), nor in the public directory — yet the user
+    # reads it back through the API.
+    for email in ("resident.de@example.eu", "resident.us@example.com", "resident.jp@example.jp"):
         needle = email.encode()
-        for region, path in sites.items():
-            found = [f for f in _files_under(path) if needle in f.read_bytes()]
-            if region == home:
-                assert found, f"{email} not found under its home site {path}"
-            else:
-                assert not found, f"{email} leaked into {found}"
-        for f in _files_under(server.data / "directory"):
-            assert needle not in f.read_bytes()
+        leaked = [f for f in _files_under(server.data) if needle in f.read_bytes()]
+        assert not leaked, f"{email} in plaintext in {leaked}"
+
+
+def test_data_key_lives_outside_the_sites(server):
+    keys = sorted(p.name for p in (server.data / "custody").iterdir())
+    assert keys == ["eu.key", "intl.key", "us.key"]
+    for k in (server.data / "custody").iterdir():
+        assert k.stat().st_mode & 0o077 == 0, oct(k.stat().st_mode)
+    for site_dir in (server.data / "sites").iterdir():
+        assert not [p for p in site_dir.rglob("*.key")]
 
 
 def test_accounts_and_tokens_survive_restart(reel_factory):

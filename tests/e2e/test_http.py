@@ -181,3 +181,20 @@ def test_body_limit_from_config(reel_factory):
     r = s.post("/api/v1/accounts", data=chunks(), headers={"Content-Type": "application/json"})
     assert_problem(r, 413)
     assert s.get("/healthz").status_code == 200
+
+
+def test_huge_declared_body_refused_before_it_is_sent(server):
+    host, port = server.base[len("http://"):].split(":")
+    s = socket.create_connection((host, int(port)))
+    s.sendall(b"POST /api/v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 104857600\r\n\r\n")
+    s.settimeout(10)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    assert data.startswith(b"HTTP/1.1 413"), data[:100]
+    assert server.get("/healthz").status_code == 200

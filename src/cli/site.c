@@ -1,0 +1,102 @@
+/*
+ * site.c — `reel site promote SITE`: make a replica site its region's
+ * primary after the primary site is lost.
+ *
+ * Run it while `reel serve` is stopped. Because every acknowledged write was
+ * applied to each healthy replica before it was acknowledged (see
+ * store/store_sqlite_replica.c), a replica that is not marked STALE holds
+ * every acknowledged write. The decision is recorded under
+ * <data_dir>/promoted/<region>; at the next start the promoted site serves
+ * as primary and the former primary becomes a replica, copied afresh from the
+ * new primary if it differs.
+ */
+#include "cli/cli.h"
+
+#include "region/region.h"
+#include "store/store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: reel site promote SITE [--config FILE] [--data DIR] [--force]\n"
+            "\n"
+            "Makes replica SITE the primary site of its region (run with the server stopped).\n"
+            "Refuses a replica marked stale (it missed writes) unless --force is given.\n");
+}
+
+int cli_site(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_common common = {0};
+    bool force = false;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:d:fh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c': common.config_path = optarg; break;
+        case 'd': common.data_dir = optarg; break;
+        case 'f': force = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2 || strcmp(argv[optind], "promote") != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *site = argv[optind + 1];
+
+    static struct config cfg;
+    static struct region_map map;
+    char err[CONFIG_ERR_MAX];
+    if (cli_load_config(&cfg, &common) < 0)
+        return 1;
+    if (region_map_init(&map, &cfg, err, sizeof err) < 0 ||
+        region_map_apply_promotions(&map, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "reel: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < map.count; i++) {
+        const struct region *r = &map.regions[i];
+        if (strcmp(r->primary->name, site) == 0) {
+            fprintf(stderr, "reel: site %s is already the primary of region %s\n", site, r->name);
+            return 1;
+        }
+        for (int k = 0; k < r->replica_count; k++) {
+            if (strcmp(r->replicas[k]->name, site) != 0)
+                continue;
+            char dir[CONFIG_PATH_MAX];
+            if (region_site_dir(&cfg, r->replicas[k], dir) < 0) {
+                fprintf(stderr, "reel: site %s: path too long\n", site);
+                return 1;
+            }
+            if (store_replica_is_stale(dir) && !force) {
+                fprintf(stderr,
+                        "reel: replica %s is stale (it missed writes or was never copied); "
+                        "promoting it would lose data. Use --force to promote it anyway.\n",
+                        site);
+                return 1;
+            }
+            if (region_promotion_record(&cfg, r, site, err, sizeof err) < 0) {
+                fprintf(stderr, "reel: %s\n", err);
+                return 1;
+            }
+            printf("site %s is now the primary of region %s; %s becomes a replica and is "
+                   "brought up to date at the next start\n",
+                   site, r->name, r->primary->name);
+            return 0;
+        }
+    }
+    fprintf(stderr, "reel: no region has a replica site named '%s'\n", site);
+    return 1;
+}

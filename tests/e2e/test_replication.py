@@ -1,0 +1,110 @@
+"""Replication within borders and failover (issue 6, part 3).
+
+Every write is applied to the region's replica sites before it is
+acknowledged, so killing the server mid-load and promoting a replica must
+keep every acknowledged write."""
+import concurrent.futures
+import sqlite3
+import subprocess
+import threading
+import time
+
+from conftest import REEL_BIN
+
+
+def _users(db):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {r[0]: r[1] for r in con.execute("SELECT id, display_name FROM users")}
+    finally:
+        con.close()
+
+
+def test_replica_holds_the_same_rows(reel_factory):
+    s = reel_factory()
+    de, _ = s.signup(country="DE")
+    us, _ = s.signup(country="US")
+    assert int(de["id"]) in _users(s.site_dir("eu-no") / "reel.db")
+    assert int(us["id"]) in _users(s.site_dir("sg") / "reel.db")
+    assert int(de["id"]) not in _users(s.site_dir("sg") / "reel.db")
+
+
+def test_failover_loses_no_acknowledged_write(reel_factory):
+    s = reel_factory()
+    # user id -> index of the last acknowledged display_name in NAMES; a write
+    # that was applied but whose answer was lost to the kill may be newer.
+    NAMES = ["", "v0", "v1", "v2"]
+    acknowledged = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                r = s.post("/api/v1/accounts", timeout=5, json={
+                    "username": f"fo{n}_{i}", "password": "long enough pw",
+                    "email": f"fo{n}_{i}@example.com", "country": "FR"})
+                if r.status_code != 201:
+                    continue
+                uid, token = r.json()["user"]["id"], r.json()["token"]
+                with lock:
+                    acknowledged[uid] = 0
+                for k in range(1, len(NAMES)):
+                    r = s.patch("/api/v1/me", token=token, json={"display_name": NAMES[k]},
+                                timeout=5)
+                    if r.status_code == 200:
+                        with lock:
+                            acknowledged[uid] = k
+            except Exception:
+                return  # the server is gone
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(writer, n) for n in range(4)]
+        time.sleep(3)
+        s.kill()  # SIGKILL mid-load: no shutdown, no flush
+        stop.set()
+        for f in futures:
+            f.result()
+    assert len(acknowledged) > 10, "the load did not get going"
+
+    r = subprocess.run([REEL_BIN, "site", "promote", "eu-no", "--config", str(s.config_path),
+                        "--data", str(s.data)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "eu-no is now the primary of region eu" in r.stdout
+
+    s.start()
+    # Every acknowledged write is served by the promoted site...
+    for uid, k in acknowledged.items():
+        got = s.get(f"/api/v1/users/{uid}")
+        assert got.status_code == 200, uid
+        name = got.json()["display_name"]
+        served = 0 if name.startswith("fo") else NAMES.index(name)
+        assert served >= k, (uid, name, NAMES[k])
+    # ...which now takes the writes: a new EU user lands in eu-no first.
+    new, _ = s.signup(country="DE")
+    assert int(new["id"]) in _users(s.site_dir("eu-no") / "reel.db")
+    assert int(new["id"]) in _users(s.site_dir("eu-ie") / "reel.db"), "old primary is a replica"
+
+
+def test_promote_refuses_stale_replica_and_unknown_site(reel_factory):
+    s = reel_factory()
+    s.signup(country="DE")
+    assert s.stop() == 0
+    (s.site_dir("eu-no") / "STALE").write_text("test: missed writes")
+    base = [REEL_BIN, "site", "promote", "--config", str(s.config_path), "--data", str(s.data)]
+    r = subprocess.run(base[:3] + ["eu-no"] + base[3:], capture_output=True, text=True)
+    assert r.returncode == 1 and "stale" in r.stderr
+    r = subprocess.run(base[:3] + ["atlantis"] + base[3:], capture_output=True, text=True)
+    assert r.returncode == 1 and "atlantis" in r.stderr
+    r = subprocess.run(base[:3] + ["eu-ie"] + base[3:], capture_output=True, text=True)
+    assert r.returncode == 1 and "already the primary" in r.stderr
+    r = subprocess.run([REEL_BIN, "site", "demote", "x"], capture_output=True, text=True)
+    assert r.returncode == 2
+    # A start copies the stale replica afresh; then it can be promoted.
+    s.start()
+    assert s.stop() == 0
+    assert not (s.site_dir("eu-no") / "STALE").exists()
+    r = subprocess.run(base[:3] + ["eu-no"] + base[3:], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
