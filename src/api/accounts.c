@@ -83,7 +83,9 @@ static void create_account(struct http_request *req)
     if (api_validation_failed(req, &v))
         return;
 
-    struct store *store = app_store_for_region(app, region);
+    struct store *store = api_store_for_region(req, region);
+    if (!store)
+        return;
     struct store_user user;
     memset(&user, 0, sizeof user);
     user.id = id_next(region->id);
@@ -146,10 +148,11 @@ static void create_session(struct http_request *req)
     struct store_user user;
     struct store *store = NULL;
     int rc = store_directory_lookup(app->directory, username, &user_id);
-    if (rc == STORE_OK && (store = app_store_for_id(app, user_id)))
+    if (rc == STORE_OK) {
+        if (!(store = api_store_for_id(req, user_id, "user")))
+            return;
         rc = store_user_get(store, user_id, &user);
-    else if (rc == STORE_OK)
-        rc = STORE_NOTFOUND;
+    }
     if (rc == STORE_ERROR) {
         api_store_problem(req, rc, "user");
         return;
@@ -183,7 +186,9 @@ static void delete_current_session(struct http_request *req)
 {
     if (!api_require_user(req))
         return;
-    struct store *store = app_store_for_id(api_app(req), req->session_id);
+    struct store *store = api_store_for_id(req, req->session_id, "session");
+    if (!store)
+        return;
     int rc = store_session_revoke(store, req->session_id, clock_now_ms());
     if (rc != STORE_OK && rc != STORE_NOTFOUND) {
         api_store_problem(req, rc, "session");
@@ -198,7 +203,10 @@ static void get_me(struct http_request *req)
         return;
     struct app *app = api_app(req);
     struct store_user user;
-    int rc = store_user_get(app_store_for_id(app, req->user_id), req->user_id, &user);
+    struct store *store = api_store_for_id(req, req->user_id, "user");
+    if (!store)
+        return;
+    int rc = store_user_get(store, req->user_id, &user);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "user");
         return;
@@ -225,7 +233,9 @@ static void patch_me(struct http_request *req)
         api_check_text(&v, "bio", bio, 0, API_BIO_MAX, true);
     if (api_validation_failed(req, &v))
         return;
-    struct store *store = app_store_for_id(app, req->user_id);
+    struct store *store = api_store_for_id(req, req->user_id, "user");
+    if (!store)
+        return;
     int rc = store_user_update_profile(store, req->user_id, display_name, bio);
     struct store_user user;
     if (rc == STORE_OK)
@@ -240,9 +250,11 @@ static void patch_me(struct http_request *req)
 static void respond_public_user(struct http_request *req, uint64_t id)
 {
     struct app *app = api_app(req);
-    struct store *store = app_store_for_id(app, id);
+    struct store *store = api_store_for_id(req, id, "user");
+    if (!store)
+        return;
     struct store_user user;
-    int rc = store ? store_user_get(store, id, &user) : STORE_NOTFOUND;
+    int rc = store_user_get(store, id, &user);
     if (rc == STORE_OK && user.status != STORE_USER_ACTIVE)
         rc = STORE_NOTFOUND;
     if (rc != STORE_OK) {

@@ -31,6 +31,14 @@ static inline struct app *api_app(struct http_request *req)
     return req->app;
 }
 
+/* The store holding the records of the region `id` belongs to. If this node
+ * does not serve that region, answers 421 naming it (a front proxy routes on
+ * it) and returns NULL; if no region has the id's region bits, answers 404
+ * with `what` ("user", "video"...) and returns NULL. */
+struct store *api_store_for_id(struct http_request *req, uint64_t id, const char *what);
+/* The same for a region chosen by name or country (sign-up). */
+struct store *api_store_for_region(struct http_request *req, const struct region *region);
+
 /* ---- views (views.c) ----------------------------------------------------- */
 
 /* The public `User` object. NULL when out of memory. */

@@ -12,6 +12,37 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Parses [server] regions ("*" or names) into app->serves. */
+static int select_served(struct app *app, char *err, size_t errlen)
+{
+    const char *list = app->cfg.serve_regions;
+    if (strcmp(list, "*") == 0) {
+        for (int i = 0; i < app->regions.count; i++)
+            app->serves[i] = true;
+        return 0;
+    }
+    char name[CONFIG_NAME_MAX];
+    for (const char *p = list; *p;) {
+        p += strspn(p, " ,");
+        size_t n = strcspn(p, " ,");
+        if (n == 0)
+            break;
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        const struct region *r = region_by_name(&app->regions, name);
+        if (!r) {
+            snprintf(err, errlen, "[server] regions: no region named '%s'", name);
+            return -1;
+        }
+        app->serves[r->index] = true;
+        p += n;
+    }
+    for (int i = 0; i < app->regions.count; i++)
+        if (app->serves[i])
+            return 0;
+    snprintf(err, errlen, "[server] regions: this node would serve no region");
+    return -1;
+}
+
 int app_open(struct app *app, const struct config *cfg, int connections, char *err,
              size_t errlen)
 {
@@ -25,8 +56,12 @@ int app_open(struct app *app, const struct config *cfg, int connections, char *e
     if (region_map_init(&app->regions, &app->cfg, err, errlen) < 0 ||
         region_map_apply_promotions(&app->regions, &app->cfg, err, errlen) < 0)
         return -1;
+    if (select_served(app, err, errlen) < 0)
+        return -1;
     for (int i = 0; i < app->regions.count; i++) {
         const struct region *r = &app->regions.regions[i];
+        if (!app->serves[i])
+            continue;
         unsigned char key[CUSTODY_KEY_BYTES];
         char key_path[CONFIG_PATH_MAX];
         char replica_dirs[STORE_MAX_REPLICAS][CONFIG_PATH_MAX];

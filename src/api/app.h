@@ -15,6 +15,7 @@
 #include "region/region.h"
 #include "store/store.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct http_server;
@@ -22,7 +23,9 @@ struct http_server;
 struct app {
     struct config cfg;
     struct region_map regions;
-    struct store *stores[CONFIG_MAX_REGIONS]; /* by region index: its primary site */
+    struct store *stores[CONFIG_MAX_REGIONS]; /* by region index: its primary site; NULL
+                                                 for a region this node does not serve */
+    bool serves[CONFIG_MAX_REGIONS];          /* by region index: [server] regions */
     struct store *directory;
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;
@@ -37,7 +40,7 @@ int app_open(struct app *app, const struct config *cfg, int connections, char *e
 void app_close(struct app *app);
 
 /* The store of the region an id belongs to, or NULL if that region is not
- * configured. */
+ * configured or not served by this node. */
 struct store *app_store_for_id(struct app *app, uint64_t id);
 struct store *app_store_for_region(struct app *app, const struct region *region);
 

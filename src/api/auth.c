@@ -36,10 +36,16 @@ void api_authenticate(struct http_request *req)
         unauthorized(req, "the token is malformed");
         return;
     }
-    struct app *app = api_app(req);
-    struct store *store = app_store_for_id(app, token.session_id);
+    const struct region *region = region_for_id(&api_app(req)->regions, token.session_id);
+    if (!region) {
+        unauthorized(req, "the token is not valid");
+        return;
+    }
+    struct store *store = api_store_for_region(req, region);
+    if (!store)
+        return; /* 421: the session lives in a region this node does not serve */
     struct store_session session;
-    int rc = store ? store_session_get(store, token.session_id, &session) : STORE_NOTFOUND;
+    int rc = store_session_get(store, token.session_id, &session);
     if (rc == STORE_ERROR) {
         http_problem_status(req, 503, "the session store is unavailable");
         return;

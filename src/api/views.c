@@ -51,3 +51,33 @@ void api_store_problem(struct http_request *req, int status, const char *what)
         break;
     }
 }
+
+struct store *api_store_for_region(struct http_request *req, const struct region *region)
+{
+    struct app *app = api_app(req);
+    struct store *store = app_store_for_region(app, region);
+    if (store)
+        return store;
+    char detail[160];
+    snprintf(detail, sizeof detail, "this node does not serve region %s; send the request to a "
+                                    "node of that region",
+             region->name);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "/problems/wrong-region",
+                             "title", "Misdirected Request", "status", 421, "detail", detail,
+                             "region", region->name);
+    http_respond_json(req, 421, body);
+    req->resp.content_type = "application/problem+json";
+    return NULL;
+}
+
+struct store *api_store_for_id(struct http_request *req, uint64_t id, const char *what)
+{
+    const struct region *region = region_for_id(&api_app(req)->regions, id);
+    if (!region) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%s not found", what);
+        http_problem(req, 404, "not-found", "Not Found", detail, NULL);
+        return NULL;
+    }
+    return api_store_for_region(req, region);
+}

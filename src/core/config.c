@@ -36,6 +36,7 @@ static const struct key_spec key_specs[] = {
     {"server", "data_dir", KEY_STRING, F(data_dir), 0, 0},
     {"server", "threads", KEY_UINT, F(threads), 0, 256},
     {"server", "node", KEY_UINT, F(node), 0, 15},
+    {"server", "regions", KEY_STRING, F(serve_regions), 0, 0},
     {"limits", "max_body_bytes", KEY_BYTES, F(max_body_bytes), 1024, 64ULL << 20},
     {"limits", "max_connections", KEY_UINT, F(max_connections), 16, 1000000},
     {"limits", "rate_ip_per_s", KEY_UINT, F(rate_ip_per_s), 0, 10000000},
@@ -58,6 +59,7 @@ void config_init(struct config *cfg)
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8080;
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./data");
+    snprintf(cfg->serve_regions, sizeof cfg->serve_regions, "*");
     cfg->max_body_bytes = 64 * 1024;
     cfg->max_connections = 4096;
     cfg->rate_ip_per_s = 100;

@@ -62,6 +62,7 @@ struct config {
     char data_dir[CONFIG_PATH_MAX];
     unsigned threads;         /* HTTP worker threads; 0 = number of cores */
     unsigned node;            /* node number inside a region, for ids (0..15) */
+    char serve_regions[256];  /* regions this node serves: "*" or names */
 
     /* [limits] */
     size_t max_body_bytes;    /* JSON request bodies */

@@ -97,6 +97,9 @@ class Reel:
         m = re.match(rb"listening on (http://127\.0\.0\.1:\d+)", line)
         if not m:
             self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            self.log.close()
             raise RuntimeError(f"reel did not start: {line!r}\n{self.log_path.read_text()}")
         self.base = m.group(1).decode()
         # Keep draining stdout so the server never blocks on a full pipe.
