@@ -1,18 +1,9 @@
 /*
- * accounts.c — sign-up, log-in/out, the caller's profile, public profiles
- * (API.md "Accounts").
- *
- * Residency: the home region comes from the declared country at sign-up and
- * is baked into the user id. The user row and sessions are written only to
- * that region's store. The public directory gets the username and id — the
- * only thing about a user stored outside the home region, and public anyway.
- *
- * Sign-up order: claim the username in the directory (the cross-region
- * uniqueness point), then create the user and first session in the home
- * store in one transaction; if that fails, release the claim. A crash
- * between the two leaves a claimed name with no user: harmless (the name
- * stays taken) and it never exposes personal data.
+ * accounts.c — the HTTP side of accounts (API.md "Accounts"): sign-up,
+ * log-in/out, the caller's profile, public profiles. Validation happens here;
+ * creating accounts and sessions is account.c's.
  */
+#include "api/account.h"
 #include "api/api.h"
 
 #include "core/clock.h"
@@ -24,22 +15,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-static int new_session(struct app *app, const struct region *region, uint64_t user_id,
-                       struct store_session *session, char token_out[TOKEN_STR_MAX])
-{
-    struct token token;
-    int64_t now = clock_now_ms();
-    credential_token_new(&token, id_next(region->id));
-    memset(session, 0, sizeof *session);
-    session->id = token.session_id;
-    session->user_id = user_id;
-    credential_token_hash(&token, session->token_hash);
-    session->created_ms = now;
-    session->expires_ms = now + (int64_t)app->cfg.session_ttl_s * 1000;
-    credential_token_format(&token, token_out);
-    return 0;
-}
 
 static void respond_user_token(struct http_request *req, int status,
                                const struct store_user *user, const char *token)
@@ -83,48 +58,28 @@ static void create_account(struct http_request *req)
     if (api_validation_failed(req, &v))
         return;
 
-    struct store *store = api_store_for_region(req, region);
-    if (!store)
-        return;
+    struct account_new in = {.username = username, .password = password, .email = email,
+                             .region = region, .country = country, .display_name = display_name};
     struct store_user user;
-    memset(&user, 0, sizeof user);
-    user.id = id_next(region->id);
-    snprintf(user.username, sizeof user.username, "%s", username);
-    snprintf(user.display_name, sizeof user.display_name, "%s", display_name ? display_name : username);
-    snprintf(user.email, sizeof user.email, "%s", email);
-    snprintf(user.country, sizeof user.country, "%s", country_code(country_index(country)));
-    user.status = STORE_USER_ACTIVE;
-    user.created_ms = clock_now_ms();
-    if (credential_password_hash(password, strlen(password), app->cfg.argon2_ops,
-                                 app->cfg.argon2_mem_bytes, user.password_hash) < 0) {
-        http_problem_status(req, 503, "could not hash the password (out of memory)");
+    char token[TOKEN_STR_MAX];
+    switch (account_create(app, &in, &user, token)) {
+    case ACCOUNT_OK:
+        respond_user_token(req, 201, &user, token);
         return;
-    }
-
-    int rc = store_directory_reserve(app->directory, username, user.id);
-    if (rc == STORE_CONFLICT) {
+    case ACCOUNT_TAKEN: {
         json_t *errors = NULL;
         http_errors_add(&errors, "username", "is already taken");
         http_problem(req, 409, "username-taken", "Username taken",
                      "another account already uses this username", errors);
         return;
     }
-    if (rc != STORE_OK) {
-        api_store_problem(req, rc, "username");
+    case ACCOUNT_NOT_SERVED:
+        api_store_for_region(req, region); /* answers 421 naming the region */
+        return;
+    default:
+        http_problem_status(req, 503, "the account could not be created; the error is logged");
         return;
     }
-    struct store_session session;
-    char token[TOKEN_STR_MAX];
-    new_session(app, region, user.id, &session, token);
-    rc = store_user_create(store, &user, &session);
-    if (rc != STORE_OK) {
-        store_directory_release(app->directory, username, user.id);
-        api_store_problem(req, rc, "account");
-        return;
-    }
-    char idbuf[ID_STR_MAX];
-    log_info("event=account_created user=%s region=%s", id_format(user.id, idbuf), region->name);
-    respond_user_token(req, 201, &user, token);
 }
 
 static void create_session(struct http_request *req)
@@ -171,12 +126,9 @@ static void create_session(struct http_request *req)
                      "unknown username or wrong password", NULL);
         return;
     }
-    struct store_session session;
     char token[TOKEN_STR_MAX];
-    new_session(app, region_for_id(&app->regions, user.id), user.id, &session, token);
-    rc = store_session_create(store, &session);
-    if (rc != STORE_OK) {
-        api_store_problem(req, rc, "session");
+    if (account_session_open(app, user.id, token) != ACCOUNT_OK) {
+        api_store_problem(req, STORE_ERROR, "session");
         return;
     }
     respond_user_token(req, 201, &user, token);

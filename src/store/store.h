@@ -123,6 +123,27 @@ int store_session_get(struct store *store, uint64_t id, struct store_session *ou
 /* Marks a session revoked at `now_ms`. STORE_NOTFOUND if absent. */
 int store_session_revoke(struct store *store, uint64_t id, int64_t now_ms);
 
+/* ---- operators (region store) ------------------------------------------ */
+
+/* Staff roles. An operator belongs to the region whose store holds the row. */
+enum store_role {
+    STORE_ROLE_NONE = 0,
+    STORE_ROLE_CUSTODIAN = 1, /* the region's data custodian: full personal-data access */
+    STORE_ROLE_MODERATOR = 2, /* content and conduct */
+    STORE_ROLE_SUPPORT = 3,   /* account help */
+};
+
+/* "custodian" etc. <-> enum; store_role_parse returns STORE_ROLE_NONE if unknown. */
+const char *store_role_name(enum store_role role);
+enum store_role store_role_parse(const char *name);
+
+/* Grants user_id (a user of this store) an operator role. STORE_CONFLICT if it
+ * already has one, STORE_NOTFOUND if no such user. */
+int store_operator_grant(struct store *store, uint64_t user_id, enum store_role role,
+                         int64_t now_ms);
+/* The role of user_id, or STORE_NOTFOUND if not an operator. */
+int store_operator_get(struct store *store, uint64_t user_id, enum store_role *role);
+
 /* ---- directory (directory store) --------------------------------------- */
 
 /* Claims `username` (compared case-insensitively) for user_id.

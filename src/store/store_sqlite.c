@@ -60,6 +60,12 @@ static const char *const region_migrations[] = {
      * store_sqlite_replica.c). Every replicated table needs a PRIMARY KEY. */
     "CREATE TABLE _replication (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
     "INSERT INTO _replication VALUES (1, 0);",
+    /* 2: operators — staff accounts of this region and their role */
+    "CREATE TABLE operators ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  role TEXT NOT NULL CHECK (role IN ('custodian', 'moderator', 'support')),"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT;",
 };
 
 static const char *const directory_migrations[] = {
