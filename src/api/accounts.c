@@ -19,8 +19,25 @@
 static void respond_user_token(struct http_request *req, int status,
                                const struct store_user *user, const char *token)
 {
-    json_t *body = json_pack("{s:o?, s:s}", "user", api_me_json(api_app(req), user), "token", token);
-    http_respond_json(req, status, body);
+    struct api_reply r;
+    api_reply_begin(&r, 16 * 1024);
+    jsonw_object_begin(&r.w);
+    jsonw_key(&r.w, "user");
+    api_write_me(&r.w, api_app(req), user);
+    jsonw_kv_string(&r.w, "token", token);
+    jsonw_object_end(&r.w);
+    api_reply_end(req, status, &r);
+}
+
+static void respond_user(struct http_request *req, const struct store_user *user, bool me)
+{
+    struct api_reply r;
+    api_reply_begin(&r, 16 * 1024);
+    if (me)
+        api_write_me(&r.w, api_app(req), user);
+    else
+        api_write_user(&r.w, api_app(req), user);
+    api_reply_end(req, 200, &r);
 }
 
 static void create_account(struct http_request *req)
@@ -153,7 +170,6 @@ static void get_me(struct http_request *req)
 {
     if (!api_require_user(req))
         return;
-    struct app *app = api_app(req);
     struct store_user user;
     struct store *store = api_store_for_id(req, req->user_id, "user");
     if (!store)
@@ -163,14 +179,13 @@ static void get_me(struct http_request *req)
         api_store_problem(req, rc, "user");
         return;
     }
-    http_respond_json(req, 200, api_me_json(app, &user));
+    respond_user(req, &user, true);
 }
 
 static void patch_me(struct http_request *req)
 {
     if (!api_require_user(req))
         return;
-    struct app *app = api_app(req);
     json_t *body = http_request_json(req);
     if (!body)
         return;
@@ -196,24 +211,23 @@ static void patch_me(struct http_request *req)
         api_store_problem(req, rc, "user");
         return;
     }
-    http_respond_json(req, 200, api_me_json(app, &user));
+    respond_user(req, &user, true);
 }
 
 static void respond_public_user(struct http_request *req, uint64_t id)
 {
-    struct app *app = api_app(req);
     struct store *store = api_store_for_id(req, id, "user");
     if (!store)
         return;
     struct store_user user;
-    int rc = store_user_get(store, id, &user);
+    int rc = store_user_get_public(store, id, &user);
     if (rc == STORE_OK && user.status != STORE_USER_ACTIVE)
         rc = STORE_NOTFOUND;
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "user");
         return;
     }
-    http_respond_json(req, 200, api_user_json(app, &user));
+    respond_user(req, &user, false);
 }
 
 static void get_user(struct http_request *req)

@@ -11,6 +11,7 @@
 #define REEL_API_API_H
 
 #include "api/app.h"
+#include "core/jsonw.h"
 #include "http/http.h"
 
 #include <jansson.h>
@@ -41,10 +42,20 @@ struct store *api_store_for_region(struct http_request *req, const struct region
 
 /* ---- views (views.c) ----------------------------------------------------- */
 
-/* The public `User` object. NULL when out of memory. */
-json_t *api_user_json(struct app *app, const struct store_user *user);
-/* `Me`: User plus email, country, home_region. */
-json_t *api_me_json(struct app *app, const struct store_user *user);
+/* Answers written with the JSON writer (core/jsonw.h): begin, write the
+ * body with r->w, end. The buffer is capped at `max` bytes; a writer error
+ * (cap, misuse) becomes a 500. */
+struct api_reply {
+    struct buf buf;
+    struct jsonw w;
+};
+void api_reply_begin(struct api_reply *r, size_t max);
+void api_reply_end(struct http_request *req, int status, struct api_reply *r);
+
+/* Writes the public `User` object. */
+void api_write_user(struct jsonw *w, struct app *app, const struct store_user *user);
+/* Writes `Me`: User plus email and country. */
+void api_write_me(struct jsonw *w, struct app *app, const struct store_user *user);
 /* Answers with the problem for a store failure (404 for NOTFOUND, 409, 500). */
 void api_store_problem(struct http_request *req, int store_status, const char *what);
 

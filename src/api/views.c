@@ -9,28 +9,52 @@
 
 #include <stdio.h>
 
-json_t *api_user_json(struct app *app, const struct store_user *u)
+void api_reply_begin(struct api_reply *r, size_t max)
 {
-    char id[ID_STR_MAX], created[RFC3339_MAX];
-    const struct region *r = region_for_id(&app->regions, u->id);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id", id_format(u->id, id),
-                     "username", u->username, "display_name", u->display_name, "bio", u->bio,
-                     "home_region", r ? r->name : "", "followers", (json_int_t)u->followers,
-                     "following", (json_int_t)u->following, "videos", (json_int_t)u->videos,
-                     "created_at", clock_format_rfc3339(u->created_ms, created));
+    buf_init(&r->buf, max);
+    jsonw_init(&r->w, &r->buf);
 }
 
-json_t *api_me_json(struct app *app, const struct store_user *u)
+void api_reply_end(struct http_request *req, int status, struct api_reply *r)
 {
-    json_t *me = api_user_json(app, u);
-    if (!me)
-        return NULL;
-    if (json_object_set_new(me, "email", json_string(u->email)) < 0 ||
-        json_object_set_new(me, "country", json_string(u->country)) < 0) {
-        json_decref(me);
-        return NULL;
+    if (jsonw_finish(&r->w) != 0) {
+        buf_clear(&r->buf);
+        http_problem_status(req, 500, "the answer could not be written");
+        return;
     }
-    return me;
+    size_t len;
+    char *body = buf_steal(&r->buf, &len);
+    http_respond_owned(req, status, "application/json", body, len);
+}
+
+static void write_user_fields(struct jsonw *w, struct app *app, const struct store_user *u)
+{
+    const struct region *r = region_for_id(&app->regions, u->id);
+    jsonw_kv_id(w, "id", u->id);
+    jsonw_kv_string(w, "username", u->username);
+    jsonw_kv_string(w, "display_name", u->display_name);
+    jsonw_kv_string(w, "bio", u->bio);
+    jsonw_kv_string(w, "home_region", r ? r->name : "");
+    jsonw_kv_int(w, "followers", u->followers);
+    jsonw_kv_int(w, "following", u->following);
+    jsonw_kv_int(w, "videos", u->videos);
+    jsonw_kv_time(w, "created_at", u->created_ms);
+}
+
+void api_write_user(struct jsonw *w, struct app *app, const struct store_user *u)
+{
+    jsonw_object_begin(w);
+    write_user_fields(w, app, u);
+    jsonw_object_end(w);
+}
+
+void api_write_me(struct jsonw *w, struct app *app, const struct store_user *u)
+{
+    jsonw_object_begin(w);
+    write_user_fields(w, app, u);
+    jsonw_kv_string(w, "email", u->email);
+    jsonw_kv_string(w, "country", u->country);
+    jsonw_object_end(w);
 }
 
 void api_store_problem(struct http_request *req, int status, const char *what)

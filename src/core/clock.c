@@ -21,18 +21,70 @@ uint64_t clock_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Days since 1970-01-01 -> civil date (Howard Hinnant's days_from_civil
+ * inverse): exact for the proleptic Gregorian calendar, no tables, no libc
+ * time zone machinery — formatting a timestamp is on the hot path of every
+ * list the API returns. */
+static void civil_from_days(int64_t z, int *year, unsigned *month, unsigned *day)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int)(y + (*month <= 2));
+}
+
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 char *clock_format_rfc3339(int64_t unix_ms, char *buf)
 {
-    time_t secs = (time_t)(unix_ms / 1000);
-    int ms = (int)(unix_ms % 1000);
+    int64_t secs = unix_ms / 1000;
+    int64_t ms = unix_ms % 1000;
     if (ms < 0) {
         ms += 1000;
         secs--;
     }
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(buf, RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    int64_t days = secs / 86400;
+    int64_t rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int year;
+    unsigned month, day;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 0 || year > 9999) {
+        snprintf(buf, RFC3339_MAX, "%s", year < 0 ? "0000-01-01T00:00:00.000Z"
+                                                  : "9999-12-31T23:59:59.999Z");
+        return buf;
+    }
+    char *p = put_digits(buf, (unsigned)year, 4);
+    *p++ = '-';
+    p = put_digits(p, month, 2);
+    *p++ = '-';
+    p = put_digits(p, day, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(rem / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(rem % 60), 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)ms, 3);
+    *p++ = 'Z';
+    *p = '\0';
     return buf;
 }
 

@@ -126,6 +126,11 @@ json_t *http_request_json(struct http_request *req);
 /* Sets the response: status, type and body bytes (copied into the pool). */
 void http_respond(struct http_request *req, int status, const char *content_type,
                   const char *body, size_t len);
+/* Sets the response to body bytes the caller allocated with reel_malloc;
+ * the request takes ownership and frees them after sending (also on
+ * failure). */
+void http_respond_owned(struct http_request *req, int status, const char *content_type,
+                        char *body, size_t len);
 /* Serialises a JSON value (the reference is consumed) with status. */
 void http_respond_json(struct http_request *req, int status, json_t *value);
 /* An empty response (204, 202...). */

@@ -4,6 +4,8 @@
  */
 #include "http/http.h"
 
+#include "core/alloc.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -44,17 +46,37 @@ void http_respond_json(struct http_request *req, int status, json_t *value)
         http_respond(req, 500, NULL, NULL, 0);
         return;
     }
-    size_t len = json_dumpb(value, NULL, 0, JSON_COMPACT);
-    char *body = len ? pool_alloc(req->pool, len + 1) : NULL;
-    if (!body || json_dumpb(value, body, len, JSON_COMPACT) != len) {
-        json_decref(value);
+    /* Serialise once into a guess-sized pool buffer; only an answer larger
+     * than the guess is serialised a second time. */
+    size_t cap = 1024;
+    char *body = pool_alloc(req->pool, cap);
+    size_t len = body ? json_dumpb(value, body, cap, JSON_COMPACT) : 0;
+    if (body && len > cap) {
+        cap = len;
+        body = pool_alloc(req->pool, cap);
+        if (body && json_dumpb(value, body, cap, JSON_COMPACT) != len)
+            body = NULL;
+    }
+    json_decref(value);
+    if (!body || len == 0) {
         http_respond(req, 500, NULL, NULL, 0);
         return;
     }
-    body[len] = '\0';
-    json_decref(value);
     req->resp.status = status;
     req->resp.content_type = "application/json";
+    req->resp.body = body;
+    req->resp.body_len = len;
+}
+
+void http_respond_owned(struct http_request *req, int status, const char *content_type,
+                        char *body, size_t len)
+{
+    if (pool_cleanup_add(req->pool, reel_free, body) < 0) {
+        reel_free(body);
+        http_respond(req, 500, NULL, NULL, 0);
+        return;
+    }
+    http_respond(req, status, content_type, NULL, 0);
     req->resp.body = body;
     req->resp.body_len = len;
 }

@@ -111,8 +111,13 @@ struct store_session {
  * STORE_CONFLICT if the id or username exists in this store. */
 int store_user_create(struct store *store, const struct store_user *user,
                       const struct store_session *session);
-/* Copies user `id` into *out. STORE_NOTFOUND if absent. */
+/* Copies user `id` into *out. STORE_NOTFOUND if absent; STORE_ERROR also
+ * when the encrypted fields cannot be decrypted (wrong key, tampering). */
 int store_user_get(struct store *store, uint64_t id, struct store_user *out);
+/* As store_user_get, but only the public fields: email and password_hash
+ * are left empty and nothing is decrypted (public profiles, embedded
+ * creators). */
+int store_user_get_public(struct store *store, uint64_t id, struct store_user *out);
 /* Updates the profile fields that are not NULL. STORE_NOTFOUND if absent. */
 int store_user_update_profile(struct store *store, uint64_t id, const char *display_name,
                               const char *bio);

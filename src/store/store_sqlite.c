@@ -177,9 +177,25 @@ static int migrate(struct store *store, struct sq_conn *conn, char *err, size_t 
     return 0;
 }
 
+/* Process-wide SQLite settings, before SQLite initialises itself:
+ * - MULTITHREAD: connections are never shared between threads at once (the
+ *   pool hands each to one caller), so SQLite's per-connection mutexes are
+ *   pure overhead;
+ * - MEMSTATUS off: otherwise every SQLite allocation takes one global mutex,
+ *   which serialises all threads' reads. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 int store_open(struct store **out, enum store_kind kind, const char *dir,
                const struct store_options *opts, char *err, size_t errlen)
 {
+    pthread_once(&sqlite_once, sqlite_global_init);
     int connections = opts->connections < 1 ? 1 : opts->connections;
     if (kind == STORE_KIND_REGION && !opts->field_key) {
         snprintf(err, errlen, "%s: a region store needs its region's data key", dir);

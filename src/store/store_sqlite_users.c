@@ -4,6 +4,7 @@
  */
 #include "store/sqlite_int.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char SQL_USER_INSERT[] =
@@ -78,7 +79,7 @@ out:
     return rc;
 }
 
-int store_user_get(struct store *store, uint64_t id, struct store_user *out)
+static int user_get(struct store *store, uint64_t id, struct store_user *out, bool private_fields)
 {
     struct sq_conn *c = sq_acquire(store);
     sqlite3_stmt *st = sq_stmt(c, SQL_USER_GET);
@@ -93,20 +94,19 @@ int store_user_get(struct store *store, uint64_t id, struct store_user *out)
         sq_column_text(st, 2, out->display_name, sizeof out->display_name);
         sq_column_text(st, 3, out->bio, sizeof out->bio);
         sq_column_text(st, 5, out->country, sizeof out->country);
-        if (sq_column_opened(store, st, 4, "email", out->id, out->email, sizeof out->email) !=
-                STORE_OK ||
-            sq_column_opened(store, st, 6, "password_hash", out->id, out->password_hash,
-                             sizeof out->password_hash) != STORE_OK) {
-            sqlite3_reset(st);
-            rc = STORE_ERROR;
-            goto out;
-        }
         out->status = sqlite3_column_int(st, 7);
         out->created_ms = sqlite3_column_int64(st, 8);
         out->followers = sqlite3_column_int64(st, 9);
         out->following = sqlite3_column_int64(st, 10);
         out->videos = sqlite3_column_int64(st, 11);
+        out->email[0] = out->password_hash[0] = '\0';
         rc = STORE_OK;
+        if (private_fields &&
+            (sq_column_opened(store, st, 4, "email", out->id, out->email, sizeof out->email) !=
+                 STORE_OK ||
+             sq_column_opened(store, st, 6, "password_hash", out->id, out->password_hash,
+                              sizeof out->password_hash) != STORE_OK))
+            rc = STORE_ERROR;
     } else {
         rc = step == SQLITE_DONE ? STORE_NOTFOUND : sq_status(c, step, "user_get");
     }
@@ -114,6 +114,16 @@ int store_user_get(struct store *store, uint64_t id, struct store_user *out)
 out:
     sq_release(store, c);
     return rc;
+}
+
+int store_user_get(struct store *store, uint64_t id, struct store_user *out)
+{
+    return user_get(store, id, out, true);
+}
+
+int store_user_get_public(struct store *store, uint64_t id, struct store_user *out)
+{
+    return user_get(store, id, out, false);
 }
 
 int store_user_update_profile(struct store *store, uint64_t id, const char *display_name,

@@ -5,7 +5,9 @@
 #include "core/parse.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 Test(parse, numbers)
 {
@@ -87,4 +89,20 @@ Test(parse, rfc3339)
     cr_assert_eq(clock_parse_rfc3339("2026-11-27 23:40:01Z", &ms), -1);
     cr_assert_eq(clock_parse_rfc3339("2026-11-27T23:40:01+02:00", &ms), -1);
     cr_assert_eq(clock_parse_rfc3339("yesterday", &ms), -1);
+}
+
+Test(parse, rfc3339_format_matches_libc)
+{
+    /* The hand-written civil-date conversion against gmtime over many dates. */
+    char buf[RFC3339_MAX], want[RFC3339_MAX];
+    for (int64_t ms = -86400000LL * 366 * 3; ms < 86400000LL * 366 * 200; ms += 86400000LL * 13 + 3723456) {
+        time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(((ms % 1000) + 1000) % 1000));
+        cr_assert_str_eq(clock_format_rfc3339(ms, buf), want, "ms=%lld", (long long)ms);
+    }
+    cr_assert_str_eq(clock_format_rfc3339(951782400000LL, buf), "2000-02-29T00:00:00.000Z");
 }
