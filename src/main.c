@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"serve", cli_serve, "run the platform (HTTP API, web client, media)"},
     {"operator", cli_operator, "operator accounts: add a custodian, moderator or support"},
     {"site", cli_site, "site operations: promote a replica to primary"},
+    {"seed", cli_seed, "create demo users and video records"},
+    {"events", cli_events, "read a region's engagement event log (dump, stats)"},
 };
 
 static void usage(FILE *out)

@@ -48,7 +48,7 @@ static const struct key_spec key_specs[] = {
     {"limits", "comment_max", KEY_UINT, F(comment_max), 1, 500},
     {"limits", "hashtags_max", KEY_UINT, F(hashtags_max), 0, 32},
     {"limits", "events_per_batch", KEY_UINT, F(events_per_batch), 1, 4096},
-    {"limits", "events_max_body", KEY_BYTES, F(events_max_body), 1024, 16ULL << 20},
+    {"limits", "events_max_body", KEY_BYTES, F(events_max_body), 1024, 1ULL << 20},
     {"limits", "following_feed_max", KEY_UINT, F(following_feed_max), 1, 100000},
     {"events", "segment_size", KEY_BYTES, F(events_segment_bytes), 4096, 4ULL << 30},
     {"events", "retention_size", KEY_BYTES, F(events_retention_bytes), 0, 1ULL << 50},
