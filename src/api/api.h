@@ -59,17 +59,19 @@ void api_write_user(struct jsonw *w, struct app *app, const struct store_user *u
 void api_write_me(struct jsonw *w, struct app *app, const struct store_user *user);
 /* Answers with the problem for a store failure (404 for NOTFOUND, 409, 500). */
 void api_store_problem(struct http_request *req, int store_status, const char *what);
-/* The `Video` object; liked_by_me < 0 leaves the field out (anonymous). */
-json_t *api_video_json(struct app *app, const struct store_video *video,
-                       const struct store_user *creator, int liked_by_me);
+/* Writes the `Video` object; liked_by_me < 0 leaves the field out (anonymous). */
+void api_write_video(struct jsonw *w, struct app *app, const struct store_video *video,
+                     const struct store_user *creator, int liked_by_me);
 /* Loads the videos with these ids (each from its region's store), leaves
- * out the ones gone or not visible to viewer_id (0: anonymous), and returns
- * a JSON array of `Video` in the same order, with liked_by_me for a viewer.
- * NULL on a store or memory failure. */
-json_t *api_videos_json(struct app *app, const uint64_t *ids, size_t n, uint64_t viewer_id);
-/* The `Comment` object. */
-json_t *api_comment_json(struct app *app, const struct store_comment *comment,
-                         const struct store_user *author);
+ * out the ones gone or not visible to viewer_id (0: anonymous), and writes
+ * the others as `Video` values in the same order (into an open array), with
+ * liked_by_me for a viewer. Sets *written (may be NULL). Returns STORE_OK or
+ * a store error (abandon the reply then). */
+int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
+                     uint64_t viewer_id, size_t *written);
+/* Writes the `Comment` object. */
+void api_write_comment(struct jsonw *w, struct app *app, const struct store_comment *comment,
+                       const struct store_user *author);
 /* True if viewer_id (0: anonymous) may see the video: ready, by an active
  * creator — or any status for the creator. */
 bool api_video_visible(const struct store_video *video, const struct store_user *creator,
@@ -93,10 +95,17 @@ struct api_page {
 /* Reads ?limit= and ?cursor= (a cursor of `kind`). Answers 400 naming the
  * parameter and returns false if either is malformed. */
 bool api_page_params(struct http_request *req, enum cursor_kind kind, struct api_page *page);
-/* Answers 200 {"items": items, "next_cursor": cursor of next_key or null}.
- * items is consumed (NULL answers 500). */
-void api_respond_page(struct http_request *req, json_t *items, enum cursor_kind kind,
-                      uint64_t next_key);
+/* A list page is written as {"items": [...], "next_cursor": ...}:
+ * api_page_begin opens it (up to API_PAGE_MAX_BYTES), the caller writes the
+ * items into r->w, api_page_end closes it with the cursor of next_key (null
+ * for 0) and answers 200. api_reply_abort drops a reply half-written and
+ * answers the store problem instead. */
+#define API_PAGE_MAX_BYTES (4u << 20)
+void api_page_begin(struct api_reply *r);
+void api_page_end(struct http_request *req, struct api_reply *r, enum cursor_kind kind,
+                  uint64_t next_key);
+void api_reply_abort(struct http_request *req, struct api_reply *r, int store_status,
+                     const char *what);
 
 /* One list entry: `key` orders it and becomes the cursor; `ref` is what it
  * points at (the follower of a follow record; the id itself for videos). */
@@ -109,6 +118,9 @@ struct api_item {
 typedef int (*api_region_list_fn)(struct store *store, const struct region *region,
                                   uint64_t bound, size_t limit, struct api_item *out, size_t *n,
                                   void *arg);
+/* Writes the public `User` of each item's ref (into an open array), leaving
+ * out users gone or deactivated. Returns STORE_OK or a store error. */
+int api_write_users(struct jsonw *w, struct app *app, const struct api_item *items, size_t n);
 /* Gathers a list from every region's store and merges it in (ms, id) order:
  * up to page->limit items after page->cursor into out (room for
  * page->limit), *more set if there are further pages. Returns STORE_OK or a

@@ -43,8 +43,10 @@ static void post_comment(struct http_request *req)
     if (!api_load_video(req, video_id, video, NULL))
         return;
     const struct region *region = region_for_id(&app->regions, req->user_id);
-    struct store *store = app_store_for_region(app, region);
-    int rc = store ? store_user_get(store, req->user_id, author) : STORE_NOTFOUND;
+    struct store *store = api_store_for_id(req, req->user_id, "user");
+    if (!store)
+        return;
+    int rc = store_user_get_public(store, req->user_id, author);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "user");
         return;
@@ -63,7 +65,10 @@ static void post_comment(struct http_request *req)
     api_counter_propagate(app, store, &delta);
     api_event_record(app, EVENT_COMMENT, req->user_id, video_id, video->creator_id,
                      (uint32_t)video->duration_ms);
-    http_respond_json(req, 201, api_comment_json(app, comment, author));
+    struct api_reply r;
+    api_reply_begin(&r, 64 * 1024);
+    api_write_comment(&r.w, app, comment, author);
+    api_reply_end(req, 201, &r);
 }
 
 static int comments_part(struct store *store, const struct region *region, uint64_t bound,
@@ -100,25 +105,26 @@ static void list_comments(struct http_request *req)
         api_store_problem(req, rc, "comments");
         return;
     }
-    json_t *arr = json_array();
     struct store_comment *comment = pool_alloc(req->pool, sizeof *comment);
     struct store_user *author = pool_alloc(req->pool, sizeof *author);
-    for (size_t i = 0; arr && comment && author && i < n; i++) {
+    if (!comment || !author) {
+        http_problem_status(req, 503, "out of memory");
+        return;
+    }
+    struct api_reply r;
+    api_page_begin(&r);
+    for (size_t i = 0; i < n; i++) {
         struct store *store = app_store_for_id(app, items[i].ref);
         rc = store ? store_comment_get(store, items[i].ref, comment, author) : STORE_NOTFOUND;
         if (rc == STORE_NOTFOUND || (rc == STORE_OK && author->status != STORE_USER_ACTIVE))
             continue; /* deleted meanwhile, or its author left */
-        json_t *item = rc == STORE_OK ? api_comment_json(app, comment, author) : NULL;
-        if (!item || json_array_append_new(arr, item) < 0) {
-            json_decref(arr);
-            arr = NULL;
+        if (rc != STORE_OK) {
+            api_reply_abort(req, &r, rc, "comments");
+            return;
         }
+        api_write_comment(&r.w, app, comment, author);
     }
-    if (!comment || !author) {
-        json_decref(arr);
-        arr = NULL;
-    }
-    api_respond_page(req, arr, CURSOR_COMMENTS, more ? items[n - 1].key : 0);
+    api_page_end(req, &r, CURSOR_COMMENTS, more ? items[n - 1].key : 0);
 }
 
 static void delete_comment(struct http_request *req)
@@ -127,14 +133,16 @@ static void delete_comment(struct http_request *req)
     if (!api_require_user(req) || !api_param_id(req, "id", &id))
         return;
     struct app *app = api_app(req);
-    struct store *store = app_store_for_id(app, id);
+    struct store *store = api_store_for_id(req, id, "comment");
+    if (!store)
+        return;
     struct store_comment *comment = pool_alloc(req->pool, sizeof *comment);
     struct store_video *video = pool_alloc(req->pool, sizeof *video);
     if (!comment || !video) {
         http_problem_status(req, 503, "out of memory");
         return;
     }
-    int rc = store ? store_comment_get(store, id, comment, NULL) : STORE_NOTFOUND;
+    int rc = store_comment_get(store, id, comment, NULL);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "comment");
         return;

@@ -39,8 +39,9 @@ void api_counter_propagate(struct app *app, struct store *actor_store,
     struct store *target = app_store_for_id(app, d->target_id);
     char id[ID_STR_MAX];
     if (!target) {
-        log_warn("event=counter_target_unknown delta=%s", id_format(d->id, id));
-        store_outbox_done(actor_store, d->id);
+        /* The target's region is not served by this node: the delta waits
+         * in the outbox for a node that can reach it (store/README.md). */
+        log_debug("event=counter_delta_waiting delta=%s", id_format(d->id, id));
         return;
     }
     if (store_counter_apply(target, d) != STORE_OK) {
@@ -58,20 +59,25 @@ int api_counters_drain(struct app *app)
     size_t applied = 0;
     for (int i = 0; i < app->regions.count; i++) {
         struct store *store = app->stores[i];
-        for (;;) {
+        while (store) {
             size_t n = 0;
             if (store_outbox_pending(store, batch, 256, &n) != STORE_OK)
                 return -1;
             if (n == 0)
                 break;
+            size_t done = 0;
             for (size_t k = 0; k < n; k++) {
                 struct store *target = app_store_for_id(app, batch[k].target_id);
-                if (target && store_counter_apply(target, &batch[k]) != STORE_OK)
+                if (!target)
+                    continue; /* not served here: stays for a node that is */
+                if (store_counter_apply(target, &batch[k]) != STORE_OK ||
+                    store_outbox_done(store, batch[k].id) != STORE_OK)
                     return -1;
-                if (store_outbox_done(store, batch[k].id) != STORE_OK)
-                    return -1;
-                applied++;
+                done++;
             }
+            applied += done;
+            if (done == 0)
+                break; /* what is left waits for another node */
         }
     }
     if (applied)

@@ -60,6 +60,8 @@ static int load_followees(struct app *app, uint64_t user_id, struct pool *pool,
         if (!(f->ids[i] = pool_alloc(pool, max * sizeof *f->ids[i])))
             return STORE_ERROR;
     struct store *store = app_store_for_id(app, user_id);
+    if (!store)
+        return STORE_ERROR;
     struct store_follow chunk[256];
     uint64_t before = 0;
     size_t total = 0;
@@ -102,8 +104,13 @@ static void get_following_feed(struct http_request *req)
     uint64_t ids[API_LIST_MAX];
     for (size_t i = 0; i < n; i++)
         ids[i] = items[i].ref;
-    api_respond_page(req, api_videos_json(app, ids, n, req->user_id), CURSOR_VIDEOS,
-                     more ? items[n - 1].key : 0);
+    struct api_reply r;
+    api_page_begin(&r);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK)
+        api_reply_abort(req, &r, rc, "feed");
+    else
+        api_page_end(req, &r, CURSOR_VIDEOS, more ? items[n - 1].key : 0);
 }
 
 static int by_engagement(const void *a, const void *b)
@@ -136,6 +143,8 @@ int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t
     for (size_t i = 0; i < regions && rc == STORE_OK; i++) {
         const struct region *r = &app->regions.regions[i];
         size_t got = 0;
+        if (!app->stores[i])
+            continue;
         rc = store_video_popular(app->stores[i], id_make(r->id, (uint64_t)since, 0, 0), per,
                                  cand + total, &got);
         total += got;
@@ -176,16 +185,23 @@ static void get_foryou_feed(struct http_request *req)
         api_store_problem(req, rc, "feed");
         return;
     }
-    json_t *items = api_videos_json(app, ids, n, req->user_id);
-    if (!items) {
-        http_problem_status(req, 500, "could not build the feed");
+    struct api_reply r;
+    api_reply_begin(&r, API_PAGE_MAX_BYTES);
+    jsonw_object_begin(&r.w);
+    jsonw_key(&r.w, "items");
+    jsonw_array_begin(&r.w);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK) {
+        api_reply_abort(req, &r, rc, "feed");
         return;
     }
+    jsonw_array_end(&r.w);
+    jsonw_object_end(&r.w);
     /* What is served counts as shown: the next page moves on even if the
      * client reports no impressions. */
     for (size_t i = 0; req->user_id && i < n; i++)
         feed_seen_add(app->seen, req->user_id, ids[i]);
-    http_respond_json(req, 200, json_pack("{s:o}", "items", items));
+    api_reply_end(req, 200, &r);
 }
 
 void api_feed_seen_rebuild(struct app *app)
@@ -197,6 +213,8 @@ void api_feed_seen_rebuild(struct app *app)
     size_t added = 0;
     for (int i = 0; i < app->regions.count; i++) {
         struct eventlog *log = app->logs[i];
+        if (!log)
+            continue;
         uint64_t end = eventlog_end_offset(log);
         uint64_t offset = end > SEEN_REBUILD_RECORDS ? end - SEEN_REBUILD_RECORDS : 0;
         for (;;) {

@@ -10,7 +10,9 @@
  * answers are merged in (ms, id) order and cut at limit; the last item kept
  * becomes the next cursor. Every store answers from the same global
  * position, so no item is repeated or skipped between pages, whatever the
- * regions' relative volumes.
+ * regions' relative volumes. A node that serves only some regions
+ * ([server] regions) merges only those; asking the other regions' nodes is
+ * future work (store/README.md).
  */
 #include "api/api.h"
 
@@ -43,22 +45,6 @@ bool api_page_params(struct http_request *req, enum cursor_kind kind, struct api
     return false;
 }
 
-void api_respond_page(struct http_request *req, json_t *items, enum cursor_kind kind,
-                      uint64_t next_key)
-{
-    if (!items) {
-        http_problem_status(req, 500, "could not build the list");
-        return;
-    }
-    char cursor[CURSOR_STR_MAX];
-    json_t *next = json_null();
-    if (next_key) {
-        cursor_encode(kind, next_key, cursor);
-        next = json_string(cursor);
-    }
-    http_respond_json(req, 200, json_pack("{s:o, s:o?}", "items", items, "next_cursor", next));
-}
-
 static int by_key_desc(const void *a, const void *b)
 {
     const struct api_item *x = a, *y = b;
@@ -84,6 +70,8 @@ int api_gather(struct app *app, const struct api_page *page, bool newest_first,
     size_t total = 0;
     for (size_t i = 0; i < regions; i++) {
         const struct region *r = &app->regions.regions[i];
+        if (!app->stores[i])
+            continue; /* not served by this node: see store/README.md */
         uint64_t bound = newest_first ? cursor_before_bound(page->cursor, r->id)
                                       : cursor_after_bound(page->cursor, r->id);
         size_t got = 0;

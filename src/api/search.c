@@ -94,8 +94,13 @@ static void list_hashtag_videos(struct http_request *req)
     uint64_t ids[API_LIST_MAX];
     for (size_t i = 0; i < n; i++)
         ids[i] = items[i].ref;
-    api_respond_page(req, api_videos_json(app, ids, n, req->user_id), CURSOR_VIDEOS,
-                     more ? items[n - 1].key : 0);
+    struct api_reply r;
+    api_page_begin(&r);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK)
+        api_reply_abort(req, &r, rc, "videos");
+    else
+        api_page_end(req, &r, CURSOR_VIDEOS, more ? items[n - 1].key : 0);
 }
 
 static bool username_char(char c)
@@ -104,36 +109,24 @@ static bool username_char(char c)
            c == '_' || c == '.';
 }
 
-static json_t *search_users(struct app *app, const char *q, size_t limit)
+/* Users whose username starts with q (an optional leading '@' dropped). */
+static int search_users(struct jsonw *w, struct app *app, const char *q, size_t limit)
 {
-    json_t *arr = json_array();
     if (*q == '@')
         q++;
     size_t len = strlen(q);
-    if (!arr || len == 0 || len > 30)
-        return arr;
+    if (len == 0 || len > 30)
+        return STORE_OK;
     for (size_t i = 0; i < len; i++)
         if (!username_char(q[i]))
-            return arr;
+            return STORE_OK;
     uint64_t ids[SEARCH_LIMIT_MAX];
+    struct api_item items[SEARCH_LIMIT_MAX];
     size_t n = 0;
-    if (store_directory_prefix(app->directory, q, limit, ids, &n) != STORE_OK) {
-        json_decref(arr);
-        return NULL;
-    }
-    struct store_user user;
-    for (size_t i = 0; i < n; i++) {
-        struct store *store = app_store_for_id(app, ids[i]);
-        if (!store || store_user_get(store, ids[i], &user) != STORE_OK ||
-            user.status != STORE_USER_ACTIVE)
-            continue;
-        json_t *item = api_user_json(app, &user);
-        if (!item || json_array_append_new(arr, item) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
+    int rc = store_directory_prefix(app->directory, q, limit, ids, &n);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        items[i] = (struct api_item){ids[i], ids[i]};
+    return rc == STORE_OK ? api_write_users(w, app, items, n) : rc;
 }
 
 static int by_videos_then_tag(const void *a, const void *b)
@@ -144,56 +137,52 @@ static int by_videos_then_tag(const void *a, const void *b)
     return strcmp(x->tag, y->tag);
 }
 
-static json_t *search_hashtags(struct app *app, const char *q, size_t limit)
+/* Hashtags starting with q (an optional leading '#' dropped), with their
+ * video counts summed over the regions. */
+static int search_hashtags(struct jsonw *w, struct app *app, const char *q, size_t limit)
 {
-    json_t *arr = json_array();
     char prefix[HASHTAG_MAX_BYTES + 1];
     if (*q == '#')
         q++;
-    if (!arr || !*q || hashtag_normalize_prefix(q, prefix, sizeof prefix) < 0)
-        return arr;
+    if (!*q || hashtag_normalize_prefix(q, prefix, sizeof prefix) < 0)
+        return STORE_OK;
     size_t regions = (size_t)app->regions.count;
     struct store_hashtag *all = reel_calloc(regions * limit, sizeof *all);
+    if (!all)
+        return STORE_ERROR;
     size_t total = 0;
-    for (size_t i = 0; all && i < regions; i++) {
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < regions; i++) {
         size_t n = 0;
-        if (store_hashtag_prefix(app->stores[i], prefix, limit, all + total, &n) != STORE_OK) {
-            reel_free(all);
-            all = NULL;
-            break;
-        }
-        /* Sum tags already seen in another region. */
-        for (size_t k = 0; k < n; k++) {
+        if (!app->stores[i])
+            continue;
+        rc = store_hashtag_prefix(app->stores[i], prefix, limit, all + total, &n);
+        /* Fold a tag already seen in another region into the first one. */
+        for (size_t k = 0; rc == STORE_OK && k < n; k++) {
             struct store_hashtag *h = &all[total + k];
-            bool merged = false;
-            for (size_t j = 0; j < total && !merged; j++)
+            for (size_t j = 0; j < total; j++)
                 if (strcmp(all[j].tag, h->tag) == 0) {
                     all[j].videos += h->videos;
                     h->videos = 0;
-                    merged = true;
+                    break;
                 }
         }
         total += n;
     }
-    if (!all) {
-        json_decref(arr);
-        return NULL;
-    }
-    qsort(all, total, sizeof *all, by_videos_then_tag);
-    for (size_t i = 0, kept = 0; i < total && kept < limit; i++) {
-        if (all[i].videos <= 0)
-            continue;
-        json_t *item = json_pack("{s:s, s:I}", "tag", all[i].tag, "videos",
-                                 (json_int_t)all[i].videos);
-        if (!item || json_array_append_new(arr, item) < 0) {
-            json_decref(arr);
-            arr = NULL;
-            break;
+    if (rc == STORE_OK) {
+        qsort(all, total, sizeof *all, by_videos_then_tag);
+        for (size_t i = 0, kept = 0; i < total && kept < limit; i++) {
+            if (all[i].videos <= 0)
+                continue;
+            jsonw_object_begin(w);
+            jsonw_kv_string(w, "tag", all[i].tag);
+            jsonw_kv_int(w, "videos", all[i].videos);
+            jsonw_object_end(w);
+            kept++;
         }
-        kept++;
     }
     reel_free(all);
-    return arr;
+    return rc;
 }
 
 static int by_id_newest(const void *a, const void *b)
@@ -201,7 +190,8 @@ static int by_id_newest(const void *a, const void *b)
     return cursor_order(*(const uint64_t *)b, *(const uint64_t *)a);
 }
 
-static json_t *search_videos(struct app *app, const char *q, size_t limit, uint64_t viewer)
+static int search_videos(struct jsonw *w, struct app *app, const char *q, size_t limit,
+                         uint64_t viewer)
 {
     /* Words: runs of non-space bytes, '#' and '@' dropped (tags are words of
      * the caption to the index). */
@@ -223,20 +213,22 @@ static json_t *search_videos(struct app *app, const char *q, size_t limit, uint6
     size_t regions = (size_t)app->regions.count;
     uint64_t *ids = reel_calloc(regions * limit + 1, sizeof *ids);
     if (!ids)
-        return NULL;
+        return STORE_ERROR;
     size_t total = 0;
-    for (size_t i = 0; count && i < regions; i++) {
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && count && i < regions; i++) {
         size_t n = 0;
-        if (store_video_search(app->stores[i], words, count, limit, ids + total, &n) != STORE_OK) {
-            reel_free(ids);
-            return NULL;
-        }
+        if (!app->stores[i])
+            continue;
+        rc = store_video_search(app->stores[i], words, count, limit, ids + total, &n);
         total += n;
     }
-    qsort(ids, total, sizeof *ids, by_id_newest);
-    json_t *arr = api_videos_json(app, ids, total < limit ? total : limit, viewer);
+    if (rc == STORE_OK) {
+        qsort(ids, total, sizeof *ids, by_id_newest);
+        rc = api_write_videos(w, app, ids, total < limit ? total : limit, viewer, NULL);
+    }
     reel_free(ids);
-    return arr;
+    return rc;
 }
 
 static void get_search(struct http_request *req)
@@ -259,19 +251,29 @@ static void get_search(struct http_request *req)
                      "a query parameter is missing or malformed; see errors", errors);
         return;
     }
-    json_t *users = search_users(app, q, (size_t)limit);
-    json_t *tags = search_hashtags(app, q, (size_t)limit);
-    json_t *videos = search_videos(app, q, (size_t)limit, req->user_id);
-    if (!users || !tags || !videos) {
-        json_decref(users);
-        json_decref(tags);
-        json_decref(videos);
-        http_problem_status(req, 500, "the search failed; the error is logged");
+    struct api_reply r;
+    api_reply_begin(&r, API_PAGE_MAX_BYTES);
+    jsonw_object_begin(&r.w);
+    jsonw_key(&r.w, "users");
+    jsonw_array_begin(&r.w);
+    int rc = search_users(&r.w, app, q, (size_t)limit);
+    jsonw_array_end(&r.w);
+    jsonw_key(&r.w, "hashtags");
+    jsonw_array_begin(&r.w);
+    if (rc == STORE_OK)
+        rc = search_hashtags(&r.w, app, q, (size_t)limit);
+    jsonw_array_end(&r.w);
+    jsonw_key(&r.w, "videos");
+    jsonw_array_begin(&r.w);
+    if (rc == STORE_OK)
+        rc = search_videos(&r.w, app, q, (size_t)limit, req->user_id);
+    jsonw_array_end(&r.w);
+    jsonw_object_end(&r.w);
+    if (rc != STORE_OK) {
+        api_reply_abort(req, &r, rc, "search");
         return;
     }
-    http_respond_json(req, 200,
-                      json_pack("{s:o, s:o, s:o}", "users", users, "hashtags", tags, "videos",
-                                videos));
+    api_reply_end(req, 200, &r);
 }
 
 int api_search_register(struct http_router *router)

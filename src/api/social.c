@@ -18,15 +18,11 @@
 #include "core/id.h"
 #include "events/event.h"
 
-/* The actor's home store and region; answers 500 if unknown. */
+/* The actor's home store and region (421 if this node does not serve it). */
 static struct store *actor_store(struct http_request *req, const struct region **region)
 {
-    struct app *app = api_app(req);
-    *region = region_for_id(&app->regions, req->user_id);
-    struct store *store = app_store_for_region(app, *region);
-    if (!store)
-        http_problem_status(req, 500, "the caller's home region is not configured");
-    return store;
+    *region = region_for_id(&api_app(req)->regions, req->user_id);
+    return api_store_for_id(req, req->user_id, "user");
 }
 
 static void follow(struct http_request *req, bool on)
@@ -79,23 +75,17 @@ static void delete_follow(struct http_request *req)
     follow(req, false);
 }
 
-/* Builds the `User` items of a follow list from the users its items name. */
-static json_t *users_json(struct app *app, const struct api_item *items, size_t n)
+/* Answers a page of `User` for the users the items name. */
+static void respond_users(struct http_request *req, const struct api_item *items, size_t n,
+                          uint64_t next_key)
 {
-    json_t *arr = json_array();
-    struct store_user user;
-    for (size_t i = 0; arr && i < n; i++) {
-        struct store *store = app_store_for_id(app, items[i].ref);
-        int rc = store ? store_user_get(store, items[i].ref, &user) : STORE_NOTFOUND;
-        if (rc == STORE_NOTFOUND || (rc == STORE_OK && user.status != STORE_USER_ACTIVE))
-            continue;
-        json_t *item = rc == STORE_OK ? api_user_json(app, &user) : NULL;
-        if (!item || json_array_append_new(arr, item) < 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
+    struct api_reply r;
+    api_page_begin(&r);
+    int rc = api_write_users(&r.w, api_app(req), items, n);
+    if (rc != STORE_OK)
+        api_reply_abort(req, &r, rc, "users");
+    else
+        api_page_end(req, &r, CURSOR_FOLLOWS, next_key);
 }
 
 static int followers_part(struct store *store, const struct region *region, uint64_t bound,
@@ -129,8 +119,7 @@ static void list_followers(struct http_request *req)
         api_store_problem(req, rc, "followers");
         return;
     }
-    api_respond_page(req, users_json(app, items, n), CURSOR_FOLLOWS,
-                     more ? items[n - 1].key : 0);
+    respond_users(req, items, n, more ? items[n - 1].key : 0);
 }
 
 static void list_following(struct http_request *req)
@@ -143,9 +132,12 @@ static void list_following(struct http_request *req)
         return;
     struct app *app = api_app(req);
     const struct region *region = region_for_id(&app->regions, target);
+    struct store *store = api_store_for_id(req, target, "user");
+    if (!store)
+        return;
     struct store_follow follows[API_LIST_MAX + 1];
     size_t n;
-    int rc = store_following_list(app_store_for_id(app, target), target,
+    int rc = store_following_list(store, target,
                                   cursor_before_bound(page.cursor, region->id), page.limit + 1,
                                   follows, &n);
     if (rc != STORE_OK) {
@@ -158,7 +150,7 @@ static void list_following(struct http_request *req)
     struct api_item items[API_LIST_MAX];
     for (size_t i = 0; i < n; i++)
         items[i] = (struct api_item){follows[i].id, follows[i].followee_id};
-    api_respond_page(req, users_json(app, items, n), CURSOR_FOLLOWS, more ? items[n - 1].key : 0);
+    respond_users(req, items, n, more ? items[n - 1].key : 0);
 }
 
 static void like(struct http_request *req, bool on)
@@ -234,11 +226,14 @@ static void post_share(struct http_request *req)
     api_counter_propagate(app, store, &delta);
     api_event_record(app, EVENT_SHARE, req->user_id, video_id, video->creator_id,
                      (uint32_t)video->duration_ms);
-    char id[ID_STR_MAX], vid[ID_STR_MAX], created[RFC3339_MAX];
-    http_respond_json(req, 201,
-                      json_pack("{s:s, s:s, s:s}", "id", id_format(share_id, id), "video_id",
-                                id_format(video_id, vid), "created_at",
-                                clock_format_rfc3339(now, created)));
+    struct api_reply r;
+    api_reply_begin(&r, 1024);
+    jsonw_object_begin(&r.w);
+    jsonw_kv_id(&r.w, "id", share_id);
+    jsonw_kv_id(&r.w, "video_id", video_id);
+    jsonw_kv_time(&r.w, "created_at", now);
+    jsonw_object_end(&r.w);
+    api_reply_end(req, 201, &r);
 }
 
 int api_social_register(struct http_router *router)

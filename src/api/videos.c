@@ -20,19 +20,17 @@ static void get_video(struct http_request *req)
     if (!api_param_id(req, "id", &id))
         return;
     struct app *app = api_app(req);
-    json_t *items = api_videos_json(app, &id, 1, req->user_id);
-    if (!items) {
-        http_problem_status(req, 500, "could not load the video");
+    if (!api_store_for_id(req, id, "video"))
+        return;
+    struct api_reply r;
+    size_t written = 0;
+    api_reply_begin(&r, API_PAGE_MAX_BYTES);
+    int rc = api_write_videos(&r.w, app, &id, 1, req->user_id, &written);
+    if (rc != STORE_OK || written == 0) {
+        api_reply_abort(req, &r, rc == STORE_OK ? STORE_NOTFOUND : rc, "video");
         return;
     }
-    if (json_array_size(items) == 0) {
-        json_decref(items);
-        http_problem(req, 404, "not-found", "Not Found", "video not found", NULL);
-        return;
-    }
-    json_t *video = json_incref(json_array_get(items, 0));
-    json_decref(items);
-    http_respond_json(req, 200, video);
+    api_reply_end(req, 200, &r);
 }
 
 static void delete_video(struct http_request *req)
@@ -53,7 +51,10 @@ static void delete_video(struct http_request *req)
                      NULL);
         return;
     }
-    int rc = store_video_delete(app_store_for_id(app, id), id);
+    struct store *store = api_store_for_id(req, id, "video");
+    if (!store)
+        return;
+    int rc = store_video_delete(store, id);
     api_video_cache_forget(app, id);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "video");
@@ -91,8 +92,13 @@ static void list_user_videos(struct http_request *req)
     bool more = n > page.limit;
     if (more)
         n = page.limit;
-    api_respond_page(req, api_videos_json(app, ids, n, req->user_id), CURSOR_VIDEOS,
-                     more ? ids[n - 1] : 0);
+    struct api_reply r;
+    api_page_begin(&r);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK)
+        api_reply_abort(req, &r, rc, "videos");
+    else
+        api_page_end(req, &r, CURSOR_VIDEOS, more ? ids[n - 1] : 0);
 }
 
 int api_videos_register(struct http_router *router)

@@ -3,7 +3,8 @@
  *
  *   reel seed [--config FILE] [--data DIR] [--users N] [--videos N] [--seed N] [--json]
  *       N demo users spread over the configured regions (by country), each
- *       following a few others; N ready videos with captions and hashtags,
+ *       following a few others (with --json: their ids, names and a bearer
+ *       token each, for scripts and benchmarks); N ready videos with captions and hashtags,
  *       spread over those users, each liked by a few of them.
  *   reel seed ... --creator USER_ID [--videos N] [--caption TEXT] [--duration-ms MS]
  *       N ready videos for an existing user ("{i}" in the caption becomes
@@ -19,6 +20,7 @@
  */
 #include "cli/cli.h"
 
+#include "api/account.h"
 #include "api/api.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -106,40 +108,33 @@ static int create_video(struct app *app, uint64_t creator, const char *caption,
     return store_video_create(store, &v);
 }
 
-static int create_user(struct app *app, size_t k, const char *country, struct store_user *u)
+/* Creates demo user k in the region serving `country`, with a first
+ * session whose bearer token is written to token. */
+static int create_user(struct app *app, size_t k, const char *country, struct store_user *u,
+                       char token[TOKEN_STR_MAX])
 {
-    const struct region *r = region_for_country(&app->regions, country);
-    struct store *store = app_store_for_region(app, r);
-    if (!store)
-        return STORE_ERROR;
-    memset(u, 0, sizeof *u);
-    u->id = id_next(r->id);
-    for (int attempt = 0;; attempt++) {
+    char username[STORE_USERNAME_MAX], email[STORE_EMAIL_MAX], display[64];
+    snprintf(display, sizeof display, "Demo %zu", k);
+    struct account_new in = {
+        .username = username,
+        .password = "demo-password",
+        .email = email,
+        .region = region_for_country(&app->regions, country),
+        .country = country,
+        .display_name = display,
+    };
+    for (int attempt = 0; attempt < 20; attempt++) {
         if (attempt == 0)
-            snprintf(u->username, sizeof u->username, "demo_%zu", k);
+            snprintf(username, sizeof username, "demo_%zu", k);
         else
-            snprintf(u->username, sizeof u->username, "demo_%zu_%04x", k,
+            snprintf(username, sizeof username, "demo_%zu_%04x", k,
                      (unsigned)(rng_next() & 0xffff));
-        int rc = store_directory_reserve(app->directory, u->username, u->id);
-        if (rc == STORE_OK)
-            break;
-        if (rc != STORE_CONFLICT || attempt > 20)
-            return rc;
+        snprintf(email, sizeof email, "%s@demo.invalid", username);
+        int rc = account_create(app, &in, u, token);
+        if (rc != ACCOUNT_TAKEN)
+            return rc == ACCOUNT_OK ? STORE_OK : STORE_ERROR;
     }
-    snprintf(u->display_name, sizeof u->display_name, "Demo %zu", k);
-    snprintf(u->bio, sizeof u->bio, "A demo account made by reel seed.");
-    snprintf(u->email, sizeof u->email, "%s@demo.invalid", u->username);
-    snprintf(u->country, sizeof u->country, "%s", country);
-    u->status = STORE_USER_ACTIVE;
-    u->created_ms = clock_now_ms();
-    static const char password[] = "demo-password";
-    if (credential_password_hash(password, sizeof password - 1, app->cfg.argon2_ops,
-                                 app->cfg.argon2_mem_bytes, u->password_hash) < 0)
-        return STORE_ERROR;
-    int rc = store_user_create(store, u, NULL);
-    if (rc != STORE_OK)
-        store_directory_release(app->directory, u->username, u->id);
-    return rc;
+    return STORE_CONFLICT;
 }
 
 static int follow(struct app *app, uint64_t follower, uint64_t followee)
@@ -171,13 +166,14 @@ static int seed_demo(struct app *app, size_t users, size_t videos, bool json)
 {
     uint64_t *ids = reel_calloc(users ? users : 1, sizeof *ids);
     static struct store_user u;
+    char token[TOKEN_STR_MAX];
     if (!ids)
         return 1;
     if (json)
         printf("{\"users\": [");
     for (size_t k = 0; k < users; k++) {
         const char *country = countries[k % (sizeof countries / sizeof countries[0])];
-        int rc = create_user(app, k + 1, country, &u);
+        int rc = create_user(app, k + 1, country, &u, token);
         if (rc != STORE_OK) {
             fprintf(stderr, "reel seed: could not create user %zu (store error %d)\n", k + 1, rc);
             reel_free(ids);
@@ -188,8 +184,8 @@ static int seed_demo(struct app *app, size_t users, size_t videos, bool json)
             char id[ID_STR_MAX];
             const struct region *r = region_for_id(&app->regions, u.id);
             printf("%s{\"id\": \"%s\", \"username\": \"%s\", \"password\": \"demo-password\","
-                   " \"home_region\": \"%s\"}",
-                   k ? ", " : "", id_format(u.id, id), u.username, r->name);
+                   " \"home_region\": \"%s\", \"token\": \"%s\"}",
+                   k ? ", " : "", id_format(u.id, id), u.username, r->name, token);
         }
     }
     for (size_t k = 0; k < users && users > 1; k++)
@@ -238,8 +234,8 @@ static int seed_creator(struct app *app, uint64_t creator, size_t videos, const 
                         int32_t duration_ms)
 {
     struct store *store = app_store_for_id(app, creator);
-    struct store_user user;
-    if (!store || store_user_get(store, creator, &user) != STORE_OK) {
+    static struct store_user user;
+    if (!store || store_user_get_public(store, creator, &user) != STORE_OK) {
         fprintf(stderr, "reel seed: --creator: no such user\n");
         return 1;
     }

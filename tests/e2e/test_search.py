@@ -61,3 +61,27 @@ def test_search_users_hashtags_videos(server):
     assert_problem(server.get("/api/v1/search"), 400, "q")
     assert_problem(server.get("/api/v1/search", params={"q": "x" * 101}), 400, "q")
     assert_problem(server.get("/api/v1/search", params={"q": "a", "limit": "0"}), 400, "limit")
+
+
+def test_replica_keeps_the_search_index(server):
+    """Video rows, hashtag counts and the caption index reach the replica site
+    (eu-no) in step: the full-text index is rebuilt there by its triggers."""
+    import sqlite3
+    u, token = server.signup(country="IE")
+    keep = make_video(server, u["id"], caption="Glacier hike #replicatest")
+    gone = make_video(server, u["id"], caption="Glacier swim #replicatest")
+    assert server.delete(f"/api/v1/videos/{gone}", token=token).status_code == 204
+    fan, ftoken = server.signup(country="NO")
+    server.put(f"/api/v1/videos/{keep}/like", token=ftoken)
+    server.post(f"/api/v1/videos/{keep}/comments", token=ftoken, json={"text": "wow"})
+    assert "replica_dropped" not in server.logs()
+    con = sqlite3.connect(f"file:{server.site_dir('eu-no') / 'reel.db'}?mode=ro", uri=True)
+    try:
+        assert con.execute("SELECT rowid FROM videos_fts WHERE videos_fts MATCH 'glacier'"
+                           ).fetchall() == [(int(keep),)]
+        assert con.execute("SELECT videos FROM hashtags WHERE tag = 'replicatest'").fetchall() \
+            == [(1,)]
+        assert con.execute("SELECT likes, comments FROM videos WHERE id = ?",
+                           (int(keep),)).fetchall() == [(1, 1)]
+    finally:
+        con.close()
