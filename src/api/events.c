@@ -11,9 +11,15 @@
  * the user's home region log as one batch, and is answered 202 only once the
  * log says it is durable (group commit: concurrent requests share an fsync).
  *
- * The handler runs on the blocking worker pool: it waits for the fsync.
+ * The handler runs on the blocking worker pool, but does not wait there for
+ * the fsync: it defers the request (http_request_defer) and the log's
+ * flusher thread answers it when the batch is durable, so a few workers
+ * keep any number of batches in flight and every fsync carries all of them.
+ * Well-formed batches are read by a scanner that allocates nothing
+ * (events_parse.h); anything else goes through jansson for precise errors.
  */
 #include "api/api.h"
+#include "api/events_parse.h"
 
 #include "core/clock.h"
 #include "core/id.h"
@@ -23,11 +29,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The route's hard body limit; [limits] events_max_body (<= this) applies
  * inside the handler. */
 #define EVENTS_BODY_HARD_MAX (1u << 20)
-#define WATCHED_MS_MAX 86400000u /* a day: more is a client bug */
 
 static int client_type(const char *name)
 {
@@ -82,7 +88,7 @@ static bool check_event(json_t *obj, size_t i, int64_t now, int64_t oldest, stru
     json_t *watched = json_object_get(obj, "watched_ms");
     if (watched && !json_is_null(watched)) {
         json_int_t w = json_is_integer(watched) ? json_integer_value(watched) : -1;
-        if (!json_is_integer(watched) || w < 0 || w > (json_int_t)WATCHED_MS_MAX) {
+        if (!json_is_integer(watched) || w < 0 || w > (json_int_t)EVENTS_WATCHED_MS_MAX) {
             bad(errors, i, "watched_ms", "must be a whole number of milliseconds from 0 to 86400000");
             ok = false;
         } else {
@@ -106,21 +112,38 @@ static bool check_event(json_t *obj, size_t i, int64_t now, int64_t oldest, stru
     return ok;
 }
 
-static void post_events(struct http_request *req)
+/* The answer to an append: 202 {"accepted": n}, or 503 to retry. */
+static void answer_appended(struct http_request *req, int status)
 {
-    if (!api_require_user(req))
-        return;
-    struct app *app = api_app(req);
-    if (req->body_len > app->cfg.events_max_body) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
-                 app->cfg.events_max_body);
-        http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
+    if (status != EVENTLOG_OK) {
+        http_problem_status(req, 503, "the event log could not store the batch; retry");
+        http_response_header(req, "Retry-After", "1");
         return;
     }
+    char answer[48];
+    int len = snprintf(answer, sizeof answer, "{\"accepted\":%zu}", *(size_t *)req->user_data);
+    http_respond(req, 202, "application/json", answer, (size_t)len);
+}
+
+/* The log's flusher reports the batch of a deferred request. */
+static void on_durable(void *arg, int status, uint64_t first_offset)
+{
+    (void)first_offset;
+    struct http_request *req = arg;
+    answer_appended(req, status);
+    http_request_complete(req);
+}
+
+/* The full path: jansson, with an error for every bad field of every bad
+ * event. Fills events (room for events_per_batch) and *n, or answers and
+ * returns false. */
+static bool parse_slow(struct http_request *req, struct event *events, size_t *n, int64_t now,
+                       int64_t oldest)
+{
+    struct app *app = api_app(req);
     json_t *body = http_request_json(req);
     if (!body)
-        return;
+        return false;
     static const char *const allowed[] = {"events", NULL};
     struct validation v = {0};
     api_reject_unknown_fields(body, allowed, &v);
@@ -133,57 +156,118 @@ static void post_events(struct http_request *req)
         v.shape_error = true;
     }
     if (api_validation_failed(req, &v))
-        return;
-    size_t n = json_array_size(list);
-    if (n > app->cfg.events_per_batch) {
+        return false;
+    *n = json_array_size(list);
+    if (*n > app->cfg.events_per_batch) {
         char detail[96];
         snprintf(detail, sizeof detail, "a batch holds at most %u events; this one has %zu",
-                 app->cfg.events_per_batch, n);
+                 app->cfg.events_per_batch, *n);
         json_t *errors = NULL;
         http_errors_add(&errors, "events", detail);
         http_problem(req, 413, "too-many-events", "Content Too Large", detail, errors);
+        return false;
+    }
+    json_t *errors = NULL;
+    for (size_t i = 0; i < *n; i++)
+        check_event(json_array_get(list, i), i, now, oldest, &events[i], &errors);
+    if (errors) {
+        http_problem(req, 400, "invalid-events", "Invalid events",
+                     "the batch was refused whole; see errors for each bad event", errors);
+        return false;
+    }
+    return true;
+}
+
+/* The fast path (events_parse.h): true with the batch in events, or false
+ * if the full path must decide. */
+static bool parse_fast(struct http_request *req, struct event *events, size_t *n, int64_t now,
+                       int64_t oldest)
+{
+    struct app *app = api_app(req);
+    const char *ct = http_request_header(req, "Content-Type");
+    if (!req->body || (ct && strncasecmp(ct, "multipart/", 10) == 0))
+        return false;
+    struct events_parse_item *items =
+        pool_alloc(req->pool, app->cfg.events_per_batch * sizeof *items);
+    if (!items || api_events_parse_fast(req->body, req->body_len, items,
+                                        app->cfg.events_per_batch, n) != EVENTS_PARSE_OK)
+        return false;
+    for (size_t i = 0; i < *n; i++) {
+        struct event *e = &events[i];
+        memset(e, 0, sizeof *e);
+        e->type = (uint8_t)items[i].type;
+        e->video_id = items[i].video_id;
+        e->watched_ms = items[i].watched_ms;
+        int64_t at = items[i].has_at ? items[i].at_ms : now;
+        e->at_ms = at > now ? now : at < oldest ? oldest : at;
+    }
+    return true;
+}
+
+static void post_events(struct http_request *req)
+{
+    if (!api_require_user(req))
+        return;
+    struct app *app = api_app(req);
+    if (req->body_len > app->cfg.events_max_body) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
+                 app->cfg.events_max_body);
+        http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
         return;
     }
-    struct event *events = pool_alloc(req->pool, n * sizeof *events);
+    struct eventlog *log = api_store_for_id(req, req->user_id, "user")
+                               ? app_log_for_id(app, req->user_id)
+                               : NULL;
+    if (req->resp.status)
+        return; /* 421: the user's region is not served here */
+    struct event *events = pool_alloc(req->pool, app->cfg.events_per_batch * sizeof *events);
     if (!events) {
         http_problem_status(req, 503, "out of memory");
         return;
     }
     int64_t now = clock_now_ms();
     int64_t oldest = now - (int64_t)app->cfg.events_max_age_s * 1000;
+    size_t n = 0;
+    if (!parse_fast(req, events, &n, now, oldest) && !parse_slow(req, events, &n, now, oldest))
+        return;
     json_t *errors = NULL;
-    bool store_failed = false;
     for (size_t i = 0; i < n; i++) {
         struct event *e = &events[i];
-        if (!check_event(json_array_get(list, i), i, now, oldest, e, &errors))
-            continue;
         e->user_id = req->user_id;
         int rc = api_video_brief(app, e->video_id, &e->creator_id, &e->duration_ms);
-        if (rc == STORE_NOTFOUND)
+        if (rc == STORE_NOTFOUND) {
             bad(&errors, i, "video_id", "no such video");
-        else if (rc != STORE_OK)
-            store_failed = true;
-    }
-    if (store_failed) {
-        json_decref(errors);
-        http_problem_status(req, 503, "the video store is unavailable; retry");
-        return;
+        } else if (rc != STORE_OK) {
+            json_decref(errors);
+            http_problem_status(req, 503, "the video store is unavailable; retry");
+            return;
+        }
     }
     if (errors) {
         http_problem(req, 400, "invalid-events", "Invalid events",
                      "the batch was refused whole; see errors for each bad event", errors);
         return;
     }
-    struct eventlog *log = app_log_for_id(app, req->user_id);
-    int rc = log ? eventlog_append(log, events, n, NULL) : EVENTLOG_IO;
-    if (rc != EVENTLOG_OK) {
-        http_problem_status(req, 503, "the event log could not store the batch; retry");
-        http_response_header(req, "Retry-After", "1");
+    /* Shown is shown, whether or not the batch is then stored. */
+    feed_seen_add_many(app->seen, req->user_id, events, n);
+    size_t *accepted = pool_alloc(req->pool, sizeof *accepted);
+    if (!accepted || !log) {
+        http_problem_status(req, 503, "the event log is unavailable; retry");
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        feed_seen_add(app->seen, req->user_id, events[i].video_id);
-    http_respond_json(req, 202, json_pack("{s:I}", "accepted", (json_int_t)n));
+    *accepted = n;
+    req->user_data = accepted;
+    /* Wait for durability without holding a worker: the log's flusher
+     * answers (on_durable) once the group's fdatasync is done. */
+    if (http_request_defer(req)) {
+        if (eventlog_append_async(log, events, n, on_durable, req) != EVENTLOG_OK) {
+            answer_appended(req, EVENTLOG_IO);
+            http_request_complete(req);
+        }
+        return;
+    }
+    answer_appended(req, eventlog_append(log, events, n, NULL));
 }
 
 void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t video_id,

@@ -19,14 +19,20 @@
 #include "core/alloc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
-#define CACHE_SLOTS (1u << 18) /* 6 MiB of entries */
+#define CACHE_SLOTS (1u << 18) /* 8 MiB of entries */
 #define CACHE_LOCKS 256
 
+/* Readers take no lock (100 lookups per batch, many batches at once): each
+ * slot is a seqlock. A writer (holding the slot's stripe lock) makes `seq`
+ * odd, stores the fields, makes it even again; a reader retries or gives up
+ * (and asks the store) if `seq` was odd or changed while it read. */
 struct cache_entry {
-    uint64_t video_id; /* 0 = empty */
-    uint64_t creator_id;
-    uint32_t duration_ms;
+    _Atomic uint32_t seq;
+    _Atomic uint32_t duration_ms;
+    _Atomic uint64_t video_id; /* 0 = empty */
+    _Atomic uint64_t creator_id;
 };
 
 struct video_cache {
@@ -60,19 +66,38 @@ void api_video_cache_destroy(struct video_cache *c)
     reel_free(c);
 }
 
+static void slot_store(struct video_cache *c, uint32_t slot, uint64_t video_id,
+                       uint64_t creator_id, uint32_t duration_ms)
+{
+    struct cache_entry *e = &c->slots[slot];
+    pthread_mutex_t *lock = &c->locks[slot % CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    atomic_store_explicit(&e->seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&e->video_id, video_id, memory_order_relaxed);
+    atomic_store_explicit(&e->creator_id, creator_id, memory_order_relaxed);
+    atomic_store_explicit(&e->duration_ms, duration_ms, memory_order_relaxed);
+    atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+    pthread_mutex_unlock(lock);
+}
+
 int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
                     uint32_t *duration_ms)
 {
     struct video_cache *c = app->video_cache;
     uint32_t slot = slot_of(video_id);
-    pthread_mutex_t *lock = &c->locks[slot % CACHE_LOCKS];
-    pthread_mutex_lock(lock);
-    struct cache_entry e = c->slots[slot];
-    pthread_mutex_unlock(lock);
-    if (e.video_id == video_id) {
-        *creator_id = e.creator_id;
-        *duration_ms = e.duration_ms;
-        return STORE_OK;
+    struct cache_entry *e = &c->slots[slot];
+    uint32_t seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (!(seq & 1) && atomic_load_explicit(&e->video_id, memory_order_relaxed) == video_id) {
+        uint64_t creator = atomic_load_explicit(&e->creator_id, memory_order_relaxed);
+        uint32_t duration = atomic_load_explicit(&e->duration_ms, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&e->seq, memory_order_relaxed) == seq) {
+            *creator_id = creator;
+            *duration_ms = duration;
+            return STORE_OK;
+        }
     }
     struct store *store = app_store_for_id(app, video_id);
     if (!store)
@@ -85,9 +110,7 @@ int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
     if (status != STORE_VIDEO_READY)
         return STORE_NOTFOUND;
     *duration_ms = duration > 0 ? (uint32_t)duration : 0;
-    pthread_mutex_lock(lock);
-    c->slots[slot] = (struct cache_entry){video_id, *creator_id, *duration_ms};
-    pthread_mutex_unlock(lock);
+    slot_store(c, slot, video_id, *creator_id, *duration_ms);
     return STORE_OK;
 }
 
@@ -95,9 +118,6 @@ void api_video_cache_forget(struct app *app, uint64_t video_id)
 {
     struct video_cache *c = app->video_cache;
     uint32_t slot = slot_of(video_id);
-    pthread_mutex_t *lock = &c->locks[slot % CACHE_LOCKS];
-    pthread_mutex_lock(lock);
-    if (c->slots[slot].video_id == video_id)
-        c->slots[slot].video_id = 0;
-    pthread_mutex_unlock(lock);
+    if (atomic_load_explicit(&c->slots[slot].video_id, memory_order_relaxed) == video_id)
+        slot_store(c, slot, 0, 0, 0);
 }

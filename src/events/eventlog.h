@@ -90,6 +90,21 @@ void eventlog_close(struct eventlog *log);
 int eventlog_append(struct eventlog *log, const struct event *events, size_t n,
                     uint64_t *first_offset);
 
+/* Called once an asynchronous append is settled: status EVENTLOG_OK (the
+ * batch is durable; first_offset is its first offset), EVENTLOG_IO or
+ * EVENTLOG_FAILED (not stored). Runs on the log's flusher thread: it must
+ * not block long or append synchronously to the same log. */
+typedef void (*eventlog_done_fn)(void *arg, int status, uint64_t first_offset);
+
+/* As eventlog_append, but returns as soon as the batch is queued (the events
+ * are copied) and reports durability through done(arg, ...) later, from the
+ * log's flusher thread — so a caller waiting for many batches needs no
+ * thread per batch (JetStream: publish async, PubAck future). Returns
+ * EVENTLOG_OK when queued (done will be called exactly once), or an error
+ * (done will not be called). */
+int eventlog_append_async(struct eventlog *log, const struct event *events, size_t n,
+                          eventlog_done_fn done, void *arg);
+
 /* One stored event. */
 struct eventlog_record {
     uint64_t offset;

@@ -572,6 +572,13 @@ void eventlog_close(struct eventlog *log)
     if (!log)
         return;
     pthread_mutex_lock(&log->lock);
+    log->stopping = true;
+    pthread_cond_broadcast(&log->flushed);
+    bool join = log->flusher_started;
+    pthread_mutex_unlock(&log->lock);
+    if (join)
+        pthread_join(log->flusher, NULL);
+    pthread_mutex_lock(&log->lock);
     while (log->flush_running || log->pending_len)
         pthread_cond_wait(&log->flushed, &log->lock);
     pthread_mutex_unlock(&log->lock);
@@ -669,6 +676,49 @@ static void flush_pending(struct eventlog *log)
     pthread_cond_broadcast(&log->flushed);
 }
 
+/* Encodes a batch into `pending` (waiting while too much is pending) and
+ * gives its offsets and the epoch it joined. Lock held. */
+static int enqueue_locked(struct eventlog *log, const struct event *events, size_t n,
+                          uint64_t *first, uint64_t *end, uint64_t *epoch)
+{
+    size_t bytes = n * RECORD_SIZE;
+    int64_t now = clock_now_ms();
+    while (!log->failed && log->pending_len &&
+           log->pending_len + bytes > log->opts.max_pending_bytes)
+        pthread_cond_wait(&log->flushed, &log->lock);
+    if (log->failed)
+        return EVENTLOG_FAILED;
+    if (reserve(&log->pending, &log->pending_cap, log->pending_len + bytes) < 0)
+        return EVENTLOG_NOMEM;
+    *first = log->next_offset;
+    unsigned char *p = log->pending + log->pending_len;
+    for (size_t i = 0; i < n; i++)
+        record_encode(p + i * RECORD_SIZE, &events[i], *first + i, now, i + 1 == n);
+    log->pending_len += bytes;
+    log->next_offset += n;
+    if (now > log->pending_newest_ms)
+        log->pending_newest_ms = now;
+    log->appends++;
+    *end = log->next_offset;
+    *epoch = log->epoch;
+    return EVENTLOG_OK;
+}
+
+/* The fate of a batch ending at `end` that joined `epoch`: 1 while still
+ * pending, else an EVENTLOG_* status. Lock held. */
+static int batch_status(const struct eventlog *log, uint64_t end, uint64_t epoch)
+{
+    if (log->epoch != epoch) {
+        /* A flush failed since the batch was queued. It made it only if it
+         * was durable before the first failure after it was queued: the
+         * offsets past that point were discarded and handed out again. */
+        bool made_it = log->epoch - epoch < EPOCH_RING &&
+                       end <= log->epoch_durable[epoch % EPOCH_RING];
+        return made_it ? EVENTLOG_OK : log->failed ? EVENTLOG_FAILED : EVENTLOG_IO;
+    }
+    return log->durable_offset >= end ? EVENTLOG_OK : 1;
+}
+
 int eventlog_append(struct eventlog *log, const struct event *events, size_t n,
                     uint64_t *first_offset)
 {
@@ -676,45 +726,14 @@ int eventlog_append(struct eventlog *log, const struct event *events, size_t n,
         return EVENTLOG_INVALID;
     if (log->opts.read_only)
         return EVENTLOG_READONLY;
-    size_t bytes = n * RECORD_SIZE;
-    int64_t now = clock_now_ms();
+    uint64_t first, end, epoch;
     pthread_mutex_lock(&log->lock);
-    while (!log->failed && log->pending_len && log->pending_len + bytes > log->opts.max_pending_bytes)
-        pthread_cond_wait(&log->flushed, &log->lock);
-    if (log->failed) {
-        pthread_mutex_unlock(&log->lock);
-        return EVENTLOG_FAILED;
-    }
-    if (reserve(&log->pending, &log->pending_cap, log->pending_len + bytes) < 0) {
-        pthread_mutex_unlock(&log->lock);
-        return EVENTLOG_NOMEM;
-    }
-    uint64_t first = log->next_offset;
-    unsigned char *p = log->pending + log->pending_len;
-    for (size_t i = 0; i < n; i++)
-        record_encode(p + i * RECORD_SIZE, &events[i], first + i, now, i + 1 == n);
-    log->pending_len += bytes;
-    log->next_offset += n;
-    if (now > log->pending_newest_ms)
-        log->pending_newest_ms = now;
-    log->appends++;
-    uint64_t end = log->next_offset;
-    uint64_t epoch = log->epoch;
-    int rc;
-    for (;;) {
-        if (log->epoch != epoch) {
-            /* A flush failed since we queued. Our batch made it only if it
-             * was durable before the first failure after we queued: the
-             * offsets past that point were discarded and handed out again. */
-            bool made_it = log->epoch - epoch < EPOCH_RING &&
-                           end <= log->epoch_durable[epoch % EPOCH_RING];
-            rc = made_it ? EVENTLOG_OK : log->failed ? EVENTLOG_FAILED : EVENTLOG_IO;
+    int rc = enqueue_locked(log, events, n, &first, &end, &epoch);
+    while (rc == EVENTLOG_OK) {
+        rc = batch_status(log, end, epoch);
+        if (rc != 1)
             break;
-        }
-        if (log->durable_offset >= end) {
-            rc = EVENTLOG_OK;
-            break;
-        }
+        rc = EVENTLOG_OK;
         if (!log->flush_running)
             flush_pending(log);
         else
@@ -723,6 +742,84 @@ int eventlog_append(struct eventlog *log, const struct event *events, size_t n,
     pthread_mutex_unlock(&log->lock);
     if (rc == EVENTLOG_OK && first_offset)
         *first_offset = first;
+    return rc;
+}
+
+/* The flusher thread: writes what async appends queued and settles their
+ * waiters, in offset order, calling `done` outside the lock. */
+static void *flusher_main(void *arg)
+{
+    struct eventlog *log = arg;
+    pthread_mutex_lock(&log->lock);
+    for (;;) {
+        struct append_waiter *settled = NULL, **tail = &settled;
+        int rc;
+        while (log->waiters && (rc = batch_status(log, log->waiters->end, log->waiters->epoch)) != 1) {
+            struct append_waiter *w = log->waiters;
+            log->waiters = w->next;
+            w->next = NULL;
+            w->epoch = (uint64_t)rc; /* reused: the outcome */
+            *tail = w;
+            tail = &w->next;
+        }
+        if (!log->waiters)
+            log->waiters_tail = NULL;
+        if (settled) {
+            pthread_mutex_unlock(&log->lock);
+            while (settled) {
+                struct append_waiter *w = settled;
+                settled = w->next;
+                w->done(w->arg, (int)(int64_t)w->epoch, w->first);
+                reel_free(w);
+            }
+            pthread_mutex_lock(&log->lock);
+            continue;
+        }
+        if (log->pending_len && !log->flush_running) {
+            flush_pending(log);
+            continue;
+        }
+        if (log->stopping && !log->waiters && !log->pending_len && !log->flush_running)
+            break;
+        pthread_cond_wait(&log->flushed, &log->lock);
+    }
+    pthread_mutex_unlock(&log->lock);
+    return NULL;
+}
+
+int eventlog_append_async(struct eventlog *log, const struct event *events, size_t n,
+                          eventlog_done_fn done, void *arg)
+{
+    if (n == 0 || n > EVENTLOG_BATCH_MAX || !done)
+        return EVENTLOG_INVALID;
+    if (log->opts.read_only)
+        return EVENTLOG_READONLY;
+    struct append_waiter *w = reel_calloc(1, sizeof *w);
+    if (!w)
+        return EVENTLOG_NOMEM;
+    w->done = done;
+    w->arg = arg;
+    pthread_mutex_lock(&log->lock);
+    if (!log->flusher_started) {
+        if (pthread_create(&log->flusher, NULL, flusher_main, log) != 0) {
+            pthread_mutex_unlock(&log->lock);
+            reel_free(w);
+            return EVENTLOG_NOMEM;
+        }
+        log->flusher_started = true;
+    }
+    int rc = enqueue_locked(log, events, n, &w->first, &w->end, &w->epoch);
+    if (rc == EVENTLOG_OK) {
+        if (log->waiters_tail)
+            log->waiters_tail->next = w;
+        else
+            log->waiters = w;
+        log->waiters_tail = w;
+        pthread_cond_broadcast(&log->flushed); /* wake the flusher */
+    }
+    pthread_mutex_unlock(&log->lock);
+    if (rc != EVENTLOG_OK)
+        reel_free(w);
     return rc;
 }
 

@@ -34,6 +34,14 @@ struct consumer_slot {
     uint64_t committed;
 };
 
+/* An asynchronous append waiting for its batch to be durable. */
+struct append_waiter {
+    uint64_t first, end, epoch;
+    eventlog_done_fn done;
+    void *arg;
+    struct append_waiter *next;
+};
+
 struct eventlog {
     char dir[LOG_PATH_MAX];
     struct eventlog_options opts;
@@ -51,6 +59,9 @@ struct eventlog {
     uint64_t epoch;                        /* advances at every failed flush */
     uint64_t epoch_durable[EPOCH_RING];    /* durable_offset when epoch e ended */
     uint64_t appends, syncs;
+    struct append_waiter *waiters, *waiters_tail; /* async appends, in offset order */
+    bool flusher_started, stopping;
+    pthread_t flusher;                            /* completes async appends */
     struct consumer_slot consumers[MAX_CONSUMERS];
     int consumer_count;
 };

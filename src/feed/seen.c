@@ -13,6 +13,7 @@
 #include "feed/seen.h"
 
 #include "core/alloc.h"
+#include "events/event.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -137,20 +138,16 @@ static void evict(struct shard *sh)
     user_free(victim);
 }
 
-int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
+/* The user's entry, created if new, moved to the LRU front. Lock held. */
+static struct seen_user *touch_user(struct feed_seen *s, struct shard *sh, uint64_t user_id)
 {
-    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
-    int rc = 0;
-    pthread_mutex_lock(&sh->lock);
     struct seen_user *u = find_user(sh, user_id);
     if (!u) {
         if (sh->users >= s->max_users_per_shard)
             evict(sh);
         u = reel_calloc(1, sizeof *u);
-        if (!u) {
-            rc = -1;
-            goto out;
-        }
+        if (!u)
+            return NULL;
         u->user_id = user_id;
         struct seen_user **b = bucket_of(sh, user_id);
         u->next_in_bucket = *b;
@@ -160,19 +157,23 @@ int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
         lru_unlink(sh, u);
     }
     lru_push_front(sh, u);
+    return u;
+}
+
+/* Appends one video to a user's ring. Lock held. Returns 0 or -1. */
+static int add_video(struct feed_seen *s, struct seen_user *u, uint64_t video_id)
+{
     for (uint32_t i = 0; i < u->count && i < RECENT_DEDUPE; i++)
         if (u->ring[(u->head + u->count - 1 - i) % u->cap] == video_id)
-            goto out;
+            return 0;
     if (u->count == u->cap && u->cap < s->per_user) {
         /* Grow, unrolling the ring so the oldest is first. */
         uint32_t cap = u->cap ? u->cap * 2 : 16;
         if (cap > s->per_user)
             cap = (uint32_t)s->per_user;
         uint64_t *ring = reel_malloc((size_t)cap * sizeof *ring);
-        if (!ring) {
-            rc = -1;
-            goto out;
-        }
+        if (!ring)
+            return -1;
         for (uint32_t i = 0; i < u->count; i++)
             ring[i] = u->ring[(u->head + i) % u->cap];
         reel_free(u->ring);
@@ -187,7 +188,29 @@ int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
         u->ring[u->head] = video_id; /* full: replace the oldest */
         u->head = (u->head + 1) % u->cap;
     }
-out:
+    return 0;
+}
+
+int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = touch_user(s, sh, user_id);
+    int rc = u ? add_video(s, u, video_id) : -1;
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int feed_seen_add_many(struct feed_seen *s, uint64_t user_id, const struct event *events,
+                       size_t n)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = touch_user(s, sh, user_id);
+    int rc = u ? 0 : -1;
+    for (size_t i = 0; u && rc == 0 && i < n; i++)
+        if (events[i].video_id)
+            rc = add_video(s, u, events[i].video_id);
     pthread_mutex_unlock(&sh->lock);
     return rc;
 }

@@ -30,6 +30,11 @@ void feed_seen_destroy(struct feed_seen *seen);
  * or -1 when out of memory (the record is dropped). */
 int feed_seen_add(struct feed_seen *seen, uint64_t user_id, uint64_t video_id);
 
+/* feed_seen_add for the videos of a batch of one user's events (one lock). */
+struct event;
+int feed_seen_add_many(struct feed_seen *seen, uint64_t user_id, const struct event *events,
+                       size_t n);
+
 /* Copies the user's seen video ids, sorted ascending, into a new array
  * (*ids, reel_free it; NULL when none) of *n entries, for checking many
  * candidates with feed_seen_contains. Returns 0 or -1. */

@@ -653,3 +653,92 @@ Test(eventlog, wait_returns_when_an_offset_becomes_durable)
     cr_assert(eventlog_wait(log, 0, 20));
     eventlog_close(log);
 }
+
+/* ---- asynchronous appends ------------------------------------------------------ */
+
+struct async_result {
+    int calls;
+    int status;
+    uint64_t first;
+};
+
+static pthread_mutex_t async_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_done(void *arg, int status, uint64_t first)
+{
+    struct async_result *r = arg;
+    pthread_mutex_lock(&async_lock);
+    r->calls++;
+    r->status = status;
+    r->first = first;
+    pthread_mutex_unlock(&async_lock);
+}
+
+static int settled(struct async_result *r, int n)
+{
+    int done = 0;
+    pthread_mutex_lock(&async_lock);
+    for (int i = 0; i < n; i++)
+        done += r[i].calls;
+    pthread_mutex_unlock(&async_lock);
+    return done;
+}
+
+Test(eventlog, async_appends_settle_once_in_order)
+{
+    struct eventlog_options o = options();
+    struct eventlog *log = open_log(&o);
+    static struct async_result res[300];
+    struct event ev[10];
+    for (uint32_t b = 0; b < 300; b++) {
+        for (uint32_t k = 0; k < 10; k++)
+            ev[k] = make_event(b, k);
+        cr_assert_eq(eventlog_append_async(log, ev, 10, on_done, &res[b]), EVENTLOG_OK);
+    }
+    for (int spin = 0; spin < 2000 && settled(res, 300) < 300; spin++)
+        usleep(1000);
+    cr_assert_eq(settled(res, 300), 300);
+    for (uint32_t b = 0; b < 300; b++) {
+        cr_assert_eq(res[b].calls, 1);
+        cr_assert_eq(res[b].status, EVENTLOG_OK);
+        cr_assert_eq(res[b].first, (uint64_t)b * 10, "batch %u", b);
+    }
+    struct eventlog_stats st;
+    eventlog_get_stats(log, &st);
+    cr_assert_lt(st.syncs, 300, "async batches share fsyncs (%llu syncs)",
+                 (unsigned long long)st.syncs);
+    /* A synchronous append after them lands after them. */
+    uint64_t first;
+    append_batch(log, 999, 1, &first);
+    cr_assert_eq(first, 3000);
+    eventlog_close(log);
+    log = open_log(&o);
+    struct eventlog_record *recs = reel_calloc(3001, sizeof *recs);
+    cr_assert_eq(read_all_records(log, recs, 3001), 3001);
+    assert_record_is(&recs[2999], 299, 9);
+    reel_free(recs);
+    eventlog_close(log);
+}
+
+Test(eventlog, async_append_reports_a_failed_write)
+{
+    struct eventlog_options o = options();
+    struct eventlog *log = open_log(&o);
+    append_batch(log, 0, 2, NULL);
+    struct eventlog_syscalls calls = {.pwrite = short_pwrite};
+    eventlog_syscalls_set(&calls);
+    write_budget = 0; /* the next write fails */
+    static struct async_result r[2];
+    struct event e = make_event(1, 0);
+    cr_assert_eq(eventlog_append_async(log, &e, 1, on_done, &r[0]), EVENTLOG_OK);
+    for (int spin = 0; spin < 2000 && settled(r, 1) < 1; spin++)
+        usleep(1000);
+    cr_assert_eq(r[0].calls, 1);
+    cr_assert_eq(r[0].status, EVENTLOG_IO);
+    write_budget = -1;
+    cr_assert_eq(eventlog_append_async(log, &e, 1, on_done, &r[1]), EVENTLOG_OK);
+    eventlog_close(log); /* waits for the pending batch and its callback */
+    cr_assert_eq(r[1].calls, 1);
+    cr_assert_eq(r[1].status, EVENTLOG_OK);
+    cr_assert_eq(r[1].first, 2, "the failed batch's offset is handed out again");
+}
