@@ -99,5 +99,7 @@ const char *api_email_problem(const char *email);
 
 int api_accounts_register(struct http_router *router);
 int api_health_register(struct http_router *router);
+int api_web_register(struct http_router *router);
+int api_regions_register(struct http_router *router);
 
 #endif

@@ -34,6 +34,7 @@ struct key_spec {
 static const struct key_spec key_specs[] = {
     {"server", "listen", KEY_LISTEN, 0, 0, 0, 0},
     {"server", "data_dir", KEY_STRING, F(data_dir), 0, 0},
+    {"server", "web_root", KEY_STRING, F(web_root), 0, 0},
     {"server", "threads", KEY_UINT, F(threads), 0, 256},
     {"server", "node", KEY_UINT, F(node), 0, 15},
     {"server", "regions", KEY_STRING, F(serve_regions), 0, 0},
@@ -59,6 +60,7 @@ void config_init(struct config *cfg)
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8080;
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./data");
+    snprintf(cfg->web_root, sizeof cfg->web_root, "./web");
     snprintf(cfg->serve_regions, sizeof cfg->serve_regions, "*");
     cfg->max_body_bytes = 64 * 1024;
     cfg->max_connections = 4096;
