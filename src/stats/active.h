@@ -41,8 +41,8 @@ struct hll;
 
 #define STATS_ACTIVE_WINDOW 64
 #define STATS_DAY_MS 86400000LL
-/* "2026-11-27" and the terminator. */
-#define STATS_DAY_STR_MAX 11
+/* "2026-11-27" and the terminator, with room for years past 9999. */
+#define STATS_DAY_STR_MAX 32
 
 enum stats_period {
     STATS_PERIOD_DAY,            /* the day */
