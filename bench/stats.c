@@ -292,7 +292,8 @@ static void bench_rates(const struct options *o, struct redis *redis)
            (unsigned long long)o->ids, o->runs);
     printf("   %-44s %14s %10s\n", "", "updates/s", "vs Redis");
     double r = redis ? median(rd, o->runs) : 0;
-    printf("   %-44s %14.0f %9.1fx\n", "Reel p=15, hll_add (one call per id)", m15, r ? m15 / r : 0);
+    printf("   %-44s %14.0f %9.1fx\n", "Reel p=15, hll_add (one call per id)", m15,
+           r ? m15 / r : 0);
     printf("   %-44s %14.0f %9.1fx\n", "Reel p=15, hll_add_many (batches of 4096)", b15,
            r ? b15 / r : 0);
     printf("   %-44s %14.0f %9.1fx\n", "Reel p=14, hll_add", m14, r ? m14 / r : 0);
@@ -336,8 +337,8 @@ static void bench_errors(struct redis *redis)
     const uint64_t sizes[] = {1000, 10000, 100000, 1000000, 10000000};
     printf("\n2. Relative error (same ids; first set, and RMS over %d disjoint sets)\n",
            ERROR_TRIALS);
-    printf("   %10s %12s %12s %12s %12s %12s %12s\n", "distinct", "Reel p=15", "Reel p=14",
-           "Redis", "RMS p=15", "RMS p=14", "RMS Redis");
+    printf("   %10s %12s %12s %12s %12s %12s %12s\n", "distinct", "Reel p=15", "Reel p=14", "Redis",
+           "RMS p=15", "RMS p=14", "RMS Redis");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         uint64_t n = sizes[s];
         int trials = n >= 10000000 ? 1 : ERROR_TRIALS;
@@ -437,10 +438,10 @@ static void bench_mau(const struct options *o)
            median(times, 3), median(query_ms, 3));
     printf("   MAU estimate (last run): %llu; errors of the 3 runs (different users) "
            "%+.3f%% %+.3f%% %+.3f%%, median |error| %.3f%%\n",
-           (unsigned long long)count, 100 * run_errors[0], 100 * run_errors[1],
-           100 * run_errors[2], 100 * median(abs_errors, 3));
-    printf("   memory of the day sketches: %zu bytes (%.1f KiB); process max RSS %ld KiB\n",
-           memory, (double)memory / 1024, ru.ru_maxrss);
+           (unsigned long long)count, 100 * run_errors[0], 100 * run_errors[1], 100 * run_errors[2],
+           100 * median(abs_errors, 3));
+    printf("   memory of the day sketches: %zu bytes (%.1f KiB); process max RSS %ld KiB\n", memory,
+           (double)memory / 1024, ru.ru_maxrss);
 }
 
 int main(int argc, char **argv)

@@ -38,26 +38,25 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: reel audit verify [--config FILE] [--data DIR] [--region R]\n"
-            "                         [--public-key FILE] [--trusted-head FILE]\n"
-            "       reel audit prove  [--config FILE] [--data DIR] --region R\n"
-            "                         (--index I [--size N] | --from M --to N)\n"
-            "       reel audit head   [--config FILE] [--data DIR] --region R\n"
-            "\n"
-            "verify  recompute each region's audit log (or one) against its signed tree\n"
-            "        heads; exit 0 only if intact, else name the first bad record\n"
-            "prove   print, as JSON, an inclusion proof of record I in the tree of N\n"
-            "        records (default: the latest signed head), or a consistency proof\n"
-            "        between the trees of M and N records\n"
-            "head    print the latest signed tree head as JSON (keep it elsewhere and\n"
-            "        pass it to verify --trusted-head later)\n"
-            "\n"
-            "  --config FILE        configuration (default: config/reel.ini if present)\n"
-            "  --data DIR           data directory (default ./data)\n"
-            "  --region R           the region (all regions for verify by default)\n"
-            "  --public-key FILE    the custodian's public key (64 hex digits)\n"
-            "  --trusted-head FILE  a head printed earlier by `reel audit head`\n");
+    fprintf(out, "usage: reel audit verify [--config FILE] [--data DIR] [--region R]\n"
+                 "                         [--public-key FILE] [--trusted-head FILE]\n"
+                 "       reel audit prove  [--config FILE] [--data DIR] --region R\n"
+                 "                         (--index I [--size N] | --from M --to N)\n"
+                 "       reel audit head   [--config FILE] [--data DIR] --region R\n"
+                 "\n"
+                 "verify  recompute each region's audit log (or one) against its signed tree\n"
+                 "        heads; exit 0 only if intact, else name the first bad record\n"
+                 "prove   print, as JSON, an inclusion proof of record I in the tree of N\n"
+                 "        records (default: the latest signed head), or a consistency proof\n"
+                 "        between the trees of M and N records\n"
+                 "head    print the latest signed tree head as JSON (keep it elsewhere and\n"
+                 "        pass it to verify --trusted-head later)\n"
+                 "\n"
+                 "  --config FILE        configuration (default: config/reel.ini if present)\n"
+                 "  --data DIR           data directory (default ./data)\n"
+                 "  --region R           the region (all regions for verify by default)\n"
+                 "  --public-key FILE    the custodian's public key (64 hex digits)\n"
+                 "  --trusted-head FILE  a head printed earlier by `reel audit head`\n");
 }
 
 struct audit_args {
@@ -162,8 +161,8 @@ static int audit_dir(const struct region *r, char *out)
 }
 
 /* The custodian's public key for a region. Returns 1 found, 0 none, -1 error. */
-static int find_public_key(const struct config *cfg, const struct audit_args *a,
-                           const char *region, uint8_t key[CUSTODIAN_PUBLIC_KEY_BYTES])
+static int find_public_key(const struct config *cfg, const struct audit_args *a, const char *region,
+                           uint8_t key[CUSTODIAN_PUBLIC_KEY_BYTES])
 {
     char path[CONFIG_PATH_MAX], err[CONFIG_ERR_MAX];
     if (a->public_key) {
@@ -292,11 +291,11 @@ static int run_prove(const struct config *cfg, const struct region *r, const str
                     (unsigned long long)audit_reader_size(reader));
             goto out;
         }
-        out = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "region", r->name,
-                        "type", "inclusion", "leaf_index", (json_int_t)a->index, "tree_size",
+        out = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "region", r->name, "type",
+                        "inclusion", "leaf_index", (json_int_t)a->index, "tree_size",
                         (json_int_t)size, "leaf_hash", hex_json(leaf, sizeof leaf), "root_hash",
-                        hex_json(root, sizeof root), "inclusion_path", path_json(&proof),
-                        "record", record_json(&record), "signed_head",
+                        hex_json(root, sizeof root), "inclusion_path", path_json(&proof), "record",
+                        record_json(&record), "signed_head",
                         head_json(r->name, &head, res.public_key));
     } else {
         struct audit_head first, second;
@@ -304,8 +303,7 @@ static int run_prove(const struct config *cfg, const struct region *r, const str
         if (a->from > a->to || a->to > audit_reader_size(reader) ||
             (a->from > 0 && audit_reader_head(reader, a->from, &first) < 0) ||
             audit_reader_head(reader, a->to, &second) < 0 ||
-            audit_reader_consistency(reader, a->from, a->to, &proof, first_root, second_root) <
-                0) {
+            audit_reader_consistency(reader, a->from, a->to, &proof, first_root, second_root) < 0) {
             fprintf(stderr,
                     "reel audit: no consistency proof from %llu to %llu records (the log has "
                     "%llu; sizes must be signed heads)\n",
@@ -313,11 +311,11 @@ static int run_prove(const struct config *cfg, const struct region *r, const str
                     (unsigned long long)audit_reader_size(reader));
             goto out;
         }
-        out = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "region", r->name,
-                        "type", "consistency", "first", (json_int_t)a->from, "second",
-                        (json_int_t)a->to, "first_root", hex_json(first_root, sizeof first_root),
-                        "second_root", hex_json(second_root, sizeof second_root),
-                        "consistency_path", path_json(&proof), "first_head",
+        out = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "region", r->name, "type",
+                        "consistency", "first", (json_int_t)a->from, "second", (json_int_t)a->to,
+                        "first_root", hex_json(first_root, sizeof first_root), "second_root",
+                        hex_json(second_root, sizeof second_root), "consistency_path",
+                        path_json(&proof), "first_head",
                         a->from ? head_json(r->name, &first, res.public_key) : json_null(),
                         "second_head", head_json(r->name, &second, res.public_key));
     }
@@ -382,10 +380,22 @@ int cli_audit(int argc, char **argv)
         case 'r': a.region = optarg; break;
         case 'k': a.public_key = optarg; break;
         case 't': a.trusted_head = optarg; break;
-        case 'i': bad = parse_u64("--index", optarg, &a.index); a.have_index = true; break;
-        case 's': bad = parse_u64("--size", optarg, &a.size); a.have_size = true; break;
-        case 'f': bad = parse_u64("--from", optarg, &a.from); a.have_from = true; break;
-        case 'T': bad = parse_u64("--to", optarg, &a.to); a.have_to = true; break;
+        case 'i':
+            bad = parse_u64("--index", optarg, &a.index);
+            a.have_index = true;
+            break;
+        case 's':
+            bad = parse_u64("--size", optarg, &a.size);
+            a.have_size = true;
+            break;
+        case 'f':
+            bad = parse_u64("--from", optarg, &a.from);
+            a.have_from = true;
+            break;
+        case 'T':
+            bad = parse_u64("--to", optarg, &a.to);
+            a.have_to = true;
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }

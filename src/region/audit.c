@@ -121,8 +121,8 @@ static int check_common(const uint8_t *h, const char *magic, const char *region,
     uint8_t expect[AUDIT_NAME_MAX];
     put_region(expect, region);
     if (memcmp(h + 16, expect, AUDIT_NAME_MAX) != 0) {
-        snprintf(err, errlen, "%s: belongs to region '%.31s', not '%s'", what,
-                 (const char *)h + 16, region);
+        snprintf(err, errlen, "%s: belongs to region '%.31s', not '%s'", what, (const char *)h + 16,
+                 region);
         return -1;
     }
     return 0;
@@ -202,8 +202,8 @@ int audit_scan_next(struct audit_scan *s, uint8_t *buf, size_t *len)
         return AUDIT_SCAN_END;
     if (n != sizeof frame)
         return AUDIT_SCAN_TORN;
-    uint32_t length = (uint32_t)frame[0] << 24 | (uint32_t)frame[1] << 16 |
-                      (uint32_t)frame[2] << 8 | frame[3];
+    uint32_t length =
+        (uint32_t)frame[0] << 24 | (uint32_t)frame[1] << 16 | (uint32_t)frame[2] << 8 | frame[3];
     if (length == 0 || length > AUDIT_RECORD_MAX || fread(buf, 1, length, s->f) != length)
         return AUDIT_SCAN_TORN;
     *len = length;
@@ -214,12 +214,9 @@ int audit_scan_next(struct audit_scan *s, uint8_t *buf, size_t *len)
 const char *audit_outcome_name(enum audit_outcome outcome)
 {
     switch (outcome) {
-    case AUDIT_ALLOWED:
-        return "allowed";
-    case AUDIT_REFUSED:
-        return "refused";
-    case AUDIT_FAILED:
-        return "failed";
+    case AUDIT_ALLOWED: return "allowed";
+    case AUDIT_REFUSED: return "refused";
+    case AUDIT_FAILED: return "failed";
     }
     return "?";
 }
@@ -334,8 +331,9 @@ static int entry_to_record(const struct audit_entry *e, const struct custodian_k
     r->outcome = e->outcome;
     if (!e->role || !e->actor_region || !e->action || e->field_count < 0 ||
         e->field_count > AUDIT_FIELDS_MAX || (e->field_count > 0 && !e->fields)) {
-        snprintf(err, errlen, "audit entry: role, actor region and action are required, at most "
-                              "%d fields",
+        snprintf(err, errlen,
+                 "audit entry: role, actor region and action are required, at most "
+                 "%d fields",
                  AUDIT_FIELDS_MAX);
         return -1;
     }
@@ -370,7 +368,7 @@ struct audit_log {
     int log_fd, heads_fd;
     uint64_t log_end, heads_end; /* bytes */
     struct merkle_frontier frontier;
-    struct audit_head latest;    /* tree_size 0: none yet */
+    struct audit_head latest; /* tree_size 0: none yet */
     struct custodian_key key;
     char region[AUDIT_NAME_MAX];
     bool broken;
@@ -414,8 +412,7 @@ static int create_files(struct audit_log *log, const char *log_path, char *err, 
     if (pwrite_all(log->log_fd, lh, sizeof lh, 0) < 0 || fdatasync(log->log_fd) < 0 ||
         pwrite_all(log->heads_fd, hh, sizeof hh, 0) < 0 || fdatasync(log->heads_fd) < 0 ||
         region_fsync_parent(log_path) < 0) {
-        snprintf(err, errlen, "%s: cannot initialise the audit log: %s", log_path,
-                 strerror(errno));
+        snprintf(err, errlen, "%s: cannot initialise the audit log: %s", log_path, strerror(errno));
         return -1;
     }
     log->log_end = sizeof lh;
@@ -524,7 +521,8 @@ int audit_open(struct audit_log **out, const char *dir, const char *region,
 {
     char log_path[CONFIG_PATH_MAX], heads_path[CONFIG_PATH_MAX];
     *out = NULL;
-    if (!region[0] || strlen(region) >= AUDIT_NAME_MAX || audit_paths(dir, log_path, heads_path) < 0) {
+    if (!region[0] || strlen(region) >= AUDIT_NAME_MAX ||
+        audit_paths(dir, log_path, heads_path) < 0) {
         snprintf(err, errlen, "%s: bad region name or path too long", dir);
         return -1;
     }
@@ -564,12 +562,12 @@ int audit_open(struct audit_log **out, const char *dir, const char *region,
         if (create_files(log, log_path, err, errlen) < 0)
             goto fail;
     } else if (ls.st_size == 0 || hs.st_size == 0) {
-        snprintf(err, errlen, "%s: %s is empty while %s is not: the audit log is damaged",
-                 dir, ls.st_size == 0 ? AUDIT_LOG_NAME : AUDIT_HEADS_NAME,
+        snprintf(err, errlen, "%s: %s is empty while %s is not: the audit log is damaged", dir,
+                 ls.st_size == 0 ? AUDIT_LOG_NAME : AUDIT_HEADS_NAME,
                  ls.st_size == 0 ? AUDIT_HEADS_NAME : AUDIT_LOG_NAME);
         goto fail;
-    } else if (load_existing(log, log_path, heads_path, (uint64_t)ls.st_size,
-                             (uint64_t)hs.st_size, err, errlen) < 0) {
+    } else if (load_existing(log, log_path, heads_path, (uint64_t)ls.st_size, (uint64_t)hs.st_size,
+                             err, errlen) < 0) {
         goto fail;
     }
     *out = log;
@@ -579,8 +577,8 @@ fail:
     return -1;
 }
 
-int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_t *index,
-                 char *err, size_t errlen)
+int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_t *index, char *err,
+                 size_t errlen)
 {
     struct audit_record r;
     uint8_t frame[AUDIT_FRAME_HEADER_BYTES + AUDIT_RECORD_MAX];
@@ -615,8 +613,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_
     audit_head_encode(&head, raw);
 
     size_t frame_len = AUDIT_FRAME_HEADER_BYTES + (size_t)len;
-    if (pwrite_all(log->log_fd, frame, frame_len, log->log_end) < 0 ||
-        fdatasync(log->log_fd) < 0 ||
+    if (pwrite_all(log->log_fd, frame, frame_len, log->log_end) < 0 || fdatasync(log->log_fd) < 0 ||
         pwrite_all(log->heads_fd, raw, sizeof raw, log->heads_end) < 0 ||
         fdatasync(log->heads_fd) < 0) {
         snprintf(err, errlen, "audit log %s: write failed: %s", log->region, strerror(errno));

@@ -142,8 +142,8 @@ void audit_close(struct audit_log *log);
  * Thread-safe. Returns 0, or -1 with err: an invalid entry (the log is
  * unchanged), or a write failure (the log refuses further appends until it is
  * reopened). */
-int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_t *index,
-                 char *err, size_t errlen);
+int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_t *index, char *err,
+                 size_t errlen);
 /* Records in the log. */
 uint64_t audit_size(struct audit_log *log);
 /* The latest signed head. Returns 0, or -1 if the log is empty. */
@@ -153,11 +153,11 @@ int audit_latest_head(struct audit_log *log, struct audit_head *out);
 
 struct audit_verify_result {
     bool intact;
-    uint64_t records;        /* records read */
-    uint64_t heads;          /* signed heads checked and valid */
+    uint64_t records; /* records read */
+    uint64_t heads;   /* signed heads checked and valid */
     bool has_first_bad;
-    uint64_t first_bad;      /* index of the first record that is not as signed */
-    struct audit_head latest;/* the last valid head (tree_size 0 if none) */
+    uint64_t first_bad;       /* index of the first record that is not as signed */
+    struct audit_head latest; /* the last valid head (tree_size 0 if none) */
     uint8_t public_key[CUSTODIAN_PUBLIC_KEY_BYTES]; /* the key the heads were checked with */
     char message[AUDIT_MESSAGE_MAX];
 };

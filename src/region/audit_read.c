@@ -463,8 +463,7 @@ int audit_reader_inclusion(const struct audit_reader *r, uint64_t index, uint64_
 }
 
 int audit_reader_consistency(const struct audit_reader *r, uint64_t old_size, uint64_t new_size,
-                             struct merkle_proof *proof, merkle_hash old_root,
-                             merkle_hash new_root)
+                             struct merkle_proof *proof, merkle_hash old_root, merkle_hash new_root)
 {
     if (merkle_tree_consistency_proof(&r->tree, old_size, new_size, proof) < 0)
         return -1;

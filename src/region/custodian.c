@@ -19,8 +19,7 @@
 #define SUBKEY_AUDIT_SIGNING 1
 #define SUBKEY_AUDIT_PSEUDONYM 2
 
-int custodian_key_path(const struct config *cfg, const char *region, const char *suffix,
-                       char *out)
+int custodian_key_path(const struct config *cfg, const char *region, const char *suffix, char *out)
 {
     int n = cfg->key_dir[0]
                 ? snprintf(out, CONFIG_PATH_MAX, "%s/%s%s", cfg->key_dir, region, suffix)
@@ -172,8 +171,8 @@ int custodian_key_load_or_create(const char *path, struct custodian_key *out, ch
     return custodian_key_load(path, out, err, errlen);
 }
 
-int custodian_public_key_read(const char *path, uint8_t out[CUSTODIAN_PUBLIC_KEY_BYTES],
-                              char *err, size_t errlen)
+int custodian_public_key_read(const char *path, uint8_t out[CUSTODIAN_PUBLIC_KEY_BYTES], char *err,
+                              size_t errlen)
 {
     char text[2 * CUSTODIAN_PUBLIC_KEY_BYTES + 4];
     FILE *f = fopen(path, "r");

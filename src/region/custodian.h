@@ -47,8 +47,7 @@ struct custodian_key {
 
 /* <key_dir>/<region><suffix> (suffix ".key" or ".pub") into out
  * (CONFIG_PATH_MAX bytes). Returns 0 or -1 if too long. */
-int custodian_key_path(const struct config *cfg, const char *region, const char *suffix,
-                       char *out);
+int custodian_key_path(const struct config *cfg, const char *region, const char *suffix, char *out);
 
 /* Creates a new key at path (parent directories made with mode 0700; the
  * file with O_EXCL and mode 0600, fsync'd) and the matching .pub next to it.
@@ -64,8 +63,8 @@ int custodian_key_load_or_create(const char *path, struct custodian_key *out, ch
 void custodian_key_wipe(struct custodian_key *key);
 
 /* Reads a .pub file. Returns 0, or -1 with err. */
-int custodian_public_key_read(const char *path, uint8_t out[CUSTODIAN_PUBLIC_KEY_BYTES],
-                              char *err, size_t errlen);
+int custodian_public_key_read(const char *path, uint8_t out[CUSTODIAN_PUBLIC_KEY_BYTES], char *err,
+                              size_t errlen);
 
 /* The pseudonym of a user id in audit records: a keyed BLAKE2b hash (16
  * bytes). Stable for one key, unlinkable to the id without it. */

@@ -197,8 +197,8 @@ static void subproof(const struct merkle_tree *t, uint64_t m, uint64_t lo, uint6
     }
 }
 
-int merkle_tree_consistency_proof(const struct merkle_tree *t, uint64_t old_size,
-                                  uint64_t new_size, struct merkle_proof *out)
+int merkle_tree_consistency_proof(const struct merkle_tree *t, uint64_t old_size, uint64_t new_size,
+                                  struct merkle_proof *out)
 {
     out->len = 0;
     if (old_size > new_size || new_size > t->size)

@@ -75,8 +75,8 @@ int merkle_tree_inclusion_proof(const struct merkle_tree *t, uint64_t index, uin
                                 struct merkle_proof *out);
 /* PROOF(old_size, D[0:new_size]); empty when old_size is 0 or equal to
  * new_size. Returns 0, or -1 if old_size > new_size or new_size > t->size. */
-int merkle_tree_consistency_proof(const struct merkle_tree *t, uint64_t old_size,
-                                  uint64_t new_size, struct merkle_proof *out);
+int merkle_tree_consistency_proof(const struct merkle_tree *t, uint64_t old_size, uint64_t new_size,
+                                  struct merkle_proof *out);
 
 /* RFC 9162 2.1.3.2. Returns 0 if the path proves leaf_hash is leaf `index`
  * of the tree of `size` leaves whose root is `root`, else -1. */

@@ -136,7 +136,7 @@ int stats_period_parse(const char *name, enum stats_period *out)
 const char *stats_period_name(enum stats_period period)
 {
     return (unsigned)period < sizeof period_names / sizeof period_names[0] ? period_names[period]
-                                                                            : "?";
+                                                                           : "?";
 }
 
 void stats_period_range(enum stats_period period, int32_t day, int32_t *first, int32_t *last)
@@ -166,9 +166,7 @@ void stats_period_range(enum stats_period period, int32_t day, int32_t *first, i
                             : days_from_civil(year, month + 1, 1) - 1;
         return;
     case STATS_PERIOD_DAY:
-    default:
-        *first = *last = day;
-        return;
+    default: *first = *last = day; return;
     }
 }
 
@@ -281,8 +279,7 @@ static int decode_day(const uint8_t *p, size_t len, unsigned precision, struct a
             char code[3] = {(char)record[0], (char)record[1], 0};
             country = country_index(code);
             if (country < 0 || code[0] < 'A' || code[0] > 'Z' || country <= previous) {
-                snprintf(err, errlen, "%s: sketch %u: bad or out-of-order country code", origin,
-                         i);
+                snprintf(err, errlen, "%s: sketch %u: bad or out-of-order country code", origin, i);
                 goto fail;
             }
             previous = country;
@@ -441,8 +438,8 @@ struct stats_active *stats_active_create(unsigned precision, const char *dir, ch
                                          size_t errlen)
 {
     if (precision < HLL_PRECISION_MIN || precision > HLL_PRECISION_MAX) {
-        snprintf(err, errlen, "sketch precision %u is outside %d..%d", precision,
-                 HLL_PRECISION_MIN, HLL_PRECISION_MAX);
+        snprintf(err, errlen, "sketch precision %u is outside %d..%d", precision, HLL_PRECISION_MIN,
+                 HLL_PRECISION_MAX);
         return NULL;
     }
     struct stats_active *a = reel_calloc(1, sizeof *a);
@@ -534,8 +531,8 @@ static int merge_day(struct stats_active *a, int32_t day, int country, struct hl
     return rc;
 }
 
-int stats_active_sketch(struct stats_active *a, enum stats_period period, int32_t day,
-                        int country, struct hll **out, char *err, size_t errlen)
+int stats_active_sketch(struct stats_active *a, enum stats_period period, int32_t day, int country,
+                        struct hll **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (country >= COUNTRY_COUNT) {

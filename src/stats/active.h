@@ -88,8 +88,8 @@ int stats_active_count(struct stats_active *a, enum stats_period period, int32_t
                        uint64_t *count, char *err, size_t errlen);
 /* The union sketch behind stats_active_count, for shipping to another node
  * or region (a sketch holds no id). *out is new; the caller destroys it. */
-int stats_active_sketch(struct stats_active *a, enum stats_period period, int32_t day,
-                        int country, struct hll **out, char *err, size_t errlen);
+int stats_active_sketch(struct stats_active *a, enum stats_period period, int32_t day, int country,
+                        struct hll **out, char *err, size_t errlen);
 
 /* Writes every day changed since it was last written. Returns 0 or -1 with
  * err. A memory-only collection has nothing to write. */

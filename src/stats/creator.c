@@ -510,8 +510,7 @@ int stats_creator_apply(struct stats_creator *cs, const struct event *ev)
         if (!creator_id) /* the followed user */
             return 0;
         break;
-    default:
-        return 0; /* skips and "not interested" are not creator statistics */
+    default: return 0; /* skips and "not interested" are not creator statistics */
     }
     uint32_t v = video_find_or_add(cs, video_id, creator_id);
     if (v == NO_INDEX)
@@ -521,12 +520,8 @@ int stats_creator_apply(struct stats_creator *cs, const struct event *ev)
         return -1;
     struct stats_counters *c = &d->c;
     switch (ev->type) {
-    case EVENT_IMPRESSION:
-        c->impressions++;
-        return 0;
-    case EVENT_PLAY:
-        c->views++;
-        return add_viewer(cs, d, ev->user_id);
+    case EVENT_IMPRESSION: c->impressions++; return 0;
+    case EVENT_PLAY: c->views++; return add_viewer(cs, d, ev->user_id);
     case EVENT_WATCH:
         if (ev->duration_ms) {
             double ratio = (double)ev->watched_ms / (double)ev->duration_ms;
@@ -535,26 +530,13 @@ int stats_creator_apply(struct stats_creator *cs, const struct event *ev)
             c->completions += ev->watched_ms >= ev->duration_ms;
         }
         return add_viewer(cs, d, ev->user_id);
-    case EVENT_LIKE:
-        c->likes++;
-        return 0;
-    case EVENT_UNLIKE:
-        c->likes--;
-        return 0;
-    case EVENT_COMMENT:
-        c->comments++;
-        return 0;
-    case EVENT_SHARE:
-        c->shares++;
-        return 0;
-    case EVENT_FOLLOW:
-        c->followers++;
-        return 0;
-    case EVENT_UNFOLLOW:
-        c->followers--;
-        return 0;
-    default:
-        return 0;
+    case EVENT_LIKE: c->likes++; return 0;
+    case EVENT_UNLIKE: c->likes--; return 0;
+    case EVENT_COMMENT: c->comments++; return 0;
+    case EVENT_SHARE: c->shares++; return 0;
+    case EVENT_FOLLOW: c->followers++; return 0;
+    case EVENT_UNFOLLOW: c->followers--; return 0;
+    default: return 0;
     }
 }
 
@@ -573,8 +555,8 @@ static int report_video(struct stats_creator *cs, uint32_t v, int32_t first, int
     return 0;
 }
 
-int stats_creator_report(struct stats_creator *cs, uint64_t creator_id, int32_t first,
-                         int32_t last, struct stats_creator_report *r)
+int stats_creator_report(struct stats_creator *cs, uint64_t creator_id, int32_t first, int32_t last,
+                         struct stats_creator_report *r)
 {
     if (r->creator_id != creator_id)
         return -1;
@@ -695,7 +677,8 @@ struct stats_creator *stats_creator_decode(const uint8_t *data, size_t len, char
             if (decode_row(data, len, &pos, &row_video, &day, &c, &viewers) < 0)
                 goto corrupt;
             struct video *video = &cs->videos[v];
-            if (row_video != video_id || (video->count && video->days[video->count - 1].day >= day)) {
+            if (row_video != video_id ||
+                (video->count && video->days[video->count - 1].day >= day)) {
                 hll_destroy(viewers);
                 goto corrupt;
             }

@@ -119,8 +119,8 @@ int stats_creator_apply(struct stats_creator *cs, const struct event *ev);
 
 /* The creator's rows for days first..last (inclusive) in this region, added
  * to r (initialised for the same creator). Returns 0 or -1 (out of memory). */
-int stats_creator_report(struct stats_creator *cs, uint64_t creator_id, int32_t first,
-                         int32_t last, struct stats_creator_report *r);
+int stats_creator_report(struct stats_creator *cs, uint64_t creator_id, int32_t first, int32_t last,
+                         struct stats_creator_report *r);
 
 /* Forgets every row of a day before oldest_day. */
 int stats_creator_expire(struct stats_creator *cs, int32_t oldest_day);

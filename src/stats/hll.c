@@ -73,11 +73,11 @@
 struct hll {
     uint8_t precision;
     uint8_t dense;
-    uint32_t count;      /* sparse: keys in entries (sorted prefix + unsorted tail) */
-    uint32_t sorted;     /* sparse: entries[0..sorted) sorted, one key per index */
-    uint32_t cap;        /* sparse: allocated keys */
-    uint32_t *entries;   /* sparse keys: index << 6 | rank */
-    uint8_t *registers;  /* dense: dense_bytes(p) + 1 padding byte */
+    uint32_t count;     /* sparse: keys in entries (sorted prefix + unsorted tail) */
+    uint32_t sorted;    /* sparse: entries[0..sorted) sorted, one key per index */
+    uint32_t cap;       /* sparse: allocated keys */
+    uint32_t *entries;  /* sparse keys: index << 6 | rank */
+    uint8_t *registers; /* dense: dense_bytes(p) + 1 padding byte */
 };
 
 static size_t dense_bytes(unsigned p)
@@ -389,8 +389,7 @@ int hll_merge(struct hll *dst, const struct hll *src)
             if (dst->dense) {
                 uint32_t index;
                 unsigned rank;
-                fold_key(key >> 6, key & 63, HLL_SPARSE_PRECISION - dst->precision, &index,
-                         &rank);
+                fold_key(key >> 6, key & 63, HLL_SPARSE_PRECISION - dst->precision, &index, &rank);
                 reg_max(dst->registers, index, rank);
             } else if ((rc = sparse_push(dst, key)) < 0) {
                 return rc;
@@ -514,8 +513,9 @@ int hll_encode(struct hll *h, struct buf *out)
     if (normalize(h) < 0)
         return HLL_ENOMEM;
     size_t start = out->len;
-    uint8_t header[HLL_HEADER_BYTES] = {'R', 'H', 'L', 'L', HLL_VERSION,
-                                        h->dense ? HLL_ENC_DENSE : HLL_ENC_SPARSE, h->precision, 0};
+    uint8_t header[HLL_HEADER_BYTES] = {
+        'R',          'H', 'L', 'L', HLL_VERSION, h->dense ? HLL_ENC_DENSE : HLL_ENC_SPARSE,
+        h->precision, 0};
     put_u32(header + 8, h->dense ? 1u << h->precision : h->count);
     if (buf_append(out, header, sizeof header) != BUF_OK)
         goto fail;

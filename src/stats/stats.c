@@ -131,8 +131,7 @@ corrupt:
     return -1;
 }
 
-struct stats *stats_create(const struct stats_options *o, const char *dir, char *err,
-                           size_t errlen)
+struct stats *stats_create(const struct stats_options *o, const char *dir, char *err, size_t errlen)
 {
     struct stats *s = reel_calloc(1, sizeof *s);
     if (!s) {
@@ -159,8 +158,9 @@ struct stats *stats_create(const struct stats_options *o, const char *dir, char 
     s->hashtags = stats_trending_create(o->trending_half_life_ms, o->trending_max_items);
     s->creators = stats_creator_create(o->viewer_precision);
     if (!s->videos || !s->hashtags || !s->creators) {
-        snprintf(err, errlen, "bad [stats] options (half-life, max items, precision) or out of "
-                              "memory");
+        snprintf(err, errlen,
+                 "bad [stats] options (half-life, max items, precision) or out of "
+                 "memory");
         goto fail;
     }
     if (s->persistent && load_snapshot(s, err, errlen) < 0)
@@ -218,8 +218,7 @@ int stats_apply(struct stats *s, const struct event *ev, int country, uint64_t p
     if (day > s->newest_day) {
         /* A new day: forget creator rows past the retention. */
         s->newest_day = day;
-        if (stats_creator_expire(s->creators, day - (int32_t)s->opt.creator_retention_days + 1) <
-            0)
+        if (stats_creator_expire(s->creators, day - (int32_t)s->opt.creator_retention_days + 1) < 0)
             rc = -1;
     }
     if (day > s->newest_day - (int32_t)s->opt.creator_retention_days &&
@@ -264,8 +263,7 @@ static int save_locked(struct stats *s, char *err, size_t errlen)
             goto out;
         statfile_put_u64((uint8_t *)b.data + at, b.len - at - 8);
     }
-    rc = statfile_write(path, SNAP_MAGIC, SNAP_VERSION, b.data, b.len, err, errlen) ==
-                 STATFILE_OK
+    rc = statfile_write(path, SNAP_MAGIC, SNAP_VERSION, b.data, b.len, err, errlen) == STATFILE_OK
              ? 0
              : -1;
     buf_clear(&b);
@@ -310,8 +308,8 @@ int stats_query_active_sketch(struct stats *s, enum stats_period period, int32_t
     return rc;
 }
 
-size_t stats_query_trending_videos(struct stats *s, int64_t now_ms,
-                                   struct stats_trending_item *out, size_t k)
+size_t stats_query_trending_videos(struct stats *s, int64_t now_ms, struct stats_trending_item *out,
+                                   size_t k)
 {
     pthread_mutex_lock(&s->lock);
     size_t n = stats_trending_top(s->videos, now_ms, out, k);
@@ -343,9 +341,8 @@ void stats_query_status(struct stats *s, struct stats_status *out)
     out->log_position = s->log_position;
     out->events_applied = s->events_applied;
     out->late_events_dropped = stats_active_dropped(s->active);
-    out->memory_bytes = sizeof *s + stats_active_memory_bytes(s->active) +
-                        stats_trending_memory_bytes(s->videos) +
-                        stats_trending_memory_bytes(s->hashtags) +
-                        stats_creator_memory_bytes(s->creators);
+    out->memory_bytes =
+        sizeof *s + stats_active_memory_bytes(s->active) + stats_trending_memory_bytes(s->videos) +
+        stats_trending_memory_bytes(s->hashtags) + stats_creator_memory_bytes(s->creators);
     pthread_mutex_unlock(&s->lock);
 }

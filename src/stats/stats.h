@@ -49,8 +49,8 @@
 typedef int (*stats_video_hashtags_fn)(void *ctx, uint64_t video_id, const char **tags, int max);
 
 struct stats_options {
-    unsigned active_precision;  /* [stats] hll_precision */
-    unsigned viewer_precision;  /* [stats] viewer_hll_precision */
+    unsigned active_precision; /* [stats] hll_precision */
+    unsigned viewer_precision; /* [stats] viewer_hll_precision */
     int64_t trending_half_life_ms;
     size_t trending_max_items;
     unsigned creator_retention_days;
@@ -94,8 +94,8 @@ int stats_query_active(struct stats *s, enum stats_period period, int32_t day, i
                        uint64_t *count, char *err, size_t errlen);
 int stats_query_active_sketch(struct stats *s, enum stats_period period, int32_t day, int country,
                               struct hll **out, char *err, size_t errlen);
-size_t stats_query_trending_videos(struct stats *s, int64_t now_ms,
-                                   struct stats_trending_item *out, size_t k);
+size_t stats_query_trending_videos(struct stats *s, int64_t now_ms, struct stats_trending_item *out,
+                                   size_t k);
 size_t stats_query_trending_hashtags(struct stats *s, int64_t now_ms,
                                      struct stats_trending_item *out, size_t k);
 int stats_query_creator(struct stats *s, uint64_t creator_id, int32_t first, int32_t last,

@@ -347,8 +347,10 @@ struct stats_trending *stats_trending_decode(const uint8_t *data, size_t len, si
     uint32_t n = statfile_get_u32(data + 16);
     struct stats_trending *t = stats_trending_create(half_life, max_items);
     if (!t || statfile_get_u32(data + 20) != 0) {
-        snprintf(err, errlen, t ? "trending snapshot: bad header" : "trending snapshot: bad "
-                                                                     "half-life or out of memory");
+        snprintf(err, errlen,
+                 t ? "trending snapshot: bad header"
+                   : "trending snapshot: bad "
+                     "half-life or out of memory");
         stats_trending_destroy(t);
         return NULL;
     }

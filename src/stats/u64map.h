@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 struct u64map {
-    uint64_t *keys;   /* 0 = empty slot */
+    uint64_t *keys; /* 0 = empty slot */
     uint32_t *values;
-    size_t cap;       /* slots, a power of two (0 before the first put) */
+    size_t cap; /* slots, a power of two (0 before the first put) */
     size_t count;
 };
 

@@ -753,8 +753,8 @@ static bool hex_to(const char *hex, uint8_t *out, size_t len)
 Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
 {
     fill(0, 12);
-    const char *verify_args[] = {"audit", "verify", "--config", config_path, "--data", tmpdir,
-                                 NULL};
+    const char *verify_args[] = {"audit",  "verify", "--config", config_path,
+                                 "--data", tmpdir,   NULL};
     struct output o = run(verify_args);
     cr_assert_eq(o.status, 0, "%s%s", o.out, o.err);
     cr_assert_not_null(strstr(o.out, "audit log eu"), "%s", o.out);
@@ -762,8 +762,8 @@ Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
     cr_assert_not_null(strstr(o.out, "audit log us"), "%s", o.out);
 
     /* An inclusion proof, checked from its JSON alone. */
-    const char *prove_args[] = {"audit", "prove", "--config", config_path, "--data", tmpdir,
-                                "--region", "eu", "--index", "5", NULL};
+    const char *prove_args[] = {"audit",    "prove", "--config", config_path, "--data", tmpdir,
+                                "--region", "eu",    "--index",  "5",         NULL};
     o = run(prove_args);
     cr_assert_eq(o.status, 0, "%s", o.err);
     json_error_t error;
@@ -781,8 +781,8 @@ Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
     json_t *signed_head = json_object_get(j, "signed_head");
     cr_assert(hex_to(json_string_value(json_object_get(j, "leaf_hash")), leaf, 32));
     cr_assert(hex_to(json_string_value(json_object_get(signed_head, "root_hash")), head.root, 32));
-    cr_assert(hex_to(json_string_value(json_object_get(signed_head, "signature")), head.signature,
-                     64));
+    cr_assert(
+        hex_to(json_string_value(json_object_get(signed_head, "signature")), head.signature, 64));
     head.tree_size = (uint64_t)json_integer_value(json_object_get(signed_head, "tree_size"));
     head.time_ms = json_integer_value(json_object_get(signed_head, "timestamp_ms"));
     cr_assert(audit_head_verify(&head, "eu", key.sign_public));
@@ -791,9 +791,9 @@ Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
                      "admin.user.read");
     json_decref(j);
 
-    const char *consistency_args[] = {"audit", "prove", "--config", config_path, "--data",
-                                      tmpdir, "--region", "eu", "--from", "5", "--to", "12",
-                                      NULL};
+    const char *consistency_args[] = {"audit", "prove",    "--config", config_path, "--data",
+                                      tmpdir,  "--region", "eu",       "--from",    "5",
+                                      "--to",  "12",       NULL};
     o = run(consistency_args);
     cr_assert_eq(o.status, 0, "%s", o.err);
     j = json_loads(o.out, 0, &error);
@@ -808,8 +808,8 @@ Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
     json_decref(j);
 
     /* A head saved now catches a later consistent cut. */
-    const char *head_args[] = {"audit", "head", "--config", config_path, "--data", tmpdir,
-                               "--region", "eu", NULL};
+    const char *head_args[] = {"audit", "head",     "--config", config_path, "--data",
+                               tmpdir,  "--region", "eu",       NULL};
     o = run(head_args);
     cr_assert_eq(o.status, 0, "%s", o.err);
     char head_file[400];
@@ -823,8 +823,9 @@ Test(audit_cli, verify_prove_and_head, .init = cli_setup, .fini = teardown)
     cr_assert_eq(truncate(log_path, (off_t)off[9]), 0);
     o = run(verify_args);
     cr_assert_eq(o.status, 0, "a consistent cut passes without a trusted head");
-    const char *trusted_args[] = {"audit", "verify", "--config", config_path, "--data", tmpdir,
-                                  "--region", "eu", "--trusted-head", head_file, NULL};
+    const char *trusted_args[] = {"audit",          "verify",  "--config", config_path,
+                                  "--data",         tmpdir,    "--region", "eu",
+                                  "--trusted-head", head_file, NULL};
     o = run(trusted_args);
     cr_assert_eq(o.status, 1, "%s%s", o.out, o.err);
     cr_assert_not_null(strstr(o.err, "record 9"), "%s", o.err);
@@ -845,8 +846,8 @@ Test(audit_cli, tampering_fails_with_the_first_bad_record, .init = cli_setup, .f
     cr_assert_not_null(strstr(o.err, "NOT INTACT"), "%s", o.err);
     cr_assert_not_null(strstr(o.err, "record 6"), "%s", o.err);
     /* No proofs from a damaged log. */
-    const char *prove[] = {"audit", "prove", "--config", config_path, "--data", tmpdir,
-                           "--region", "eu", "--index", "2", NULL};
+    const char *prove[] = {"audit",    "prove", "--config", config_path, "--data", tmpdir,
+                           "--region", "eu",    "--index",  "2",         NULL};
     o = run(prove);
     cr_assert_eq(o.status, 1);
     cr_assert_str_eq(o.out, "");

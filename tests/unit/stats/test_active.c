@@ -87,8 +87,8 @@ Test(active, calendar)
     cr_assert_str_eq(stats_day_format(DAY0, buf), "2025-11-27");
     cr_assert_eq(stats_day_parse("2028-02-29", &day), 0);
     cr_assert_str_eq(stats_day_format(day, buf), "2028-02-29");
-    const char *bad[] = {"2026-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "2026-01-01x",
-                         "", "2026/01/01", "2026-04-31"};
+    const char *bad[] = {"2026-02-29",  "2026-13-01", "2026-00-10", "2026-1-01",
+                         "2026-01-01x", "",           "2026/01/01", "2026-04-31"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(stats_day_parse(bad[i], &day), -1, "accepted %s", bad[i]);
 
@@ -127,15 +127,16 @@ static void feed(struct stats_active *a, int days)
     for (int d = 0; d < days; d++)
         for (uint64_t i = (uint64_t)d * 1000; i < (uint64_t)d * 1000 + 5000; i++) {
             int country = i % 3 == 0 ? de : i % 3 == 1 ? fr : -1;
-            cr_assert_eq(stats_active_add(a, user(i), noon(DAY0 + d) + (int64_t)(i % 1000), country),
-                         0);
+            cr_assert_eq(
+                stats_active_add(a, user(i), noon(DAY0 + d) + (int64_t)(i % 1000), country), 0);
         }
 }
 
 static uint64_t distinct(int32_t first, int32_t last, int residue)
 {
     uint64_t n = 0;
-    for (uint64_t i = (uint64_t)(first - DAY0) * 1000; i < (uint64_t)(last - DAY0) * 1000 + 5000; i++)
+    for (uint64_t i = (uint64_t)(first - DAY0) * 1000; i < (uint64_t)(last - DAY0) * 1000 + 5000;
+         i++)
         n += residue < 0 || (int)(i % 3) == residue;
     return n;
 }
@@ -251,8 +252,10 @@ Test(active, merges_another_nodes_day_file, .init = make_tmpdir, .fini = remove_
     cr_assert_eq(stats_active_merge_file(a, path, err, sizeof err), 0, "%s", err);
     for (int country = -1; country <= de; country += de + 1) {
         struct hll *merged, *direct;
-        cr_assert_eq(stats_active_sketch(a, STATS_PERIOD_DAY, DAY0, country, &merged, err, sizeof err), 0);
-        cr_assert_eq(stats_active_sketch(all, STATS_PERIOD_DAY, DAY0, country, &direct, err, sizeof err), 0);
+        cr_assert_eq(
+            stats_active_sketch(a, STATS_PERIOD_DAY, DAY0, country, &merged, err, sizeof err), 0);
+        cr_assert_eq(
+            stats_active_sketch(all, STATS_PERIOD_DAY, DAY0, country, &direct, err, sizeof err), 0);
         cr_assert(hll_equal(merged, direct), "country %d differs", country);
         hll_destroy(merged);
         hll_destroy(direct);
@@ -279,11 +282,14 @@ static void corrupt_file(const char *path, long offset, int truncate_to)
     close(fd);
 }
 
-Test(active, corrupt_or_truncated_day_files_are_refused, .init = make_tmpdir,
-     .fini = remove_tmpdir)
+Test(active, corrupt_or_truncated_day_files_are_refused, .init = make_tmpdir, .fini = remove_tmpdir)
 {
     char err[256], path[400];
-    struct { long offset; int truncate_to; const char *expect; } cases[] = {
+    struct {
+        long offset;
+        int truncate_to;
+        const char *expect;
+    } cases[] = {
         {100, -1, "checksum"},
         {2, -1, "magic"},
         {0, 60, "truncated"},

@@ -26,8 +26,12 @@ static int64_t at(int day, int minute)
 
 static struct event ev(uint8_t type, uint64_t user, uint64_t video, uint64_t creator, int day)
 {
-    struct event e = {.user_id = user, .video_id = video, .creator_id = creator,
-                      .at_ms = at(day, (int)(user % 600)), .duration_ms = 10000, .type = type};
+    struct event e = {.user_id = user,
+                      .video_id = video,
+                      .creator_id = creator,
+                      .at_ms = at(day, (int)(user % 600)),
+                      .duration_ms = 10000,
+                      .type = type};
     return e;
 }
 
@@ -180,8 +184,9 @@ Test(creator, reports_from_regions_merge)
     struct stats_creator_report received;
     stats_creator_report_init(&received, 0);
     char err[128];
-    cr_assert_eq(stats_creator_report_decode(&received, (uint8_t *)wire.data, wire.len, err,
-                                             sizeof err), 0, "%s", err);
+    cr_assert_eq(
+        stats_creator_report_decode(&received, (uint8_t *)wire.data, wire.len, err, sizeof err), 0,
+        "%s", err);
     cr_assert_eq(received.creator_id, C1);
     for (size_t cut = 0; cut < wire.len; cut += 13) {
         struct stats_creator_report bad;

@@ -282,8 +282,8 @@ Test(hll, encoding_is_stable)
     const uint8_t header[] = {'R', 'H', 'L', 'L', 1, 2, 4, 0, 1, 0, 0, 0};
     cr_assert(memcmp(b.data, header, sizeof header) == 0);
     uint64_t hash = hll_hash(1);
-    uint32_t key = (uint32_t)(hash >> 39) << 6 |
-                   (uint32_t)(__builtin_clzll((hash << 25) | (1ULL << 24)) + 1);
+    uint32_t key =
+        (uint32_t)(hash >> 39) << 6 | (uint32_t)(__builtin_clzll((hash << 25) | (1ULL << 24)) + 1);
     uint32_t payload = (uint8_t)b.data[12];
     cr_assert_eq(payload, b.len - HLL_HEADER_BYTES - HLL_TRAILER_BYTES);
     /* One LEB128 varint holding the key. */
@@ -363,11 +363,11 @@ static int decode_sparse(uint32_t count, const uint8_t *payload, uint32_t len)
 Test(hll, sparse_encoding_rules_are_enforced)
 {
     /* key (index 1, rank 2) = 66 = 0x42; then gaps. */
-    const uint8_t good[] = {0x42, 0x40};             /* index 2, rank 2 */
-    const uint8_t zero_gap[] = {0x42, 0x00};         /* the same key twice */
-    const uint8_t same_index[] = {0x42, 0x01};       /* index 1 again, rank 3 */
-    const uint8_t rank_zero[] = {0x40};              /* index 1, rank 0 */
-    const uint8_t rank_high[] = {0x40 | 41};         /* rank 41 > 40 */
+    const uint8_t good[] = {0x42, 0x40};       /* index 2, rank 2 */
+    const uint8_t zero_gap[] = {0x42, 0x00};   /* the same key twice */
+    const uint8_t same_index[] = {0x42, 0x01}; /* index 1 again, rank 3 */
+    const uint8_t rank_zero[] = {0x40};        /* index 1, rank 0 */
+    const uint8_t rank_high[] = {0x40 | 41};   /* rank 41 > 40 */
     const uint8_t overlong[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
     const uint8_t unfinished[] = {0x42, 0x80};
     cr_assert_eq(decode_sparse(2, good, sizeof good), HLL_OK);

@@ -70,8 +70,7 @@ Test(stats, config_section)
     const char *regions = "[site a]\ncountry = DE\n[region eu]\nid = 1\ncountries = *\n"
                           "storage_countries = DE\nprimary = a\n";
     char text[1024];
-    snprintf(text, sizeof text, "[stats]\ntrending_half_life = 2h\nweight_share = 20\n%s",
-             regions);
+    snprintf(text, sizeof text, "[stats]\ntrending_half_life = 2h\nweight_share = 20\n%s", regions);
     config_init(&cfg);
     cr_assert_eq(config_load_string(&cfg, text, "t.ini", err, sizeof err), 0, "%s", err);
     cr_assert_eq(cfg.stats_trending_half_life_s, 7200);
@@ -106,8 +105,13 @@ static int hashtags(void *ctx, uint64_t video_id, const char **tags, int max)
 static struct event make(uint8_t type, uint64_t user, uint64_t video, uint64_t creator,
                          int64_t at_ms)
 {
-    struct event e = {.user_id = user, .video_id = video, .creator_id = creator, .at_ms = at_ms,
-                      .watched_ms = 9000, .duration_ms = 10000, .type = type};
+    struct event e = {.user_id = user,
+                      .video_id = video,
+                      .creator_id = creator,
+                      .at_ms = at_ms,
+                      .watched_ms = 9000,
+                      .duration_ms = 10000,
+                      .type = type};
     return e;
 }
 
@@ -138,8 +142,8 @@ static void check_state(struct stats *s)
     uint64_t n = 0;
     cr_assert_eq(stats_query_active(s, STATS_PERIOD_DAY, DAY0, -1, &n, err, sizeof err), 0);
     cr_assert_eq(n, 300);
-    cr_assert_eq(stats_query_active(s, STATS_PERIOD_DAY, DAY0, country_index("DE"), &n, err,
-                                    sizeof err), 0);
+    cr_assert_eq(
+        stats_query_active(s, STATS_PERIOD_DAY, DAY0, country_index("DE"), &n, err, sizeof err), 0);
     cr_assert_eq(n, 150);
     cr_assert_eq(stats_query_active(s, STATS_PERIOD_MONTH, DAY0 + 1, -1, &n, err, sizeof err), 0);
     cr_assert_eq(n, 300, "the sharers were already active on day 0");
@@ -185,8 +189,7 @@ Test(stats, one_stream_feeds_everything)
     stats_destroy(s);
 }
 
-Test(stats, save_and_restore_resume_at_the_log_position, .init = make_tmpdir,
-     .fini = remove_tmpdir)
+Test(stats, save_and_restore_resume_at_the_log_position, .init = make_tmpdir, .fini = remove_tmpdir)
 {
     struct stats_options o;
     default_options(&o);

@@ -124,8 +124,7 @@ Test(trending, top_k_orders_and_breaks_ties_by_key)
     /* Score 49: keys 49, 99, 149, 199; then score 48: key 48. */
     uint64_t want[] = {49, 99, 149, 199, 48};
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(top[i].key, want[i], "position %d: %llu", i,
-                     (unsigned long long)top[i].key);
+        cr_assert_eq(top[i].key, want[i], "position %d: %llu", i, (unsigned long long)top[i].key);
     struct stats_trending_item all[300];
     size_t n = stats_trending_top(t, T0, all, 300);
     cr_assert_eq(n, 196); /* four keys scored 0 */
