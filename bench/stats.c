@@ -11,10 +11,10 @@
  *    PFADD commands of 1,000 ids, 16 commands pipelined per round trip, over
  *    loopback; its rate counts from the first byte sent to the last reply.
  *    Each figure is the median of --runs runs.
- * 2. Error: relative error of both at 10^3 .. 10^7 distinct ids, and the RMS
- *    error over 8 disjoint id sets per size (single points are luck).
- * 3. Bytes per sketch: Reel's encoded size and in-memory size; Redis's STRLEN
+ * 2. Bytes per sketch: Reel's encoded size and in-memory size; Redis's STRLEN
  *    (its dense HLL string).
+ * 3. Error: relative error of both at 10^3 .. 10^7 distinct ids, and the RMS
+ *    error over 8 disjoint id sets per size (single points are luck).
  * 4. MAU: --mau-users distinct users, each active on its own day of a 30-day
  *    month and on 0..4 more, fed through the day-indexed collection
  *    (stats_active_add: 3 events per user on average), then the sliding
@@ -259,7 +259,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* ---- 1 and 3: update rate and size --------------------------------------- */
+/* ---- 1 and 2: update rate and size --------------------------------------- */
 
 static void bench_rates(const struct options *o, struct redis *redis)
 {
@@ -301,7 +301,7 @@ static void bench_rates(const struct options *o, struct redis *redis)
     if (redis)
         printf("   %-44s %14.0f %9.1fx\n", "Redis PFADD (1000 ids/cmd, 16 pipelined)", r, 1.0);
 
-    printf("\n3. Bytes per sketch (dense, after %llu ids)\n", (unsigned long long)o->ids);
+    printf("\n2. Bytes per sketch (dense, after %llu ids)\n", (unsigned long long)o->ids);
     printf("   Reel p=15: %zu bytes encoded, %zu in memory\n", encoded[0], memory[0]);
     printf("   Reel p=14: %zu bytes encoded, %zu in memory\n", encoded[1], memory[1]);
     if (redis) {
@@ -330,12 +330,12 @@ static void bench_rates(const struct options *o, struct redis *redis)
     printf("\n");
 }
 
-/* ---- 2: error ------------------------------------------------------------ */
+/* ---- 3: error ------------------------------------------------------------ */
 
 static void bench_errors(struct redis *redis)
 {
     const uint64_t sizes[] = {1000, 10000, 100000, 1000000, 10000000};
-    printf("\n2. Relative error (same ids; first set, and RMS over %d disjoint sets)\n",
+    printf("\n3. Relative error (same ids; first set, and RMS over %d disjoint sets)\n",
            ERROR_TRIALS);
     printf("   %10s %12s %12s %12s %12s %12s %12s\n", "distinct", "Reel p=15", "Reel p=14", "Redis",
            "RMS p=15", "RMS p=14", "RMS Redis");
