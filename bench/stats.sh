@@ -1,15 +1,17 @@
 #!/bin/sh
 # Benchmark of src/stats: HyperLogLog update rate, error and size against
 # Redis's PFADD/PFCOUNT on the same ids, and a 100-million-user MAU.
-#   bench/stats.sh [BUILD_DIR]     (default: build; `make bench` passes it)
+#   bench/run.sh BUILD_DIR stats   (or: REEL_BUILD=DIR bench/stats.sh, or
+#   bench/stats.sh BUILD_DIR; default build)
 # Starts Debian's redis-server on a free loopback port for the run (no
 # persistence) and stops it afterwards; without redis-server the Redis
 # columns are skipped. Extra arguments go to reel-bench-stats (--runs N,
 # --ids N, --mau-users N).
 set -eu
-cd "$(dirname "$0")/.."
-build=${1:-build}
-[ $# -gt 0 ] && shift
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+build=${REEL_BUILD:-${1:-build}}
+[ -z "${REEL_BUILD:-}" ] && [ $# -gt 0 ] && shift
 bin="$build/bench/reel-bench-stats"
 if [ ! -x "$bin" ]; then
     echo "bench/stats.sh: $bin not built (ninja -C $build)" >&2
@@ -29,7 +31,7 @@ trap cleanup EXIT INT TERM
 
 port_args=""
 if command -v redis-server >/dev/null 2>&1; then
-    port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    port=$(free_port)
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --dir "$workdir" --daemonize no >"$workdir/redis.log" 2>&1 &
     redis_pid=$!
