@@ -10,9 +10,10 @@
  *
  * verify exits 0 only if every checked log is intact; otherwise it prints
  * the first bad record and exits 1. The heads are checked against the
- * custodian's public key: --public-key, else <key_dir>/<region>.pub, else
- * the one derived from <key_dir>/<region>.key; only when none is available
- * does it fall back to the key recorded in the log (and says so). A head
+ * custodian's public key: --public-key, else the region's <region>.audit.pub
+ * next to its data key, else the one derived from the data key itself; only
+ * when none is available does it fall back to the key recorded in the log
+ * (and says so). A head
  * saved earlier with `reel audit head` and given as --trusted-head also
  * catches a log whose records and heads were cut off together.
  *
@@ -161,8 +162,8 @@ static int audit_dir(const struct region *r, char *out)
 }
 
 /* The custodian's public key for a region. Returns 1 found, 0 none, -1 error. */
-static int find_public_key(const struct config *cfg, const struct audit_args *a, const char *region,
-                           uint8_t key[CUSTODIAN_PUBLIC_KEY_BYTES])
+static int find_public_key(const struct config *cfg, const struct audit_args *a,
+                           const struct region *r, uint8_t key[CUSTODIAN_PUBLIC_KEY_BYTES])
 {
     char path[CONFIG_PATH_MAX], err[CONFIG_ERR_MAX];
     if (a->public_key) {
@@ -172,16 +173,16 @@ static int find_public_key(const struct config *cfg, const struct audit_args *a,
         }
         return 1;
     }
-    if (custodian_key_path(cfg, region, ".pub", path) == 0 && access(path, F_OK) == 0) {
+    if (custodian_public_key_path(cfg, r, path) == 0 && access(path, F_OK) == 0) {
         if (custodian_public_key_read(path, key, err, sizeof err) < 0) {
             fprintf(stderr, "reel audit: %s\n", err);
             return -1;
         }
         return 1;
     }
-    if (custodian_key_path(cfg, region, ".key", path) == 0 && access(path, R_OK) == 0) {
+    if (region_key_path(cfg, r, path) == 0 && access(path, R_OK) == 0) {
         struct custodian_key secret;
-        if (custodian_key_load(path, &secret, err, sizeof err) < 0) {
+        if (custodian_key_load(cfg, r, false, &secret, err, sizeof err) < 0) {
             fprintf(stderr, "reel audit: %s\n", err);
             return -1;
         }
@@ -229,7 +230,7 @@ static int verify_region(const struct config *cfg, const struct audit_args *a,
         fprintf(stderr, "reel audit: %s: path too long\n", r->primary_dir);
         return -1;
     }
-    int found = find_public_key(cfg, a, r->name, key);
+    int found = find_public_key(cfg, a, r, key);
     if (found < 0)
         return -1;
     if (a->trusted_head && read_trusted_head(a->trusted_head, r->name, &trusted) < 0)

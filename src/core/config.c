@@ -48,7 +48,6 @@ static const struct key_spec key_specs[] = {
     {"security", "session_ttl", KEY_SECONDS, F(session_ttl_s), 1, 400ULL * 86400},
     {"security", "argon2_ops", KEY_UINT, F(argon2_ops), 1, 16},
     {"security", "argon2_mem", KEY_BYTES, F(argon2_mem_bytes), 8192, 4ULL << 30},
-    {"security", "key_dir", KEY_STRING, F(key_dir), 0, 0},
     {"log", "level", KEY_LOG_LEVEL, F(log_level), 0, 0},
     {"log", "requests", KEY_BOOL, F(log_requests), 0, 0},
     {"stats", "hll_precision", KEY_UINT, F(stats_hll_precision), 14, 18},

@@ -78,7 +78,6 @@ struct config {
     unsigned session_ttl_s;
     unsigned argon2_ops;      /* argon2id passes */
     size_t argon2_mem_bytes;
-    char key_dir[CONFIG_PATH_MAX]; /* custodian key files; "" = <data_dir>/keys */
 
     /* [log] */
     enum log_level log_level;

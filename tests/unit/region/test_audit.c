@@ -7,8 +7,11 @@
  * custodian key file is private; and `reel audit` works end to end.
  */
 #include "cli/cli.h"
+#include "core/config.h"
 #include "region/audit.h"
 #include "region/custodian.h"
+#include "region/custody.h"
+#include "region/region.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -36,17 +39,25 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+/* A region data key at path (custody.h) and the audit keys derived from it. */
+static void make_key(const char *path, struct custodian_key *out)
+{
+    unsigned char data_key[CUSTODY_KEY_BYTES];
+    char err[256];
+    cr_assert_eq(custody_key_load_or_create(path, data_key, err, sizeof err), 0, "%s", err);
+    custodian_key_derive(data_key, out);
+}
+
 static void setup(void)
 {
     cr_assert_geq(sodium_init(), 0);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/reel-audit-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
     snprintf(logdir, sizeof logdir, "%s/audit", tmpdir);
-    snprintf(keypath, sizeof keypath, "%s/keys/eu.key", tmpdir);
+    snprintf(keypath, sizeof keypath, "%s/custody/eu.key", tmpdir);
     snprintf(log_path, sizeof log_path, "%s/audit.log", logdir);
     snprintf(heads_path, sizeof heads_path, "%s/audit.heads", logdir);
-    char err[256];
-    cr_assert_eq(custodian_key_create(keypath, &key, err, sizeof err), 0, "%s", err);
+    make_key(keypath, &key);
 }
 
 static void teardown(void)
@@ -300,9 +311,9 @@ Test(audit, subjects_are_pseudonymised, .init = setup, .fini = teardown)
     }
     free(f.data);
     struct custodian_key other;
-    char err[256], other_path[400];
-    snprintf(other_path, sizeof other_path, "%s/keys/us.key", tmpdir);
-    cr_assert_eq(custodian_key_create(other_path, &other, err, sizeof err), 0);
+    char other_path[400];
+    snprintf(other_path, sizeof other_path, "%s/custody/us.key", tmpdir);
+    make_key(other_path, &other);
     uint8_t a[16], b[16], c[16];
     custodian_pseudonym(&key, 42, a);
     custodian_pseudonym(&key, 42, b);
@@ -441,8 +452,8 @@ Test(audit, a_log_signed_by_another_key_is_caught, .init = setup, .fini = teardo
 {
     struct custodian_key mine = key, attacker;
     char err[256], path[400];
-    snprintf(path, sizeof path, "%s/keys/attacker.key", tmpdir);
-    cr_assert_eq(custodian_key_create(path, &attacker, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/custody/attacker.key", tmpdir);
+    make_key(path, &attacker);
     key = attacker;
     fill(0, 5);
     key = mine;
@@ -655,32 +666,56 @@ Test(audit, proofs_verify_for_good_records_and_fail_for_changed_ones, .init = se
 
 /* ---- the custodian key --------------------------------------------------- */
 
-Test(audit, custodian_key_file_is_private, .init = setup, .fini = teardown)
+/* The built-in configuration with data in tmpdir: region eu's data key is
+ * tmpdir/custody/eu.key, its primary site tmpdir/sites/eu-ie. */
+static void load_map(struct config *cfg, struct region_map *map)
 {
-    struct stat st;
-    cr_assert_eq(stat(keypath, &st), 0);
-    cr_assert_eq(st.st_mode & 0777, 0600);
-    struct custodian_key loaded;
-    char err[512], pub[400];
-    cr_assert_eq(custodian_key_load(keypath, &loaded, err, sizeof err), 0, "%s", err);
+    char err[CONFIG_ERR_MAX];
+    config_init(cfg);
+    cr_assert_eq(config_load_string(cfg, config_default_text, "built-in", err, sizeof err), 0);
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", tmpdir);
+    cr_assert_eq(region_map_init(map, cfg, err, sizeof err), 0, "%s", err);
+}
+
+Test(audit, custodian_keys_derive_from_the_region_data_key, .init = setup, .fini = teardown)
+{
+    static struct config cfg;
+    static struct region_map map;
+    load_map(&cfg, &map);
+    const struct region *eu = region_by_name(&map, "eu"), *us = region_by_name(&map, "us");
+    struct custodian_key loaded, other;
+    char err[512], pub[CONFIG_PATH_MAX];
+    /* setup() made tmpdir/custody/eu.key: the region's own key file. */
+    cr_assert_eq(custodian_key_load(&cfg, eu, false, &loaded, err, sizeof err), 0, "%s", err);
     cr_assert(memcmp(loaded.sign_public, key.sign_public, 32) == 0);
     cr_assert(memcmp(loaded.pseudonym_key, key.pseudonym_key, 32) == 0);
-    cr_assert(memcmp(loaded.pseudonym_key, loaded.master, 32) != 0, "derived, not the master");
-    snprintf(pub, sizeof pub, "%s/keys/eu.pub", tmpdir);
+    unsigned char data_key[CUSTODY_KEY_BYTES];
+    cr_assert_eq(custody_key_load(keypath, data_key, err, sizeof err), 0);
+    cr_assert(memcmp(loaded.pseudonym_key, data_key, 32) != 0, "derived, not the data key");
+    cr_assert(memcmp(loaded.sign_secret, data_key, 32) != 0);
+
+    /* Loading with create writes the public half for auditors. */
+    cr_assert_eq(custodian_public_key_path(&cfg, eu, pub), 0);
+    cr_assert_neq(access(pub, F_OK), 0);
+    cr_assert_eq(custodian_key_load(&cfg, eu, true, &loaded, err, sizeof err), 0, "%s", err);
     uint8_t public_key[32];
     cr_assert_eq(custodian_public_key_read(pub, public_key, err, sizeof err), 0, "%s", err);
     cr_assert(memcmp(public_key, key.sign_public, 32) == 0);
-    struct custodian_key again;
-    cr_assert_eq(custodian_key_load_or_create(keypath, &again, err, sizeof err), 0);
-    cr_assert(memcmp(again.master, key.master, 32) == 0, "an existing key is never replaced");
-    cr_assert_eq(custodian_key_create(keypath, &again, err, sizeof err), -1);
+    struct stat st;
+    cr_assert_eq(stat(pub, &st), 0);
+    cr_assert_eq(st.st_mode & 0777, 0644);
 
+    /* Another region, another key; a missing key is created only when asked. */
+    cr_assert_eq(custodian_key_load(&cfg, us, false, &other, err, sizeof err), -1);
+    cr_assert_eq(custodian_key_load(&cfg, us, true, &other, err, sizeof err), 0, "%s", err);
+    cr_assert(memcmp(other.sign_public, key.sign_public, 32) != 0);
+
+    /* A key file others can read is refused. */
     cr_assert_eq(chmod(keypath, 0640), 0);
-    cr_assert_eq(custodian_key_load(keypath, &loaded, err, sizeof err), -1);
-    cr_assert_not_null(strstr(err, "too open"), "%s", err);
+    cr_assert_eq(custodian_key_load(&cfg, eu, false, &loaded, err, sizeof err), -1);
     cr_assert_eq(chmod(keypath, 0600), 0);
-    cr_assert_eq(truncate(keypath, 39), 0);
-    cr_assert_eq(custodian_key_load(keypath, &loaded, err, sizeof err), -1);
+    spit(pub, (const uint8_t *)"not hex\n", 8);
+    cr_assert_eq(custodian_public_key_read(pub, public_key, err, sizeof err), -1);
 }
 
 /* ---- the command line ---------------------------------------------------- */
@@ -732,7 +767,7 @@ static struct output run(const char *const *args)
 static char config_path[512];
 
 /* The built-in configuration with --data tmpdir: region eu's primary site is
- * tmpdir/sites/eu-ie and its key tmpdir/keys/eu.key. */
+ * tmpdir/sites/eu-ie and its data key tmpdir/custody/eu.key. */
 static void cli_setup(void)
 {
     setup();
