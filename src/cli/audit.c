@@ -429,7 +429,8 @@ int cli_audit(int argc, char **argv)
         return 1;
     static struct region_map map; /* large: keep it off the stack */
     char err[CONFIG_ERR_MAX];
-    if (region_map_init(&map, &cfg, err, sizeof err) < 0) {
+    if (region_map_init(&map, &cfg, err, sizeof err) < 0 ||
+        region_map_apply_promotions(&map, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);
         return 1;
     }
