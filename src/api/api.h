@@ -101,5 +101,6 @@ int api_accounts_register(struct http_router *router);
 int api_health_register(struct http_router *router);
 int api_web_register(struct http_router *router);
 int api_regions_register(struct http_router *router);
+int api_admin_register(struct http_router *router);
 
 #endif

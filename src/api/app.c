@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/id.h"
+#include "region/custodian.h"
 #include "region/custody.h"
 
 #include <sodium.h>
@@ -41,6 +42,20 @@ static int select_served(struct app *app, char *err, size_t errlen)
             return 0;
     snprintf(err, errlen, "[server] regions: this node would serve no region");
     return -1;
+}
+
+/* The region's audit log, in its primary site, signed with the custodian's
+ * key (derived from the data key). */
+static int open_audit(struct app *app, const struct region *r, char *err, size_t errlen)
+{
+    struct custodian_key key;
+    char dir[CONFIG_PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/audit", r->primary_dir);
+    if (custodian_key_load(&app->cfg, r, true, &key, err, errlen) < 0)
+        return -1;
+    int rc = audit_open(&app->gateway.logs[r->index], dir, r->name, &key, err, errlen);
+    custodian_key_wipe(&key);
+    return rc;
 }
 
 int app_open(struct app *app, const struct config *cfg, int connections, char *err,
@@ -92,11 +107,22 @@ fail:
     return -1;
 }
 
+int app_open_audit(struct app *app, char *err, size_t errlen)
+{
+    for (int i = 0; i < app->regions.count; i++)
+        if (app->serves[i] && !app->gateway.logs[i] &&
+            open_audit(app, &app->regions.regions[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
 void app_close(struct app *app)
 {
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         store_close(app->stores[i]);
         app->stores[i] = NULL;
+        audit_close(app->gateway.logs[i]);
+        app->gateway.logs[i] = NULL;
     }
     store_close(app->directory);
     app->directory = NULL;

@@ -12,6 +12,7 @@
 #define REEL_API_APP_H
 
 #include "core/config.h"
+#include "region/gateway.h"
 #include "region/region.h"
 #include "store/store.h"
 
@@ -27,16 +28,22 @@ struct app {
                                                  for a region this node does not serve */
     bool serves[CONFIG_MAX_REGIONS];          /* by region index: [server] regions */
     struct store *directory;
+    struct gateway gateway;                   /* audit logs of the served regions */
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;
 };
 
 /* Copies cfg, builds the region map (enforcing residency), opens and
- * migrates every region's store and the directory, with `connections`
- * database connections each. Returns 0, or -1 with a message in err (the app
+ * migrates every served region's store (with its replicas) and the
+ * directory, with `connections` database connections each. Returns 0, or -1 with a message in err (the app
  * is then closed). */
 int app_open(struct app *app, const struct config *cfg, int connections, char *err,
              size_t errlen);
+/* Opens the audit log of every served region (for the custodian gateway).
+ * Only the server does: a log is held by one process at a time (it takes an
+ * exclusive lock), so tools that run beside the server leave it alone.
+ * Returns 0, or -1 with err (a log that fails its check is refused). */
+int app_open_audit(struct app *app, char *err, size_t errlen);
 void app_close(struct app *app);
 
 /* The store of the region an id belongs to, or NULL if that region is not
