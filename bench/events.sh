@@ -6,7 +6,7 @@
 #     the same run: GET /healthz on the same server (req/s) — the HTTP
 #     front's ceiling on this machine.
 #  2. in process: threads appending batches of 100 straight to the log
-#     (bench_eventlog), the ceiling of the log itself.
+#     (reel-bench-events), the ceiling of the log itself.
 # Medians of $ROUNDS runs. wrk shares the two cores with reel.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +20,7 @@ USERS=${USERS:-200}
 VIDEOS=${VIDEOS:-2000}
 
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh --bench"; exit 1; }
-[ -x "$REEL_BUILD/bench/bench_eventlog" ] || { echo "build bench_eventlog first (ninja -C $REEL_BUILD)"; exit 1; }
+[ -x "$REEL_BUILD/bench/reel-bench-events" ] || { echo "build reel-bench-events first (ninja -C $REEL_BUILD)"; exit 1; }
 
 work=$(mktemp -d)
 trap 'stop_reel; rm -rf "$work"' EXIT
@@ -111,14 +111,14 @@ printf "events/s vs target 300,000: %.2f; event requests/s vs /healthz: %.2f\n" 
 [ "$bad" -eq 0 ] || { echo "FAIL: some batches were refused"; exit 1; }
 
 echo
-echo "In process (bench_eventlog), batches of 100, fsync on unless noted, ${ROUNDS} rounds of 3 s"
+echo "In process (reel-bench-events), batches of 100, fsync on unless noted, ${ROUNDS} rounds of 3 s"
 printf "%-34s %14s %10s %10s %14s\n" "" "events/s" "p50 ms" "p99 ms" "batches/fsync"
 for spec in "1 1" "8 1" "32 1" "8 0"; do
     set -- $spec
     : >"$work/inproc.runs"
     for i in $(seq 1 "$ROUNDS"); do
         rm -rf "$work/log"
-        "$REEL_BUILD/bench/bench_eventlog" "$work/log" "$1" 100 3 "$2" >>"$work/inproc.runs"
+        "$REEL_BUILD/bench/reel-bench-events" "$work/log" "$1" 100 3 "$2" >>"$work/inproc.runs"
     done
     label="$1 thread(s)"
     if [ "$2" = 0 ]; then label="$label, fsync off"; fi

@@ -217,5 +217,8 @@ int api_comments_register(struct http_router *router);
 int api_events_register(struct http_router *router);
 int api_feed_register(struct http_router *router);
 int api_search_register(struct http_router *router);
+int api_web_register(struct http_router *router);
+int api_regions_register(struct http_router *router);
+int api_admin_register(struct http_router *router);
 
 #endif

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "events/eventlog.h"
 #include "feed/seen.h"
+#include "region/custodian.h"
 #include "region/custody.h"
 
 #include <sodium.h>
@@ -46,42 +47,22 @@ static int select_served(struct app *app, char *err, size_t errlen)
     return -1;
 }
 
-/* Opens the event log of every served region (recovering its tail). */
-static int open_logs(struct app *app, char *err, size_t errlen)
+/* The region's audit log, in its primary site, signed with the custodian's
+ * key (derived from the data key). */
+static int open_audit(struct app *app, const struct region *r, char *err, size_t errlen)
 {
-    struct eventlog_options opts;
-    eventlog_options_init(&opts);
-    opts.segment_bytes = app->cfg.events_segment_bytes;
-    opts.retention_bytes = app->cfg.events_retention_bytes;
-    opts.retention_age_ms = (uint64_t)app->cfg.events_retention_age_s * 1000;
-    opts.retention_ignores_consumers = app->cfg.events_retention_ignores_consumers;
-    opts.fsync = app->cfg.events_fsync;
-    opts.commit_delay_us = app->cfg.events_commit_delay_us;
-    opts.max_pending_bytes = app->cfg.events_max_pending_bytes;
-    for (int i = 0; i < app->regions.count; i++) {
-        const struct region *r = &app->regions.regions[i];
-        if (!app->serves[i])
-            continue;
-        char logdir[CONFIG_PATH_MAX + 16], logerr[CONFIG_ERR_MAX];
-        snprintf(logdir, sizeof logdir, "%s/events", r->primary_dir);
-        opts.region_id = r->id;
-        if (eventlog_open(&app->logs[i], logdir, &opts, logerr, sizeof logerr) != EVENTLOG_OK) {
-            snprintf(err, errlen, "region %s event log: %s", r->name, logerr);
-            return -1;
-        }
-        eventlog_retain(app->logs[i], clock_now_ms(), NULL);
-    }
-    return 0;
+    struct custodian_key key;
+    char dir[CONFIG_PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/audit", r->primary_dir);
+    if (custodian_key_load(&app->cfg, r, true, &key, err, errlen) < 0)
+        return -1;
+    int rc = audit_open(&app->gateway.logs[r->index], dir, r->name, &key, err, errlen);
+    custodian_key_wipe(&key);
+    return rc;
 }
 
 int app_open(struct app *app, const struct config *cfg, int connections, char *err,
              size_t errlen)
-{
-    return app_open_flags(app, cfg, connections, 0, err, errlen);
-}
-
-int app_open_flags(struct app *app, const struct config *cfg, int connections, unsigned flags,
-                   char *err, size_t errlen)
 {
     memset(app, 0, sizeof *app);
     app->cfg = *cfg;
@@ -123,35 +104,69 @@ int app_open_flags(struct app *app, const struct config *cfg, int connections, u
     struct store_options dir_opts = {.connections = connections};
     if (store_open(&app->directory, STORE_KIND_DIRECTORY, dir, &dir_opts, err, errlen) != STORE_OK)
         goto fail;
-    if (flags & APP_OPEN_STORES_ONLY)
-        return 0;
-    if (open_logs(app, err, errlen) < 0)
-        goto fail;
-    app->video_cache = api_video_cache_create();
-    app->seen = feed_seen_create(app->cfg.feed_seen_max, app->cfg.feed_seen_users);
-    if (!app->video_cache || !app->seen) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    if (api_counters_drain(app) < 0) {
-        snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
-        goto fail;
-    }
-    api_feed_seen_rebuild(app);
     return 0;
 fail:
     app_close(app);
     return -1;
 }
 
+int app_open_audit(struct app *app, char *err, size_t errlen)
+{
+    for (int i = 0; i < app->regions.count; i++)
+        if (app->serves[i] && !app->gateway.logs[i] &&
+            open_audit(app, &app->regions.regions[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+int app_open_events(struct app *app, char *err, size_t errlen)
+{
+    struct eventlog_options opts;
+    eventlog_options_init(&opts);
+    opts.segment_bytes = app->cfg.events_segment_bytes;
+    opts.retention_bytes = app->cfg.events_retention_bytes;
+    opts.retention_age_ms = (uint64_t)app->cfg.events_retention_age_s * 1000;
+    opts.retention_ignores_consumers = app->cfg.events_retention_ignores_consumers;
+    opts.fsync = app->cfg.events_fsync;
+    opts.commit_delay_us = app->cfg.events_commit_delay_us;
+    opts.max_pending_bytes = app->cfg.events_max_pending_bytes;
+    for (int i = 0; i < app->regions.count; i++) {
+        const struct region *r = &app->regions.regions[i];
+        if (!app->serves[i] || app->logs[i])
+            continue;
+        char logdir[CONFIG_PATH_MAX + 16], logerr[CONFIG_ERR_MAX];
+        snprintf(logdir, sizeof logdir, "%s/events", r->primary_dir);
+        opts.region_id = r->id;
+        if (eventlog_open(&app->logs[i], logdir, &opts, logerr, sizeof logerr) != EVENTLOG_OK) {
+            snprintf(err, errlen, "region %s event log: %s", r->name, logerr);
+            return -1;
+        }
+        eventlog_retain(app->logs[i], clock_now_ms(), NULL);
+    }
+    if (!app->video_cache)
+        app->video_cache = api_video_cache_create();
+    if (!app->seen)
+        app->seen = feed_seen_create(app->cfg.feed_seen_max, app->cfg.feed_seen_users);
+    if (!app->video_cache || !app->seen) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (api_counters_drain(app) < 0) {
+        snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
+        return -1;
+    }
+    api_feed_seen_rebuild(app);
+    return 0;
+}
+
+struct eventlog *app_log_for_id(struct app *app, uint64_t id)
+{
+    const struct region *r = region_for_id(&app->regions, id);
+    return r ? app->logs[r->index] : NULL;
+}
+
 void app_close(struct app *app)
 {
-    for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
-        store_close(app->stores[i]);
-        app->stores[i] = NULL;
-    }
-    store_close(app->directory);
-    app->directory = NULL;
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         eventlog_close(app->logs[i]);
         app->logs[i] = NULL;
@@ -160,6 +175,14 @@ void app_close(struct app *app)
     app->video_cache = NULL;
     feed_seen_destroy(app->seen);
     app->seen = NULL;
+    for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
+        store_close(app->stores[i]);
+        app->stores[i] = NULL;
+        audit_close(app->gateway.logs[i]);
+        app->gateway.logs[i] = NULL;
+    }
+    store_close(app->directory);
+    app->directory = NULL;
 }
 
 struct store *app_store_for_region(struct app *app, const struct region *region)
@@ -170,10 +193,4 @@ struct store *app_store_for_region(struct app *app, const struct region *region)
 struct store *app_store_for_id(struct app *app, uint64_t id)
 {
     return app_store_for_region(app, region_for_id(&app->regions, id));
-}
-
-struct eventlog *app_log_for_id(struct app *app, uint64_t id)
-{
-    const struct region *r = region_for_id(&app->regions, id);
-    return r ? app->logs[r->index] : NULL;
 }

@@ -17,6 +17,9 @@ int api_register_routes(struct http_router *router)
         api_events_register,
         api_feed_register,
         api_search_register,
+        api_regions_register,
+        api_admin_register,
+        api_web_register,
     };
     for (size_t i = 0; i < sizeof registrars / sizeof registrars[0]; i++)
         if (registrars[i](router) < 0)

@@ -15,6 +15,7 @@ int cli_site(int argc, char **argv);
 int cli_operator(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_events(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 /* Options every command that touches stored data accepts. */
 struct cli_common {

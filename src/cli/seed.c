@@ -328,7 +328,7 @@ int cli_seed(int argc, char **argv)
     rng_state = seed | 1;
     static struct app app;
     char err[CONFIG_ERR_MAX];
-    if (app_open_flags(&app, &cfg, 2, APP_OPEN_STORES_ONLY, err, sizeof err) < 0) {
+    if (app_open(&app, &cfg, 2, err, sizeof err) < 0) {
         fprintf(stderr, "reel seed: %s\n", err);
         return 1;
     }

@@ -80,8 +80,10 @@ int cli_serve(int argc, char **argv)
     unsigned threads = cfg.threads ? cfg.threads : (unsigned)(cores > 0 ? cores : 1);
     /* One connection per thread that may touch a store, plus room for tools. */
     int connections = (int)(threads + 4 * threads + 2);
-    if (app_open(&app, &cfg, connections, err, sizeof err) < 0) {
+    if (app_open(&app, &cfg, connections, err, sizeof err) < 0 ||
+        app_open_audit(&app, err, sizeof err) < 0 || app_open_events(&app, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);
+        app_close(&app);
         return 1;
     }
 

@@ -34,6 +34,7 @@ struct key_spec {
 static const struct key_spec key_specs[] = {
     {"server", "listen", KEY_LISTEN, 0, 0, 0, 0},
     {"server", "data_dir", KEY_STRING, F(data_dir), 0, 0},
+    {"server", "web_root", KEY_STRING, F(web_root), 0, 0},
     {"server", "threads", KEY_UINT, F(threads), 0, 256},
     {"server", "node", KEY_UINT, F(node), 0, 15},
     {"server", "regions", KEY_STRING, F(serve_regions), 0, 0},
@@ -67,6 +68,21 @@ static const struct key_spec key_specs[] = {
     {"security", "argon2_mem", KEY_BYTES, F(argon2_mem_bytes), 8192, 4ULL << 30},
     {"log", "level", KEY_LOG_LEVEL, F(log_level), 0, 0},
     {"log", "requests", KEY_BOOL, F(log_requests), 0, 0},
+    {"stats", "hll_precision", KEY_UINT, F(stats_hll_precision), 14, 18},
+    {"stats", "viewer_hll_precision", KEY_UINT, F(stats_viewer_hll_precision), 8, 16},
+    {"stats", "trending_half_life", KEY_SECONDS, F(stats_trending_half_life_s), 60, 30ULL * 86400},
+    {"stats", "trending_max_items", KEY_UINT, F(stats_trending_max_items), 100, 10000000},
+    {"stats", "creator_retention", KEY_SECONDS, F(stats_creator_retention_s), 86400,
+     1000ULL * 86400},
+    {"stats", "weight_impression", KEY_UINT, F(stats_weight_impression), 0, 1000},
+    {"stats", "weight_play", KEY_UINT, F(stats_weight_play), 0, 1000},
+    {"stats", "weight_watch", KEY_UINT, F(stats_weight_watch), 0, 1000},
+    {"stats", "weight_like", KEY_UINT, F(stats_weight_like), 0, 1000},
+    {"stats", "weight_comment", KEY_UINT, F(stats_weight_comment), 0, 1000},
+    {"stats", "weight_share", KEY_UINT, F(stats_weight_share), 0, 1000},
+    {"stats", "weight_follow", KEY_UINT, F(stats_weight_follow), 0, 1000},
+    {"stats", "penalty_skip", KEY_UINT, F(stats_penalty_skip), 0, 1000},
+    {"stats", "penalty_not_interested", KEY_UINT, F(stats_penalty_not_interested), 0, 1000},
 };
 
 #undef F
@@ -77,6 +93,7 @@ void config_init(struct config *cfg)
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8080;
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "./data");
+    snprintf(cfg->web_root, sizeof cfg->web_root, "./web");
     snprintf(cfg->serve_regions, sizeof cfg->serve_regions, "*");
     cfg->max_body_bytes = 64 * 1024;
     cfg->max_connections = 4096;
@@ -107,6 +124,20 @@ void config_init(struct config *cfg)
     cfg->argon2_mem_bytes = 64ULL << 20;   /* and MEMLIMIT_INTERACTIVE */
     cfg->log_level = LOG_INFO;
     cfg->log_requests = true;
+    cfg->stats_hll_precision = 15;
+    cfg->stats_viewer_hll_precision = 12;
+    cfg->stats_trending_half_life_s = 6 * 3600;
+    cfg->stats_trending_max_items = 100000;
+    cfg->stats_creator_retention_s = 400 * 86400;
+    cfg->stats_weight_impression = 0;
+    cfg->stats_weight_play = 1;
+    cfg->stats_weight_watch = 3;
+    cfg->stats_weight_like = 4;
+    cfg->stats_weight_comment = 6;
+    cfg->stats_weight_share = 8;
+    cfg->stats_weight_follow = 10;
+    cfg->stats_penalty_skip = 1;
+    cfg->stats_penalty_not_interested = 5;
 }
 
 /* ---- parsing state ------------------------------------------------------ */

@@ -8,7 +8,7 @@
  * a typo in a residency setting must never be silently ignored.
  *
  * Sections:
- *   [server] [limits] [security] [log] [events] [feed]
+ *   [server] [limits] [security] [log] [stats] [events] [feed]
  *                   scalar settings, see config/reel.ini
  *   [site NAME]     a place where data is stored: its country (and path)
  *   [region NAME]   a jurisdiction: id, countries served, allowed storage
@@ -61,6 +61,7 @@ struct config {
     char listen_host[64];
     uint16_t listen_port;     /* 0 = any free port (tests) */
     char data_dir[CONFIG_PATH_MAX];
+    char web_root[CONFIG_PATH_MAX]; /* the web client's static files */
     unsigned threads;         /* HTTP worker threads; 0 = number of cores */
     unsigned node;            /* node number inside a region, for ids (0..15) */
     char serve_regions[256];  /* regions this node serves: "*" or names */
@@ -103,6 +104,22 @@ struct config {
     /* [log] */
     enum log_level log_level;
     bool log_requests;
+
+    /* [stats] */
+    unsigned stats_hll_precision;        /* active-user sketches (standard error 1.04/sqrt(2^p)) */
+    unsigned stats_viewer_hll_precision; /* per-video unique-viewer sketches */
+    unsigned stats_trending_half_life_s;
+    unsigned stats_trending_max_items;   /* per region and kind (videos, hashtags) */
+    unsigned stats_creator_retention_s;  /* creator statistics kept this long (whole days) */
+    unsigned stats_weight_impression;    /* trending points per event; watch is scaled by */
+    unsigned stats_weight_play;          /* the watch ratio; unlike/unfollow take back a */
+    unsigned stats_weight_watch;         /* like/follow; penalties subtract */
+    unsigned stats_weight_like;
+    unsigned stats_weight_comment;
+    unsigned stats_weight_share;
+    unsigned stats_weight_follow;
+    unsigned stats_penalty_skip;
+    unsigned stats_penalty_not_interested;
 
     struct config_site sites[CONFIG_MAX_SITES];
     int site_count;

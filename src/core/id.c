@@ -110,7 +110,7 @@ bool id_parse_n(const char *s, size_t len, uint64_t *id)
 bool id_parse(const char *s, uint64_t *id)
 {
     size_t len = 0;
-    while (s[len] && len < 20)
+    while (len < 20 && s[len])
         len++;
     if (s[len])
         return false;

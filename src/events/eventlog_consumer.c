@@ -13,7 +13,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "events/crc32c.h"
+#include "core/crc32c.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,7 +65,7 @@ static int consumer_file_write(struct eventlog *log, const char *name, uint64_t 
     unsigned char rec[24] = {0};
     memcpy(rec, CONSUMER_MAGIC, 8);
     el_put64(rec + 8, committed);
-    el_put32(rec + 16, crc32c(rec, 16));
+    el_put32(rec + 16, crc32c(0, rec, 16));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
@@ -103,7 +103,7 @@ int el_load_consumers(struct eventlog *log, char *err, size_t errlen)
         unsigned char rec[24];
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         bool ok = fd >= 0 && el_read_all(fd, rec, sizeof rec, 0) == 0 &&
-                  memcmp(rec, CONSUMER_MAGIC, 8) == 0 && el_get32(rec + 16) == crc32c(rec, 16);
+                  memcmp(rec, CONSUMER_MAGIC, 8) == 0 && el_get32(rec + 16) == crc32c(0, rec, 16);
         if (fd >= 0)
             close(fd);
         if (!ok) {

@@ -41,7 +41,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "events/crc32c.h"
+#include "core/crc32c.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,14 +130,14 @@ static void record_encode(unsigned char *r, const struct event *e, uint64_t offs
     el_put64(r + 48, (uint64_t)ingest_ms);
     el_put32(r + 56, e->watched_ms);
     el_put32(r + 60, e->duration_ms);
-    el_put32(r, crc32c(r + 4, RECORD_SIZE - 4));
+    el_put32(r, crc32c(0, r + 4, RECORD_SIZE - 4));
 }
 
 /* Returns true if the record is intact and is the one at `offset`. */
 static bool record_decode(const unsigned char *r, uint64_t offset, struct eventlog_record *out,
                           bool *batch_end)
 {
-    if (el_get32(r) != crc32c(r + 4, RECORD_SIZE - 4) || el_get64(r + 8) != offset)
+    if (el_get32(r) != crc32c(0, r + 4, RECORD_SIZE - 4) || el_get64(r + 8) != offset)
         return false;
     if (out) {
         out->offset = offset;
@@ -165,7 +165,7 @@ static void header_encode(unsigned char *h, unsigned region_id, uint64_t base, i
     el_put32(h + 12, region_id);
     el_put64(h + 16, base);
     el_put64(h + 24, (uint64_t)now_ms);
-    el_put32(h + 60, crc32c(h, 60));
+    el_put32(h + 60, crc32c(0, h, 60));
 }
 
 /* ---- the log ------------------------------------------------------------- */
@@ -384,7 +384,7 @@ static int list_segments(struct eventlog *log, uint64_t **bases, size_t *count, 
 static bool header_valid(const unsigned char *h, unsigned region_id, uint64_t base)
 {
     return memcmp(h, SEG_MAGIC, sizeof SEG_MAGIC) == 0 && get16(h + 8) == SEG_VERSION &&
-           get16(h + 10) == RECORD_SIZE && el_get32(h + 60) == crc32c(h, 60) &&
+           get16(h + 10) == RECORD_SIZE && el_get32(h + 60) == crc32c(0, h, 60) &&
            el_get64(h + 16) == base && (region_id == 0 || el_get32(h + 12) == region_id);
 }
 

@@ -140,6 +140,13 @@ static bool match_path(const struct compiled_route *cr, const char *path,
 {
     const char *p = path;
     int nparams = 0;
+    if (cr->segment_count == 0) {
+        if (strcmp(path, "/") != 0)
+            return false;
+        if (req)
+            req->param_count = 0;
+        return true;
+    }
     const char *values[HTTP_MAX_PARAMS];
     size_t lens[HTTP_MAX_PARAMS];
     const char *names[HTTP_MAX_PARAMS];

@@ -70,6 +70,40 @@ struct request_ctx {
     atomic_int finish_refs; /* deferred: the worker and the completer; the last sends */
 };
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decoding for paths and query values, as libmicrohttpd's own except
+ * that "%00" is left as it is: a decoded NUL would silently cut a path or a
+ * value short ("/static/app.js%00.png" -> "/static/app.js"). Left encoded,
+ * it reaches the handlers' validation and is refused there. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_value(in[1])) >= 0 && (lo = hex_value(in[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static enum http_method parse_method(const char *m)
 {
     static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
@@ -460,6 +494,7 @@ int http_server_start(struct http_server **out, const struct http_server_options
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 4096,
         MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s ? opts->connection_timeout_s : 30,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         /* Per-connection memory for headers and reads; libmicrohttpd clears it for
          * every request, so the default 32 KiB costs a measurable memset. */

@@ -19,6 +19,50 @@ int region_site_dir(const struct config *cfg, const struct config_site *site, ch
     return n < 0 || n >= CONFIG_PATH_MAX ? -1 : 0;
 }
 
+int region_mkdirs(const char *path, unsigned mode)
+{
+    char tmp[CONFIG_PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        char saved = tmp[i];
+        tmp[i] = '\0';
+        if (mkdir(tmp, (mode_t)mode) < 0 && errno != EEXIST)
+            return -1;
+        tmp[i] = saved;
+    }
+    return 0;
+}
+
+int region_fsync_parent(const char *path)
+{
+    char dir[CONFIG_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (n == 0)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 /* Lists a region's storage countries ("IE NO") for messages. */
 static void storage_list(const struct config_region *r, char *out, size_t size)
 {

@@ -70,4 +70,11 @@ int region_key_path(const struct config *cfg, const struct region *r, char *out)
  * Writes into out (CONFIG_PATH_MAX bytes); returns 0 or -1 if too long. */
 int region_site_dir(const struct config *cfg, const struct config_site *site, char *out);
 
+/* Creates a directory and its missing parents with the given mode (0700 for
+ * anything holding personal data or keys). Returns 0 or -1 with errno. */
+int region_mkdirs(const char *path, unsigned mode);
+/* fsyncs the directory holding path, so a file created there survives a
+ * crash. Returns 0 or -1 with errno. */
+int region_fsync_parent(const char *path);
+
 #endif

@@ -148,10 +148,13 @@ def test_residency_each_user_only_in_home_region_files(server):
 
 
 def test_data_key_lives_outside_the_sites(server):
-    keys = sorted(p.name for p in (server.data / "custody").iterdir())
+    keys = sorted(p.name for p in (server.data / "custody").glob("*.key"))
     assert keys == ["eu.key", "intl.key", "us.key"]
-    for k in (server.data / "custody").iterdir():
+    for k in (server.data / "custody").glob("*.key"):
         assert k.stat().st_mode & 0o077 == 0, oct(k.stat().st_mode)
+    # Beside each key, the public half of the audit signing key, for auditors.
+    pubs = sorted(p.name for p in (server.data / "custody").glob("*.audit.pub"))
+    assert pubs == ["eu.audit.pub", "intl.audit.pub", "us.audit.pub"]
     for site_dir in (server.data / "sites").iterdir():
         assert not [p for p in site_dir.rglob("*.key")]
 

@@ -19,6 +19,7 @@ static void setup(void)
     router = http_router_create();
     pool = pool_create(0);
     static const struct http_route routes[] = {
+        {.method = HTTP_GET, .pattern = "/", .handler = h},
         {.method = HTTP_GET, .pattern = "/healthz", .handler = h},
         {.method = HTTP_GET, .pattern = "/api/v1/users/@{username}", .handler = h},
         {.method = HTTP_GET, .pattern = "/api/v1/users/{id}", .handler = h},
@@ -74,7 +75,7 @@ Test(router, not_found)
     struct http_request req;
     int status = 0;
     char allow[64];
-    const char *paths[] = {"/", "/healthz/", "/healthzz", "/api/v1/users", "/api/v1/users/",
+    const char *paths[] = {"", "/healthz/", "/healthzz", "/api/v1/users", "/api/v1/users/",
                            "/api/v1/users/1/follow/x", "/media/1", "//healthz", "healthz", NULL};
     for (int i = 0; paths[i]; i++) {
         cr_assert_null(match(HTTP_GET, paths[i], &req, &status, allow), "%s matched", paths[i]);
@@ -93,6 +94,17 @@ Test(router, method_not_allowed_lists_allowed)
     cr_assert_null(match(HTTP_DELETE, "/healthz", &req, &status, allow));
     cr_assert_eq(status, 405);
     cr_assert_str_eq(allow, "GET, HEAD");
+}
+
+Test(router, root)
+{
+    struct http_request req;
+    int status;
+    char allow[64];
+    const struct http_route *r = match(HTTP_GET, "/", &req, &status, allow);
+    cr_assert_not_null(r);
+    cr_assert_str_eq(r->pattern, "/");
+    cr_assert_null(match(HTTP_GET, "//", &req, &status, allow));
 }
 
 Test(router, head_matches_get)

@@ -1,10 +1,10 @@
 /*
- * bench_eventlog — in-process event log ingestion: T threads append batches
+ * reel-bench-events — in-process event log ingestion: T threads append batches
  * of B events for S seconds to a fresh log; prints events/s and the batch
  * latency percentiles (time from eventlog_append's call to its durable
  * return, so it includes waiting for the group's fdatasync).
  *
- *   bench_eventlog DIR THREADS BATCH SECONDS FSYNC(0|1)
+ *   reel-bench-events DIR THREADS BATCH SECONDS FSYNC(0|1)
  *   -> "events_per_s p50_ms p99_ms appends syncs"
  */
 #include "core/alloc.h"
@@ -72,7 +72,7 @@ static int cmp_u32(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc != 6) {
-        fprintf(stderr, "usage: bench_eventlog DIR THREADS BATCH SECONDS FSYNC\n");
+        fprintf(stderr, "usage: reel-bench-events DIR THREADS BATCH SECONDS FSYNC\n");
         return 2;
     }
     size_t threads = strtoul(argv[2], NULL, 10), batch = strtoul(argv[3], NULL, 10);
