@@ -170,6 +170,12 @@ void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t vide
 int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n);
 /* Refills the seen filter from the tail of every region's event log. */
 void api_feed_seen_rebuild(struct app *app);
+/* Starts counting the `play` events of one region's log into the videos'
+ * public `views` counters (consumer "views", flushed about once a second;
+ * see play_counts.c). NULL on failure. Stop (flushing) before closing the
+ * log. */
+struct play_counts *api_play_counts_start(struct app *app, struct eventlog *log);
+void api_play_counts_stop(struct play_counts *counts);
 
 /* ---- validation (validate.c) --------------------------------------------- */
 

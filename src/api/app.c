@@ -156,6 +156,15 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         return -1;
     }
     api_feed_seen_rebuild(app);
+    for (int i = 0; i < app->regions.count; i++) {
+        if (!app->logs[i] || app->play_counts[i])
+            continue;
+        if (!(app->play_counts[i] = api_play_counts_start(app, app->logs[i]))) {
+            snprintf(err, errlen, "region %s: could not start the view counter",
+                     app->regions.regions[i].name);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -168,6 +177,8 @@ struct eventlog *app_log_for_id(struct app *app, uint64_t id)
 void app_close(struct app *app)
 {
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
+        api_play_counts_stop(app->play_counts[i]); /* flushes into the stores: first */
+        app->play_counts[i] = NULL;
         eventlog_close(app->logs[i]);
         app->logs[i] = NULL;
     }

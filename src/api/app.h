@@ -23,6 +23,7 @@ struct http_server;
 struct eventlog;
 struct feed_seen;
 struct video_cache;
+struct play_counts;
 
 struct app {
     struct config cfg;
@@ -35,6 +36,7 @@ struct app {
     struct eventlog *logs[CONFIG_MAX_REGIONS]; /* by region index: its engagement event log
                                                   (server only, app_open_events) */
     struct video_cache *video_cache;          /* event ingestion's video lookups */
+    struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct feed_seen *seen;                   /* the For You baseline's "already shown" */
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;
@@ -53,7 +55,8 @@ int app_open(struct app *app, const struct config *cfg, int connections, char *e
 int app_open_audit(struct app *app, char *err, size_t errlen);
 /* Opens (recovering) the engagement event log of every served region, the
  * video cache and the seen filter, applies counter deltas a crash left in
- * the stores' outboxes, and rebuilds the seen filter from the logs. Only the
+ * the stores' outboxes, rebuilds the seen filter from the logs and starts
+ * the view counters (a consumer per log). Only the
  * server does: a log has one writer; tools read it with `reel events`.
  * Returns 0, or -1 with err. */
 int app_open_events(struct app *app, char *err, size_t errlen);

@@ -340,6 +340,9 @@ int store_counter_apply(struct store *store, const struct store_delta *delta);
 /* Adds to a counter of a target in this store directly (views, aggregated
  * from the event log). */
 int store_counter_add(struct store *store, uint64_t target_id, int counter, int64_t delta);
+/* The same for n targets in one transaction (targets gone are skipped). */
+int store_counters_add(struct store *store, int counter, const uint64_t *target_ids,
+                       const int64_t *deltas, size_t n);
 /* Removes a delta from the outbox once applied. */
 int store_outbox_done(struct store *store, uint64_t delta_id);
 /* Deltas still in the outbox (oldest first). */

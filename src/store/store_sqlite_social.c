@@ -534,6 +534,21 @@ int store_counter_add(struct store *store, uint64_t target_id, int counter, int6
     return rc;
 }
 
+int store_counters_add(struct store *store, int counter, const uint64_t *target_ids,
+                       const int64_t *deltas, size_t n)
+{
+    struct sq_conn *c = sq_acquire(store);
+    int rc = sq_txn_begin(store, c);
+    for (size_t i = 0; rc == STORE_OK && i < n; i++)
+        rc = counter_add(c, target_ids[i], counter, deltas[i]);
+    if (rc == STORE_OK)
+        rc = sq_txn_commit(store, c);
+    else
+        sq_txn_rollback(store, c);
+    sq_release(store, c);
+    return rc;
+}
+
 int store_outbox_done(struct store *store, uint64_t delta_id)
 {
     struct sq_conn *c = sq_acquire(store);

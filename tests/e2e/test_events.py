@@ -186,3 +186,31 @@ def test_acknowledged_batches_survive_sigkill(reel_factory):
     r = post(server, token, [{"type": "play", "video_id": vid}])
     assert r.status_code == 202, r.text
     assert len(dump_events(server, "eu")) == 50 * len(stored) + 1
+
+
+def test_plays_become_views(reel_factory):
+    server = reel_factory()
+    creator, _ = server.signup(country="US")
+    eu, eu_token = server.signup(country="DE")
+    jp, jp_token = server.signup(country="JP")
+    vid = make_video(server, creator["id"])
+
+    def views():
+        return server.get(f"/api/v1/videos/{vid}").json()["views"]
+
+    def wait_for(n):
+        deadline = time.time() + 10
+        while views() != n and time.time() < deadline:
+            time.sleep(0.1)
+        assert views() == n
+
+    play = {"type": "play", "video_id": vid}
+    assert post(server, eu_token, [play] * 3 + [{"type": "impression", "video_id": vid}]
+                ).status_code == 202
+    assert post(server, jp_token, [play] * 2).status_code == 202
+    wait_for(5)  # plays from two regions' logs, counted on the US video
+    # A clean restart neither loses nor repeats a count.
+    server.restart()
+    assert views() == 5
+    assert post(server, eu_token, [play]).status_code == 202
+    wait_for(6)
