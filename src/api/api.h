@@ -197,6 +197,13 @@ bool api_check_text(struct validation *v, const char *field, const char *text, s
                     size_t max, bool multiline);
 /* Answers 400/422 problem+json and returns true if any error was recorded. */
 bool api_validation_failed(struct http_request *req, struct validation *v);
+/* For video creation (upload): checks a caption — at most [limits]
+ * caption_max characters, newlines allowed, no other control characters —
+ * recording errors under `field`, and fills video->caption and
+ * video->hashtags (parsed and normalised, social/hashtag.h). Returns true if
+ * valid. */
+bool api_video_caption(struct app *app, struct validation *v, const char *field,
+                       const char *caption, struct store_video *video);
 /* Parses an id path parameter; answers 400 and returns false if malformed. */
 bool api_param_id(struct http_request *req, const char *name, uint64_t *id);
 

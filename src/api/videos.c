@@ -13,6 +13,27 @@
 #include "core/alloc.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "social/hashtag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool api_video_caption(struct app *app, struct validation *v, const char *field,
+                       const char *caption, struct store_video *video)
+{
+    if (!api_check_text(v, field, caption, 0, app->cfg.caption_max, true))
+        return false;
+    struct hashtag_list *tags = reel_malloc(sizeof *tags);
+    if (!tags) {
+        api_invalid(v, field, "could not be processed (out of memory)");
+        return false;
+    }
+    snprintf(video->caption, sizeof video->caption, "%s", caption);
+    hashtag_parse(caption, strlen(caption), app->cfg.hashtags_max, tags);
+    hashtag_list_join(tags, video->hashtags, sizeof video->hashtags);
+    reel_free(tags);
+    return true;
+}
 
 static void get_video(struct http_request *req)
 {
