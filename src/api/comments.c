@@ -161,8 +161,7 @@ static void delete_comment(struct http_request *req)
         }
     }
     struct store_delta delta;
-    rc = store_comment_delete(store, id, api_counter_route(app, store, comment->video_id),
-                              &delta);
+    rc = store_comment_delete(store, id, api_counter_route(app, store, comment->video_id), &delta);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "comment");
         return;

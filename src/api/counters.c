@@ -31,8 +31,7 @@ struct store_counter_route api_counter_route(struct app *app, struct store *acto
     return route;
 }
 
-void api_counter_propagate(struct app *app, struct store *actor_store,
-                           const struct store_delta *d)
+void api_counter_propagate(struct app *app, struct store *actor_store, const struct store_delta *d)
 {
     if (!d->id)
         return;

@@ -62,7 +62,8 @@ static bool check_event(json_t *obj, size_t i, int64_t now, int64_t oldest, stru
     bool ok = true;
     const char *key;
     json_t *value;
-    json_object_foreach(obj, key, value) {
+    json_object_foreach(obj, key, value)
+    {
         if (strcmp(key, "type") && strcmp(key, "video_id") && strcmp(key, "watched_ms") &&
             strcmp(key, "at")) {
             char field[80];
@@ -89,7 +90,8 @@ static bool check_event(json_t *obj, size_t i, int64_t now, int64_t oldest, stru
     if (watched && !json_is_null(watched)) {
         json_int_t w = json_is_integer(watched) ? json_integer_value(watched) : -1;
         if (!json_is_integer(watched) || w < 0 || w > (json_int_t)EVENTS_WATCHED_MS_MAX) {
-            bad(errors, i, "watched_ms", "must be a whole number of milliseconds from 0 to 86400000");
+            bad(errors, i, "watched_ms",
+                "must be a whole number of milliseconds from 0 to 86400000");
             ok = false;
         } else {
             e->watched_ms = (uint32_t)w;
@@ -189,8 +191,8 @@ static bool parse_fast(struct http_request *req, struct event *events, size_t *n
         return false;
     struct events_parse_item *items =
         pool_alloc(req->pool, app->cfg.events_per_batch * sizeof *items);
-    if (!items || api_events_parse_fast(req->body, req->body_len, items,
-                                        app->cfg.events_per_batch, n) != EVENTS_PARSE_OK)
+    if (!items || api_events_parse_fast(req->body, req->body_len, items, app->cfg.events_per_batch,
+                                        n) != EVENTS_PARSE_OK)
         return false;
     for (size_t i = 0; i < *n; i++) {
         struct event *e = &events[i];
@@ -216,9 +218,8 @@ static void post_events(struct http_request *req)
         http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
         return;
     }
-    struct eventlog *log = api_store_for_id(req, req->user_id, "user")
-                               ? app_log_for_id(app, req->user_id)
-                               : NULL;
+    struct eventlog *log =
+        api_store_for_id(req, req->user_id, "user") ? app_log_for_id(app, req->user_id) : NULL;
     if (req->resp.status)
         return; /* 421: the user's region is not served here */
     struct event *events = pool_alloc(req->pool, app->cfg.events_per_batch * sizeof *events);
@@ -293,8 +294,11 @@ void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t vide
 int api_events_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
-        {.method = HTTP_POST, .pattern = "/api/v1/events", .handler = post_events,
-         .max_body = EVENTS_BODY_HARD_MAX, .flags = HTTP_ROUTE_BLOCKING},
+        {.method = HTTP_POST,
+         .pattern = "/api/v1/events",
+         .handler = post_events,
+         .max_body = EVENTS_BODY_HARD_MAX,
+         .flags = HTTP_ROUTE_BLOCKING},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_router_add(router, &routes[i]) < 0)

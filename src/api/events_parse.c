@@ -169,8 +169,8 @@ static bool event_object(struct scanner *s, struct events_parse_item *e)
     return true;
 }
 
-int api_events_parse_fast(const char *body, size_t len, struct events_parse_item *out,
-                          size_t max, size_t *n)
+int api_events_parse_fast(const char *body, size_t len, struct events_parse_item *out, size_t max,
+                          size_t *n)
 {
     struct scanner s = {body, body + len};
     const char *k;

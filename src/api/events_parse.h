@@ -26,17 +26,17 @@ enum { EVENTS_PARSE_OK = 0, EVENTS_PARSE_FALLBACK = 1 };
 #define EVENTS_WATCHED_MS_MAX 86400000u /* a day: more is a client bug */
 
 struct events_parse_item {
-    int type;            /* enum event_type (a client type) */
+    int type; /* enum event_type (a client type) */
     uint64_t video_id;
     uint32_t watched_ms; /* 0 when absent */
     bool has_at;
-    int64_t at_ms;       /* unclamped client time, when has_at */
+    int64_t at_ms; /* unclamped client time, when has_at */
 };
 
 /* Parses body[0..len). On EVENTS_PARSE_OK, *n (1..max) items are in out.
  * Anything else — including more than max events — is
  * EVENTS_PARSE_FALLBACK. */
-int api_events_parse_fast(const char *body, size_t len, struct events_parse_item *out,
-                          size_t max, size_t *n);
+int api_events_parse_fast(const char *body, size_t len, struct events_parse_item *out, size_t max,
+                          size_t *n);
 
 #endif

@@ -51,8 +51,7 @@ static int following_part(struct store *store, const struct region *region, uint
 
 /* The caller's followees (most recent follows first, up to the configured
  * maximum), grouped by region. */
-static int load_followees(struct app *app, uint64_t user_id, struct pool *pool,
-                          struct followees *f)
+static int load_followees(struct app *app, uint64_t user_id, struct pool *pool, struct followees *f)
 {
     memset(f, 0, sizeof *f);
     size_t max = app->cfg.following_feed_max;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEARCH_QUERY_MAX 100   /* code points */
+#define SEARCH_QUERY_MAX 100 /* code points */
 #define SEARCH_WORDS_MAX 8
 #define SEARCH_LIMIT_DEFAULT 10
 #define SEARCH_LIMIT_MAX 50
@@ -75,8 +75,7 @@ static void list_hashtag_videos(struct http_request *req)
     if (!param || percent_decode(param, raw, sizeof raw) < 0 || hashtag_normalize(raw, tag) < 0) {
         json_t *errors = NULL;
         http_errors_add(&errors, "tag", "is not a hashtag (letters, digits, '_'; 1 to 50)");
-        http_problem(req, 400, "validation-error", "Invalid request", "malformed hashtag",
-                     errors);
+        http_problem(req, 400, "validation-error", "Invalid request", "malformed hashtag", errors);
         return;
     }
     struct api_page page;
@@ -105,8 +104,8 @@ static void list_hashtag_videos(struct http_request *req)
 
 static bool username_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.';
 }
 
 /* Users whose username starts with q (an optional leading '@' dropped). */
@@ -279,7 +278,8 @@ static void get_search(struct http_request *req)
 int api_search_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
-        {.method = HTTP_GET, .pattern = "/api/v1/hashtags/{tag}/videos",
+        {.method = HTTP_GET,
+         .pattern = "/api/v1/hashtags/{tag}/videos",
          .handler = list_hashtag_videos},
         {.method = HTTP_GET, .pattern = "/api/v1/search", .handler = get_search},
     };

@@ -52,8 +52,8 @@ static void follow(struct http_request *req, bool on)
     struct store_counter_route route = api_counter_route(app, store, target);
     struct store_delta delta;
     bool changed;
-    int rc = on ? store_follow_put(store, id_next(region->id), req->user_id, target,
-                                   clock_now_ms(), route, &changed, &delta)
+    int rc = on ? store_follow_put(store, id_next(region->id), req->user_id, target, clock_now_ms(),
+                                   route, &changed, &delta)
                 : store_follow_delete(store, req->user_id, target, route, &changed, &delta);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "user");
@@ -137,9 +137,8 @@ static void list_following(struct http_request *req)
         return;
     struct store_follow follows[API_LIST_MAX + 1];
     size_t n;
-    int rc = store_following_list(store, target,
-                                  cursor_before_bound(page.cursor, region->id), page.limit + 1,
-                                  follows, &n);
+    int rc = store_following_list(store, target, cursor_before_bound(page.cursor, region->id),
+                                  page.limit + 1, follows, &n);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "following");
         return;
@@ -173,9 +172,9 @@ static void like(struct http_request *req, bool on)
     struct store_counter_route route = api_counter_route(app, store, video_id);
     struct store_delta delta;
     bool changed;
-    int rc = on ? store_like_put(store, req->user_id, video_id, clock_now_ms(), route, &changed,
-                                 &delta)
-                : store_like_delete(store, req->user_id, video_id, route, &changed, &delta);
+    int rc =
+        on ? store_like_put(store, req->user_id, video_id, clock_now_ms(), route, &changed, &delta)
+           : store_like_delete(store, req->user_id, video_id, route, &changed, &delta);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "video");
         return;

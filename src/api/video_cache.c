@@ -66,8 +66,8 @@ void api_video_cache_destroy(struct video_cache *c)
     reel_free(c);
 }
 
-static void slot_store(struct video_cache *c, uint32_t slot, uint64_t video_id,
-                       uint64_t creator_id, uint32_t duration_ms)
+static void slot_store(struct video_cache *c, uint32_t slot, uint64_t video_id, uint64_t creator_id,
+                       uint32_t duration_ms)
 {
     struct cache_entry *e = &c->slots[slot];
     pthread_mutex_t *lock = &c->locks[slot % CACHE_LOCKS];
@@ -82,8 +82,7 @@ static void slot_store(struct video_cache *c, uint32_t slot, uint64_t video_id,
     pthread_mutex_unlock(lock);
 }
 
-int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
-                    uint32_t *duration_ms)
+int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id, uint32_t *duration_ms)
 {
     struct video_cache *c = app->video_cache;
     uint32_t slot = slot_of(video_id);

@@ -102,10 +102,9 @@ static void list_user_videos(struct http_request *req)
     uint64_t ids[API_LIST_MAX + 1];
     size_t n = 0;
     const struct region *region = region_for_id(&app->regions, user_id);
-    int rc = store_video_list_by_creator(app_store_for_id(app, user_id), user_id,
-                                         req->user_id == user_id,
-                                         cursor_before_bound(page.cursor, region->id),
-                                         page.limit + 1, ids, &n);
+    int rc = store_video_list_by_creator(
+        app_store_for_id(app, user_id), user_id, req->user_id == user_id,
+        cursor_before_bound(page.cursor, region->id), page.limit + 1, ids, &n);
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "videos");
         return;

@@ -84,7 +84,8 @@ int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size
         n = API_LIST_MAX;
     struct store *viewer_store = viewer_id ? app_store_for_id(app, viewer_id) : NULL;
     int rc = STORE_OK;
-    if (viewer_store && (rc = store_likes_check(viewer_store, viewer_id, ids, n, liked)) != STORE_OK)
+    if (viewer_store &&
+        (rc = store_likes_check(viewer_store, viewer_id, ids, n, liked)) != STORE_OK)
         return rc;
     struct store_video *v = reel_malloc(sizeof *v);
     struct store_user *creator = reel_malloc(sizeof *creator);

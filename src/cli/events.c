@@ -24,14 +24,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: reel events dump [--config FILE] [--data DIR] --region R [--from N]\n"
-            "                        [--limit N]\n"
-            "       reel events stats [--config FILE] [--data DIR] --region R\n"
-            "\n"
-            "Reads a region's engagement event log (read-only). dump prints one JSON\n"
-            "object per event and line: offset, type, user_id, video_id, creator_id,\n"
-            "at, watched_ms, duration_ms, ingest.\n");
+    fprintf(out, "usage: reel events dump [--config FILE] [--data DIR] --region R [--from N]\n"
+                 "                        [--limit N]\n"
+                 "       reel events stats [--config FILE] [--data DIR] --region R\n"
+                 "\n"
+                 "Reads a region's engagement event log (read-only). dump prints one JSON\n"
+                 "object per event and line: offset, type, user_id, video_id, creator_id,\n"
+                 "at, watched_ms, duration_ms, ingest.\n");
 }
 
 static int open_log(const struct config *cfg, const char *region_name, struct eventlog **log)
@@ -95,9 +94,12 @@ static int dump(struct eventlog *log, uint64_t from, uint64_t limit)
 int cli_events(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-        {"region", required_argument, NULL, 'r'}, {"from", required_argument, NULL, 'f'},
-        {"limit", required_argument, NULL, 'l'},  {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
+        {"region", required_argument, NULL, 'r'},
+        {"from", required_argument, NULL, 'f'},
+        {"limit", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -40,22 +40,21 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: reel seed [--config FILE] [--data DIR] [--users N] [--videos N]\n"
-            "                 [--seed N] [--json]\n"
-            "       reel seed [--config FILE] [--data DIR] --creator USER_ID [--videos N]\n"
-            "                 [--caption TEXT] [--duration-ms MS]\n"
-            "\n"
-            "Creates demo users (password \"demo-password\") and ready video records\n"
-            "(no media files: renditions are empty), or videos for one existing user.\n"
-            "\n"
-            "  --users N        demo users (default 20)\n"
-            "  --videos N       videos (default 100; with --creator, 1)\n"
-            "  --seed N         random seed (default: from the clock)\n"
-            "  --json           print what was created as JSON\n"
-            "  --creator ID     add videos to this existing user instead\n"
-            "  --caption TEXT   caption for --creator videos; {i} becomes 1..N\n"
-            "  --duration-ms MS duration of --creator videos (default 15000)\n");
+    fprintf(out, "usage: reel seed [--config FILE] [--data DIR] [--users N] [--videos N]\n"
+                 "                 [--seed N] [--json]\n"
+                 "       reel seed [--config FILE] [--data DIR] --creator USER_ID [--videos N]\n"
+                 "                 [--caption TEXT] [--duration-ms MS]\n"
+                 "\n"
+                 "Creates demo users (password \"demo-password\") and ready video records\n"
+                 "(no media files: renditions are empty), or videos for one existing user.\n"
+                 "\n"
+                 "  --users N        demo users (default 20)\n"
+                 "  --videos N       videos (default 100; with --creator, 1)\n"
+                 "  --seed N         random seed (default: from the clock)\n"
+                 "  --json           print what was created as JSON\n"
+                 "  --creator ID     add videos to this existing user instead\n"
+                 "  --caption TEXT   caption for --creator videos; {i} becomes 1..N\n"
+                 "  --duration-ms MS duration of --creator videos (default 15000)\n");
 }
 
 static uint64_t rng_state;
@@ -75,16 +74,20 @@ static size_t rng_below(size_t n)
 }
 
 static const char *const countries[] = {"DE", "US", "JP", "FR", "NO", "BR", "IE", "CA"};
-static const char *const topics[] = {"travel", "food", "music", "dance", "cats", "football",
-                                     "comedy", "diy", "science", "fashion", "nature", "art"};
-static const char *const phrases[] = {"Morning light over the harbour", "Trying this recipe again",
-                                      "Thirty seconds of pure joy", "Nobody asked but here it is",
-                                      "Best view in town", "Learning something new every day",
-                                      "When the beat drops", "Small steps, big results"};
+static const char *const topics[] = {"travel", "food", "music",   "dance",   "cats",   "football",
+                                     "comedy", "diy",  "science", "fashion", "nature", "art"};
+static const char *const phrases[] = {"Morning light over the harbour",
+                                      "Trying this recipe again",
+                                      "Thirty seconds of pure joy",
+                                      "Nobody asked but here it is",
+                                      "Best view in town",
+                                      "Learning something new every day",
+                                      "When the beat drops",
+                                      "Small steps, big results"};
 
 /* Creates one ready video for creator in its home store. */
-static int create_video(struct app *app, uint64_t creator, const char *caption,
-                        int32_t duration_ms, uint64_t *out_id)
+static int create_video(struct app *app, uint64_t creator, const char *caption, int32_t duration_ms,
+                        uint64_t *out_id)
 {
     const struct region *r = region_for_id(&app->regions, creator);
     struct store *store = app_store_for_region(app, r);
@@ -270,11 +273,16 @@ static int seed_creator(struct app *app, uint64_t creator, size_t videos, const 
 int cli_seed(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"data", required_argument, NULL, 'd'},
-        {"users", required_argument, NULL, 'u'},  {"videos", required_argument, NULL, 'v'},
-        {"seed", required_argument, NULL, 's'},   {"json", no_argument, NULL, 'j'},
-        {"creator", required_argument, NULL, 'C'}, {"caption", required_argument, NULL, 'T'},
-        {"duration-ms", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},
+        {"users", required_argument, NULL, 'u'},
+        {"videos", required_argument, NULL, 'v'},
+        {"seed", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"creator", required_argument, NULL, 'C'},
+        {"caption", required_argument, NULL, 'T'},
+        {"duration-ms", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct cli_common common = {0};

@@ -6,12 +6,17 @@
 #include <string.h>
 
 static const char *const names[] = {
-    [EVENT_IMPRESSION] = "impression", [EVENT_PLAY] = "play",
-    [EVENT_WATCH] = "watch",           [EVENT_SKIP] = "skip",
+    [EVENT_IMPRESSION] = "impression",
+    [EVENT_PLAY] = "play",
+    [EVENT_WATCH] = "watch",
+    [EVENT_SKIP] = "skip",
     [EVENT_NOT_INTERESTED] = "not_interested",
-    [EVENT_LIKE] = "like",             [EVENT_UNLIKE] = "unlike",
-    [EVENT_SHARE] = "share",           [EVENT_COMMENT] = "comment",
-    [EVENT_FOLLOW] = "follow",         [EVENT_UNFOLLOW] = "unfollow",
+    [EVENT_LIKE] = "like",
+    [EVENT_UNLIKE] = "unlike",
+    [EVENT_SHARE] = "share",
+    [EVENT_COMMENT] = "comment",
+    [EVENT_FOLLOW] = "follow",
+    [EVENT_UNFOLLOW] = "unfollow",
 };
 
 const char *event_type_name(int type)

@@ -56,15 +56,15 @@ enum eventlog_status {
 #define EVENTLOG_CONSUMER_NAME_MAX 64
 
 struct eventlog_options {
-    unsigned region_id;          /* written into segment headers and checked on open */
-    uint64_t segment_bytes;      /* start a new segment once one reaches this size */
-    uint64_t retention_bytes;    /* keep at most about this much; 0 = no size limit */
-    uint64_t retention_age_ms;   /* drop segments whose newest event is older; 0 = keep */
+    unsigned region_id;               /* written into segment headers and checked on open */
+    uint64_t segment_bytes;           /* start a new segment once one reaches this size */
+    uint64_t retention_bytes;         /* keep at most about this much; 0 = no size limit */
+    uint64_t retention_age_ms;        /* drop segments whose newest event is older; 0 = keep */
     bool retention_ignores_consumers; /* drop even what a consumer has not committed */
-    bool fsync;                  /* acknowledge only after fdatasync (off: after write) */
-    unsigned commit_delay_us;    /* a group-commit leader waits this long for company */
-    size_t max_pending_bytes;    /* appenders wait while this much awaits writing */
-    bool read_only;              /* tools: no recovery writes, no appends */
+    bool fsync;                       /* acknowledge only after fdatasync (off: after write) */
+    unsigned commit_delay_us;         /* a group-commit leader waits this long for company */
+    size_t max_pending_bytes;         /* appenders wait while this much awaits writing */
+    bool read_only;                   /* tools: no recovery writes, no appends */
 };
 
 /* Fills opts with the defaults (64 MiB segments, fsync on, no retention). */
@@ -134,8 +134,7 @@ struct eventlog_consumer;
  * use at the oldest retained offset. Its committed offset is durable and
  * holds back retention (unless retention_ignores_consumers). Returns
  * EVENTLOG_OK and *out (eventlog_consumer_close it), or an error. */
-int eventlog_consumer_open(struct eventlog *log, const char *name,
-                           struct eventlog_consumer **out);
+int eventlog_consumer_open(struct eventlog *log, const char *name, struct eventlog_consumer **out);
 /* Reads the next records after the consumer's position and advances the
  * position (not the committed offset). *n = 0 when caught up. */
 int eventlog_consumer_read(struct eventlog_consumer *c, struct eventlog_record *out, size_t max,

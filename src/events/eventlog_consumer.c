@@ -237,8 +237,7 @@ int eventlog_consumer_delete(struct eventlog *log, const char *name)
 
 /* Detaches the segments to delete from segs[] (oldest first, never the
  * active one) and returns them; the caller unlinks and unrefs them. */
-size_t el_retain_locked(struct eventlog *log, int64_t now_ms, struct segment **doomed,
-                            size_t max)
+size_t el_retain_locked(struct eventlog *log, int64_t now_ms, struct segment **doomed, size_t max)
 {
     const struct eventlog_options *o = &log->opts;
     if (!o->retention_bytes && !o->retention_age_ms)

@@ -403,7 +403,8 @@ static int scan_segment(int fd, uint64_t base, uint64_t file_size, uint64_t *val
     bool bad = false;
     for (uint64_t i = 0; i < records && !bad;) {
         uint64_t want = records - i < READ_CHUNK ? records - i : READ_CHUNK;
-        if (el_read_all(fd, chunk, want * RECORD_SIZE, (off_t)(SEG_HEADER_SIZE + i * RECORD_SIZE)) < 0) {
+        if (el_read_all(fd, chunk, want * RECORD_SIZE, (off_t)(SEG_HEADER_SIZE + i * RECORD_SIZE)) <
+            0) {
             reel_free(chunk);
             return -1;
         }
@@ -468,8 +469,7 @@ static int open_segment(struct eventlog *log, uint64_t base, bool last, char *er
             log_warn("event=eventlog_torn_tail file=%s kept_records=%llu cut_bytes=%llu", s->path,
                      (unsigned long long)valid, (unsigned long long)(size - keep));
             if (el_sys.ftruncate(s->fd, (off_t)keep) < 0 || el_sys.fdatasync(s->fd) < 0) {
-                snprintf(err, errlen, "%s: cannot cut the torn tail: %s", s->path,
-                         strerror(errno));
+                snprintf(err, errlen, "%s: cannot cut the torn tail: %s", s->path, strerror(errno));
                 goto fail;
             }
         }
@@ -496,8 +496,7 @@ static int open_segment(struct eventlog *log, uint64_t base, bool last, char *er
     struct segment *prev = active_segment(log);
     if (prev && prev->base + prev->count != base) {
         snprintf(err, errlen, "%s: starts at offset %llu but the previous segment ends at %llu",
-                 s->path, (unsigned long long)base,
-                 (unsigned long long)(prev->base + prev->count));
+                 s->path, (unsigned long long)base, (unsigned long long)(prev->base + prev->count));
         goto fail;
     }
     if (segs_push(log, s) < 0) {
@@ -712,8 +711,8 @@ static int batch_status(const struct eventlog *log, uint64_t end, uint64_t epoch
         /* A flush failed since the batch was queued. It made it only if it
          * was durable before the first failure after it was queued: the
          * offsets past that point were discarded and handed out again. */
-        bool made_it = log->epoch - epoch < EPOCH_RING &&
-                       end <= log->epoch_durable[epoch % EPOCH_RING];
+        bool made_it =
+            log->epoch - epoch < EPOCH_RING && end <= log->epoch_durable[epoch % EPOCH_RING];
         return made_it ? EVENTLOG_OK : log->failed ? EVENTLOG_FAILED : EVENTLOG_IO;
     }
     return log->durable_offset >= end ? EVENTLOG_OK : 1;
@@ -754,7 +753,8 @@ static void *flusher_main(void *arg)
     for (;;) {
         struct append_waiter *settled = NULL, **tail = &settled;
         int rc;
-        while (log->waiters && (rc = batch_status(log, log->waiters->end, log->waiters->epoch)) != 1) {
+        while (log->waiters &&
+               (rc = batch_status(log, log->waiters->end, log->waiters->epoch)) != 1) {
             struct append_waiter *w = log->waiters;
             log->waiters = w->next;
             w->next = NULL;
@@ -869,7 +869,7 @@ int eventlog_read(struct eventlog *log, uint64_t offset, struct eventlog_record 
         uint64_t k = want - got < READ_CHUNK ? want - got : READ_CHUNK;
         uint64_t at = offset + got;
         if (el_read_all(s->fd, chunk, k * RECORD_SIZE,
-                     (off_t)(SEG_HEADER_SIZE + (at - s->base) * RECORD_SIZE)) < 0) {
+                        (off_t)(SEG_HEADER_SIZE + (at - s->base) * RECORD_SIZE)) < 0) {
             rc = EVENTLOG_IO;
             break;
         }

@@ -25,7 +25,7 @@ struct segment {
     uint64_t count;    /* durable records */
     int64_t newest_ms; /* ingest time of the newest record; 0 when empty */
     int fd;
-    int refs;          /* the log's list holds one; each reader in flight one */
+    int refs; /* the log's list holds one; each reader in flight one */
     char path[LOG_PATH_MAX];
 };
 
@@ -56,12 +56,12 @@ struct eventlog {
     int64_t pending_newest_ms;
     bool flush_running;
     bool failed;
-    uint64_t epoch;                        /* advances at every failed flush */
-    uint64_t epoch_durable[EPOCH_RING];    /* durable_offset when epoch e ended */
+    uint64_t epoch;                     /* advances at every failed flush */
+    uint64_t epoch_durable[EPOCH_RING]; /* durable_offset when epoch e ended */
     uint64_t appends, syncs;
     struct append_waiter *waiters, *waiters_tail; /* async appends, in offset order */
     bool flusher_started, stopping;
-    pthread_t flusher;                            /* completes async appends */
+    pthread_t flusher; /* completes async appends */
     struct consumer_slot consumers[MAX_CONSUMERS];
     int consumer_count;
 };

@@ -85,8 +85,8 @@ int eventlog_pump_start(struct eventlog_pump **out, struct eventlog *log,
         p->opts.commit_every_ms = 1000;
     snprintf(p->name, sizeof p->name, "%s", opts->consumer);
     p->records = reel_calloc(p->opts.batch, sizeof *p->records);
-    int rc = p->records ? eventlog_consumer_open(log, opts->consumer, &p->consumer)
-                        : EVENTLOG_NOMEM;
+    int rc =
+        p->records ? eventlog_consumer_open(log, opts->consumer, &p->consumer) : EVENTLOG_NOMEM;
     if (rc == EVENTLOG_OK) {
         p->committed = eventlog_consumer_committed(p->consumer);
         atomic_store(&p->position, eventlog_consumer_position(p->consumer));

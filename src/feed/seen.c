@@ -201,8 +201,7 @@ int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
     return rc;
 }
 
-int feed_seen_add_many(struct feed_seen *s, uint64_t user_id, const struct event *events,
-                       size_t n)
+int feed_seen_add_many(struct feed_seen *s, uint64_t user_id, const struct event *events, size_t n)
 {
     struct shard *sh = &s->shards[mix(user_id) % SHARDS];
     pthread_mutex_lock(&sh->lock);

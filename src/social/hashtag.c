@@ -106,14 +106,15 @@ static bool is_letter(uint32_t cp)
 {
     if (cp < 0x80)
         return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-    return utf8_locale && iswalpha_l((wint_t)cp, utf8_locale) && !iswdigit_l((wint_t)cp, utf8_locale);
+    return utf8_locale && iswalpha_l((wint_t)cp, utf8_locale) &&
+           !iswdigit_l((wint_t)cp, utf8_locale);
 }
 
 static bool is_tag_char(uint32_t cp)
 {
     if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-               (cp >= '0' && cp <= '9') || cp == '_';
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               cp == '_';
     return is_mark(cp) || (utf8_locale && iswalnum_l((wint_t)cp, utf8_locale));
 }
 
@@ -127,8 +128,8 @@ static uint32_t lower(uint32_t cp)
 /* Reads a run of tag characters at s, lower-casing it into out. Returns the
  * bytes consumed; *chars and *letters count code points and letters; *fits
  * is false if the run was longer than a tag may be. */
-static size_t read_run(const unsigned char *s, size_t len, char *out, size_t *chars,
-                       bool *letters, bool *fits)
+static size_t read_run(const unsigned char *s, size_t len, char *out, size_t *chars, bool *letters,
+                       bool *fits)
 {
     size_t i = 0, o = 0;
     *chars = 0;

@@ -28,9 +28,8 @@ static const char SQL_LIKE_INSERT[] =
     "INSERT INTO likes (user_id, video_id, created_ms) VALUES (?1, ?2, ?3)"
     " ON CONFLICT DO NOTHING";
 static const char SQL_LIKE_DELETE[] = "DELETE FROM likes WHERE user_id = ?1 AND video_id = ?2";
-static const char SQL_LIKES_CHECK[] =
-    "SELECT video_id FROM likes WHERE user_id = ?1"
-    " AND video_id IN (SELECT value FROM json_each(?2))";
+static const char SQL_LIKES_CHECK[] = "SELECT video_id FROM likes WHERE user_id = ?1"
+                                      " AND video_id IN (SELECT value FROM json_each(?2))";
 static const char SQL_FOLLOW_INSERT[] =
     "INSERT INTO follows (id, follower_id, followee_id, created_ms) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT DO NOTHING";
@@ -47,8 +46,8 @@ static const char SQL_FOLLOWERS_LIST[] =
 static const char SQL_COMMENT_INSERT[] =
     "INSERT INTO comments (id, video_id, author_id, text, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char SQL_COMMENT_GET[] =
-    "SELECT c.id, c.video_id, c.author_id, c.text, c.created_ms, " SQ_USER_CARD_COLUMNS("u")
-    " FROM comments c JOIN users u ON u.id = c.author_id WHERE c.id = ?1";
+    "SELECT c.id, c.video_id, c.author_id, c.text, c.created_ms, " SQ_USER_CARD_COLUMNS(
+        "u") " FROM comments c JOIN users u ON u.id = c.author_id WHERE c.id = ?1";
 static const char SQL_COMMENT_VIDEO[] = "SELECT video_id FROM comments WHERE id = ?1";
 static const char SQL_COMMENT_DELETE[] = "DELETE FROM comments WHERE id = ?1";
 static const char SQL_COMMENT_LIST[] =
@@ -118,8 +117,8 @@ static int counter_move(struct sq_conn *c, struct store_counter_route route, uin
 
 /* Runs `st` (bound by the caller) as the record change of a transaction
  * and, if it changed a row, the counter moves. */
-static int record_change(struct store *store, struct sq_conn *c, sqlite3_stmt *st,
-                         const char *what, bool *changed)
+static int record_change(struct store *store, struct sq_conn *c, sqlite3_stmt *st, const char *what,
+                         bool *changed)
 {
     (void)store;
     int rc = sq_step_done(c, st, what);
@@ -260,10 +259,9 @@ int store_follow_put(struct store *store, uint64_t follow_id, uint64_t follower_
     sqlite3_bind_int64(st, 4, now_ms);
     if ((rc = record_change(store, c, st, "follow_insert", changed)) != STORE_OK)
         goto rollback;
-    if (*changed &&
-        ((rc = user_following_add(c, follower_id, 1)) != STORE_OK ||
-         (rc = counter_move(c, route, followee_id, STORE_COUNTER_USER_FOLLOWERS, 1, delta)) !=
-             STORE_OK))
+    if (*changed && ((rc = user_following_add(c, follower_id, 1)) != STORE_OK ||
+                     (rc = counter_move(c, route, followee_id, STORE_COUNTER_USER_FOLLOWERS, 1,
+                                        delta)) != STORE_OK))
         goto rollback;
     rc = sq_txn_commit(store, c);
     goto out;
@@ -276,8 +274,7 @@ out:
 }
 
 int store_follow_delete(struct store *store, uint64_t follower_id, uint64_t followee_id,
-                        struct store_counter_route route, bool *changed,
-                        struct store_delta *delta)
+                        struct store_counter_route route, bool *changed, struct store_delta *delta)
 {
     memset(delta, 0, sizeof *delta);
     *changed = false;
@@ -294,10 +291,9 @@ int store_follow_delete(struct store *store, uint64_t follower_id, uint64_t foll
     sqlite3_bind_int64(st, 2, (sqlite3_int64)followee_id);
     if ((rc = record_change(store, c, st, "follow_delete", changed)) != STORE_OK)
         goto rollback;
-    if (*changed &&
-        ((rc = user_following_add(c, follower_id, -1)) != STORE_OK ||
-         (rc = counter_move(c, route, followee_id, STORE_COUNTER_USER_FOLLOWERS, -1, delta)) !=
-             STORE_OK))
+    if (*changed && ((rc = user_following_add(c, follower_id, -1)) != STORE_OK ||
+                     (rc = counter_move(c, route, followee_id, STORE_COUNTER_USER_FOLLOWERS, -1,
+                                        delta)) != STORE_OK))
         goto rollback;
     rc = sq_txn_commit(store, c);
     goto out;
@@ -463,9 +459,8 @@ int store_comment_list(struct store *store, uint64_t video_id, uint64_t after, s
     return rc;
 }
 
-int store_share_create(struct store *store, uint64_t share_id, uint64_t user_id,
-                       uint64_t video_id, int64_t now_ms, struct store_counter_route route,
-                       struct store_delta *delta)
+int store_share_create(struct store *store, uint64_t share_id, uint64_t user_id, uint64_t video_id,
+                       int64_t now_ms, struct store_counter_route route, struct store_delta *delta)
 {
     memset(delta, 0, sizeof *delta);
     struct sq_conn *c = sq_acquire(store);

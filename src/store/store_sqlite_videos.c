@@ -23,8 +23,8 @@
 #include <string.h>
 
 #define VIDEO_COLUMNS                                                                              \
-    "v.id, v.creator_id, v.caption, v.hashtags, v.duration_ms, v.width, v.height, v.status,"     \
-    " v.error, v.renditions, v.thumbnail_url, v.likes, v.comments, v.shares, v.views,"          \
+    "v.id, v.creator_id, v.caption, v.hashtags, v.duration_ms, v.width, v.height, v.status,"       \
+    " v.error, v.renditions, v.thumbnail_url, v.likes, v.comments, v.shares, v.views,"             \
     " v.created_ms"
 #define VIDEO_COLUMN_COUNT 16
 
@@ -34,17 +34,14 @@ static const char SQL_VIDEO_INSERT[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 static const char SQL_VIDEO_TAG_INSERT[] =
     "INSERT OR IGNORE INTO video_hashtags (tag, video_id) VALUES (?1, ?2)";
-static const char SQL_HASHTAG_COUNT_UP[] =
-    "INSERT INTO hashtags (tag, videos) VALUES (?1, 1)"
-    " ON CONFLICT (tag) DO UPDATE SET videos = videos + 1";
+static const char SQL_HASHTAG_COUNT_UP[] = "INSERT INTO hashtags (tag, videos) VALUES (?1, 1)"
+                                           " ON CONFLICT (tag) DO UPDATE SET videos = videos + 1";
 static const char SQL_HASHTAG_COUNT_DOWN[] =
     "UPDATE hashtags SET videos = videos - 1 WHERE tag = ?1";
-static const char SQL_HASHTAG_DROP_EMPTY[] =
-    "DELETE FROM hashtags WHERE tag = ?1 AND videos <= 0";
+static const char SQL_HASHTAG_DROP_EMPTY[] = "DELETE FROM hashtags WHERE tag = ?1 AND videos <= 0";
 static const char SQL_USER_VIDEOS_ADD[] = "UPDATE users SET videos = videos + ?2 WHERE id = ?1";
-static const char SQL_VIDEO_GET[] =
-    "SELECT " VIDEO_COLUMNS ", " SQ_USER_CARD_COLUMNS("u")
-    " FROM videos v JOIN users u ON u.id = v.creator_id WHERE v.id = ?1";
+static const char SQL_VIDEO_GET[] = "SELECT " VIDEO_COLUMNS ", " SQ_USER_CARD_COLUMNS(
+    "u") " FROM videos v JOIN users u ON u.id = v.creator_id WHERE v.id = ?1";
 static const char SQL_VIDEO_BRIEF[] =
     "SELECT creator_id, duration_ms, status FROM videos WHERE id = ?1";
 static const char SQL_VIDEO_SET_STATUS[] =
@@ -219,8 +216,8 @@ int store_video_get(struct store *store, uint64_t id, struct store_video *out,
     return rc;
 }
 
-int store_video_brief(struct store *store, uint64_t id, uint64_t *creator_id,
-                      int32_t *duration_ms, int *status)
+int store_video_brief(struct store *store, uint64_t id, uint64_t *creator_id, int32_t *duration_ms,
+                      int *status)
 {
     struct sq_conn *c = sq_acquire(store);
     sqlite3_stmt *st = sq_stmt(c, SQL_VIDEO_BRIEF);
@@ -339,8 +336,8 @@ int store_video_list_by_creator(struct store *store, uint64_t creator_id, bool i
     return rc;
 }
 
-int store_video_list_by_hashtag(struct store *store, const char *tag, uint64_t before,
-                                size_t limit, uint64_t *out, size_t *n)
+int store_video_list_by_hashtag(struct store *store, const char *tag, uint64_t before, size_t limit,
+                                uint64_t *out, size_t *n)
 {
     struct sq_conn *c = sq_acquire(store);
     sqlite3_stmt *st = sq_stmt(c, SQL_LIST_BY_HASHTAG);

@@ -100,8 +100,7 @@ static bool reference(const char *body, size_t len, struct events_parse_item *ou
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     bool ok = json_is_object(root) && json_object_size(root) == 1;
     json_t *list = ok ? json_object_get(root, "events") : NULL;
-    ok = ok && json_is_array(list) && json_array_size(list) >= 1 &&
-         json_array_size(list) <= max;
+    ok = ok && json_is_array(list) && json_array_size(list) >= 1 && json_array_size(list) <= max;
     *n = ok ? json_array_size(list) : 0;
     for (size_t i = 0; ok && i < *n; i++) {
         json_t *e = json_array_get(list, i), *v;
@@ -109,7 +108,8 @@ static bool reference(const char *body, size_t len, struct events_parse_item *ou
         struct events_parse_item *it = &out[i];
         memset(it, 0, sizeof *it);
         ok = json_is_object(e);
-        json_object_foreach(e, key, v) {
+        json_object_foreach(e, key, v)
+        {
             if (strcmp(key, "type") && strcmp(key, "video_id") && strcmp(key, "watched_ms") &&
                 strcmp(key, "at"))
                 ok = false;
@@ -130,7 +130,8 @@ static bool reference(const char *body, size_t len, struct events_parse_item *ou
         }
         json_t *at = json_object_get(e, "at");
         if (at && !json_is_null(at)) {
-            ok = ok && json_is_string(at) && clock_parse_rfc3339(json_string_value(at), &it->at_ms) == 0;
+            ok = ok && json_is_string(at) &&
+                 clock_parse_rfc3339(json_string_value(at), &it->at_ms) == 0;
             it->has_at = true;
         }
     }
@@ -163,7 +164,10 @@ Test(events_parse, never_accepts_what_the_full_path_refuses)
                 static const char alphabet[] = "{}[],:\" 0123456789.-e\\nultraskipwatch";
                 switch ((rng >> 32) % 3) {
                 case 0: buf[at] = alphabet[(rng >> 40) % (sizeof alphabet - 1)]; break;
-                case 1: memmove(buf + at, buf + at + 1, len - at - 1); len--; break;
+                case 1:
+                    memmove(buf + at, buf + at + 1, len - at - 1);
+                    len--;
+                    break;
                 default:
                     if (len + 1 < sizeof buf) {
                         memmove(buf + at + 1, buf + at, len - at);
@@ -179,8 +183,7 @@ Test(events_parse, never_accepts_what_the_full_path_refuses)
             if (!fast_ok)
                 continue;
             accepted++;
-            cr_assert(ref_ok, "fast path accepted what the full path refuses: %.*s", (int)len,
-                      buf);
+            cr_assert(ref_ok, "fast path accepted what the full path refuses: %.*s", (int)len, buf);
             cr_assert_eq(na, nb);
             for (size_t i = 0; i < na; i++) {
                 cr_assert_eq(a[i].type, b[i].type);

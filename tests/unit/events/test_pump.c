@@ -98,8 +98,12 @@ Test(pump, delivers_in_order_and_commits_after_checkpoints)
 {
     struct eventlog *log = open_log();
     static struct sink s;
-    struct eventlog_pump_options o = {.consumer = "views", .batch = 64, .commit_every_ms = 50,
-                                      .apply = apply, .checkpoint = checkpoint, .ctx = &s};
+    struct eventlog_pump_options o = {.consumer = "views",
+                                      .batch = 64,
+                                      .commit_every_ms = 50,
+                                      .apply = apply,
+                                      .checkpoint = checkpoint,
+                                      .ctx = &s};
     struct eventlog_pump *p;
     cr_assert_eq(eventlog_pump_start(&p, log, &o), EVENTLOG_OK);
     for (uint64_t b = 0; b < 10; b++)

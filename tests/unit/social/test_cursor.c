@@ -27,8 +27,13 @@ Test(cursor, refuses_garbage_and_other_lists)
     uint64_t id = id_next(1), out;
     cursor_encode(CURSOR_VIDEOS, id, s);
     cr_assert_eq(cursor_decode(s, CURSOR_FOLLOWS, &out), -1, "another list's cursor");
-    const char *bad[] = {"", "x", "!!!!", "AAAAAAAAAAAAAA", "AQEAAAAAAAAAAAA=",
-                         "AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AQE AAAAAAAAAAA"};
+    const char *bad[] = {"",
+                         "x",
+                         "!!!!",
+                         "AAAAAAAAAAAAAA",
+                         "AQEAAAAAAAAAAAA=",
+                         "AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                         "AQE AAAAAAAAAAA"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(cursor_decode(bad[i], CURSOR_VIDEOS, &out), -1, "accepted '%s'", bad[i]);
     /* A well-formed cursor whose id has no region is refused too. */

@@ -46,7 +46,9 @@ Test(hashtag, unicode_letters_and_case)
     TAGS("#Cafe\xcc\x81 ok", "cafe\xcc\x81");
     TAGS("#ไม่ #x", "ไม่", "x");
     /* An invisible zero-width space ends a tag rather than hiding in it. */
-    TAGS("#ab\xe2\x80\x8b" "cd", "ab");
+    TAGS("#ab\xe2\x80\x8b"
+         "cd",
+         "ab");
 }
 
 Test(hashtag, what_is_not_a_tag)
