@@ -115,7 +115,34 @@ uint64_t el_get64(const unsigned char *p)
     return v;
 }
 
-/* Record layout: see README.md ("Record"). */
+/* Segment header (64 bytes, little-endian):
+ *
+ *   offset size  field
+ *     0     8    magic "REELEVLG"
+ *     8     2    format version (1)
+ *    10     2    record size (64)
+ *    12     4    region id (checked on open)
+ *    16     8    base offset: offset of the segment's first record (= file name)
+ *    24     8    created, ms since the Unix epoch
+ *    32    28    reserved, zero
+ *    60     4    CRC-32C of bytes 0..59
+ *
+ * Record (64 bytes, little-endian), the k-th of a segment at 64 + 64 k:
+ *
+ *   offset size  field
+ *     0     4    CRC-32C of bytes 4..63
+ *     4     1    type (enum event_type)
+ *     5     1    flags: bit 0 = last record of its batch
+ *     6     2    reserved, zero
+ *     8     8    offset (the record's own position in the log)
+ *    16     8    user_id
+ *    24     8    video_id (0 for a follow)
+ *    32     8    creator_id
+ *    40     8    at_ms (signed)
+ *    48     8    ingest_ms (signed): server time of the append
+ *    56     4    watched_ms
+ *    60     4    duration_ms
+ */
 static void record_encode(unsigned char *r, const struct event *e, uint64_t offset,
                           int64_t ingest_ms, bool batch_end)
 {
