@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"audit", cli_audit, "verify a region's audit log, print proofs and signed heads"},
     {"operator", cli_operator, "operator accounts: add a custodian, moderator or support"},
     {"site", cli_site, "site operations: promote a replica to primary"},
+    {"seed", cli_seed, "create demo users and video records"},
+    {"events", cli_events, "read a region's engagement event log (dump, stats)"},
 };
 
 static void usage(FILE *out)

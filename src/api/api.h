@@ -13,6 +13,7 @@
 #include "api/app.h"
 #include "core/jsonw.h"
 #include "http/http.h"
+#include "social/cursor.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -58,6 +59,123 @@ void api_write_user(struct jsonw *w, struct app *app, const struct store_user *u
 void api_write_me(struct jsonw *w, struct app *app, const struct store_user *user);
 /* Answers with the problem for a store failure (404 for NOTFOUND, 409, 500). */
 void api_store_problem(struct http_request *req, int store_status, const char *what);
+/* Writes the `Video` object; liked_by_me < 0 leaves the field out (anonymous). */
+void api_write_video(struct jsonw *w, struct app *app, const struct store_video *video,
+                     const struct store_user *creator, int liked_by_me);
+/* Loads the videos with these ids (each from its region's store), leaves
+ * out the ones gone or not visible to viewer_id (0: anonymous), and writes
+ * the others as `Video` values in the same order (into an open array), with
+ * liked_by_me for a viewer. Sets *written (may be NULL). Returns STORE_OK or
+ * a store error (abandon the reply then). */
+int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
+                     uint64_t viewer_id, size_t *written);
+/* Writes the `Comment` object. */
+void api_write_comment(struct jsonw *w, struct app *app, const struct store_comment *comment,
+                       const struct store_user *author);
+/* True if viewer_id (0: anonymous) may see the video: ready, by an active
+ * creator — or any status for the creator. */
+bool api_video_visible(const struct store_video *video, const struct store_user *creator,
+                       uint64_t viewer_id);
+/* Loads a video the caller may see into *video (and *creator, may be NULL);
+ * answers 404/500 and returns false otherwise. */
+bool api_load_video(struct http_request *req, uint64_t id, struct store_video *video,
+                    struct store_user *creator);
+/* Loads an active user by id; answers 404/500 and returns false otherwise. */
+bool api_load_user(struct http_request *req, uint64_t id, struct store_user *user);
+
+/* ---- lists (lists.c) ------------------------------------------------------ */
+
+#define API_LIST_DEFAULT 20
+#define API_LIST_MAX 100
+
+struct api_page {
+    size_t limit;    /* 1..API_LIST_MAX */
+    uint64_t cursor; /* 0: first page */
+};
+/* Reads ?limit= and ?cursor= (a cursor of `kind`). Answers 400 naming the
+ * parameter and returns false if either is malformed. */
+bool api_page_params(struct http_request *req, enum cursor_kind kind, struct api_page *page);
+/* A list page is written as {"items": [...], "next_cursor": ...}:
+ * api_page_begin opens it (up to API_PAGE_MAX_BYTES), the caller writes the
+ * items into r->w, api_page_end closes it with the cursor of next_key (null
+ * for 0) and answers 200. api_reply_abort drops a reply half-written and
+ * answers the store problem instead. */
+#define API_PAGE_MAX_BYTES (4u << 20)
+void api_page_begin(struct api_reply *r);
+void api_page_end(struct http_request *req, struct api_reply *r, enum cursor_kind kind,
+                  uint64_t next_key);
+void api_reply_abort(struct http_request *req, struct api_reply *r, int store_status,
+                     const char *what);
+
+/* One list entry: `key` orders it and becomes the cursor; `ref` is what it
+ * points at (the follower of a follow record; the id itself for videos). */
+struct api_item {
+    uint64_t key;
+    uint64_t ref;
+};
+/* Lists one region store's part of a list: up to limit items beyond `bound`
+ * (a store bound: below it when newest first, above it otherwise). */
+typedef int (*api_region_list_fn)(struct store *store, const struct region *region,
+                                  uint64_t bound, size_t limit, struct api_item *out, size_t *n,
+                                  void *arg);
+/* Writes the public `User` of each item's ref (into an open array), leaving
+ * out users gone or deactivated. Returns STORE_OK or a store error. */
+int api_write_users(struct jsonw *w, struct app *app, const struct api_item *items, size_t n);
+/* Gathers a list from every region's store and merges it in (ms, id) order:
+ * up to page->limit items after page->cursor into out (room for
+ * page->limit), *more set if there are further pages. Returns STORE_OK or a
+ * store error. */
+int api_gather(struct app *app, const struct api_page *page, bool newest_first,
+               api_region_list_fn fn, void *arg, struct api_item *out, size_t *n, bool *more);
+
+/* ---- cross-region counters (counters.c) ------------------------------------ */
+
+/* How a record in actor_store reaches the counter of target_id. */
+struct store_counter_route api_counter_route(struct app *app, struct store *actor_store,
+                                             uint64_t target_id);
+/* Applies an outbox delta to its target's store and clears it from the
+ * actor's outbox; on failure it stays there for api_counters_drain. No-op for
+ * delta->id == 0. */
+void api_counter_propagate(struct app *app, struct store *actor_store,
+                           const struct store_delta *delta);
+/* Applies every delta left in any store's outbox. Returns 0, or -1 if a
+ * store failed. */
+int api_counters_drain(struct app *app);
+
+/* ---- video cache for event ingestion (video_cache.c) ------------------------ */
+
+struct video_cache *api_video_cache_create(void);
+void api_video_cache_destroy(struct video_cache *cache);
+/* Creator and duration of a ready video, from the cache or its store.
+ * STORE_OK; STORE_NOTFOUND if it does not exist or is not ready;
+ * STORE_ERROR. */
+int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
+                    uint32_t *duration_ms);
+/* Drops a video from the cache (deleted). */
+void api_video_cache_forget(struct app *app, uint64_t video_id);
+
+/* ---- events and feeds ----------------------------------------------------------- */
+
+/* Appends one server-side event (a like, a follow...) to the actor's home
+ * region log and marks nothing else; failures are logged, not returned: the
+ * action itself already happened. */
+void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t video_id,
+                      uint64_t creator_id, uint32_t duration_ms);
+/* The popular baseline of the For You feed: ready videos of the last
+ * [feed] popular_window from every region, most engaged first (likes,
+ * comments, shares, views), without the viewer's own videos and what the
+ * viewer was already shown. Writes up to limit ids. Returns STORE_OK or a
+ * store error. The recommendation engine keeps this as its "popular"
+ * baseline. */
+int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n);
+/* Refills the seen filter from the tail of every region's event log. */
+void api_feed_seen_rebuild(struct app *app);
+/* Starts counting the `play` events of one region's log into the videos'
+ * public `views` counters (consumer "views", flushed about once a second;
+ * see play_counts.c). NULL on failure. Stop (flushing) before closing the
+ * log. */
+struct play_counts *api_play_counts_start(struct app *app, struct eventlog *log);
+void api_play_counts_stop(struct play_counts *counts);
 
 /* ---- validation (validate.c) --------------------------------------------- */
 
@@ -79,6 +197,13 @@ bool api_check_text(struct validation *v, const char *field, const char *text, s
                     size_t max, bool multiline);
 /* Answers 400/422 problem+json and returns true if any error was recorded. */
 bool api_validation_failed(struct http_request *req, struct validation *v);
+/* For video creation (upload): checks a caption — at most [limits]
+ * caption_max characters, newlines allowed, no other control characters —
+ * recording errors under `field`, and fills video->caption and
+ * video->hashtags (parsed and normalised, social/hashtag.h). Returns true if
+ * valid. */
+bool api_video_caption(struct app *app, struct validation *v, const char *field,
+                       const char *caption, struct store_video *video);
 /* Parses an id path parameter; answers 400 and returns false if malformed. */
 bool api_param_id(struct http_request *req, const char *name, uint64_t *id);
 
@@ -99,6 +224,12 @@ const char *api_email_problem(const char *email);
 
 int api_accounts_register(struct http_router *router);
 int api_health_register(struct http_router *router);
+int api_videos_register(struct http_router *router);
+int api_social_register(struct http_router *router);
+int api_comments_register(struct http_router *router);
+int api_events_register(struct http_router *router);
+int api_feed_register(struct http_router *router);
+int api_search_register(struct http_router *router);
 int api_web_register(struct http_router *router);
 int api_regions_register(struct http_router *router);
 int api_admin_register(struct http_router *router);

@@ -5,6 +5,9 @@
 
 #include "core/clock.h"
 #include "core/id.h"
+#include "api/api.h"
+#include "events/eventlog.h"
+#include "feed/seen.h"
 #include "region/custodian.h"
 #include "region/custody.h"
 
@@ -116,8 +119,73 @@ int app_open_audit(struct app *app, char *err, size_t errlen)
     return 0;
 }
 
+int app_open_events(struct app *app, char *err, size_t errlen)
+{
+    struct eventlog_options opts;
+    eventlog_options_init(&opts);
+    opts.segment_bytes = app->cfg.events_segment_bytes;
+    opts.retention_bytes = app->cfg.events_retention_bytes;
+    opts.retention_age_ms = (uint64_t)app->cfg.events_retention_age_s * 1000;
+    opts.retention_ignores_consumers = app->cfg.events_retention_ignores_consumers;
+    opts.fsync = app->cfg.events_fsync;
+    opts.commit_delay_us = app->cfg.events_commit_delay_us;
+    opts.max_pending_bytes = app->cfg.events_max_pending_bytes;
+    for (int i = 0; i < app->regions.count; i++) {
+        const struct region *r = &app->regions.regions[i];
+        if (!app->serves[i] || app->logs[i])
+            continue;
+        char logdir[CONFIG_PATH_MAX + 16], logerr[CONFIG_ERR_MAX];
+        snprintf(logdir, sizeof logdir, "%s/events", r->primary_dir);
+        opts.region_id = r->id;
+        if (eventlog_open(&app->logs[i], logdir, &opts, logerr, sizeof logerr) != EVENTLOG_OK) {
+            snprintf(err, errlen, "region %s event log: %s", r->name, logerr);
+            return -1;
+        }
+        eventlog_retain(app->logs[i], clock_now_ms(), NULL);
+    }
+    if (!app->video_cache)
+        app->video_cache = api_video_cache_create();
+    if (!app->seen)
+        app->seen = feed_seen_create(app->cfg.feed_seen_max, app->cfg.feed_seen_users);
+    if (!app->video_cache || !app->seen) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (api_counters_drain(app) < 0) {
+        snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
+        return -1;
+    }
+    api_feed_seen_rebuild(app);
+    for (int i = 0; i < app->regions.count; i++) {
+        if (!app->logs[i] || app->play_counts[i])
+            continue;
+        if (!(app->play_counts[i] = api_play_counts_start(app, app->logs[i]))) {
+            snprintf(err, errlen, "region %s: could not start the view counter",
+                     app->regions.regions[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct eventlog *app_log_for_id(struct app *app, uint64_t id)
+{
+    const struct region *r = region_for_id(&app->regions, id);
+    return r ? app->logs[r->index] : NULL;
+}
+
 void app_close(struct app *app)
 {
+    for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
+        api_play_counts_stop(app->play_counts[i]); /* flushes into the stores: first */
+        app->play_counts[i] = NULL;
+        eventlog_close(app->logs[i]);
+        app->logs[i] = NULL;
+    }
+    api_video_cache_destroy(app->video_cache);
+    app->video_cache = NULL;
+    feed_seen_destroy(app->seen);
+    app->seen = NULL;
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         store_close(app->stores[i]);
         app->stores[i] = NULL;

@@ -20,6 +20,10 @@
 #include <stdint.h>
 
 struct http_server;
+struct eventlog;
+struct feed_seen;
+struct video_cache;
+struct play_counts;
 
 struct app {
     struct config cfg;
@@ -29,6 +33,11 @@ struct app {
     bool serves[CONFIG_MAX_REGIONS];          /* by region index: [server] regions */
     struct store *directory;
     struct gateway gateway;                   /* audit logs of the served regions */
+    struct eventlog *logs[CONFIG_MAX_REGIONS]; /* by region index: its engagement event log
+                                                  (server only, app_open_events) */
+    struct video_cache *video_cache;          /* event ingestion's video lookups */
+    struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
+    struct feed_seen *seen;                   /* the For You baseline's "already shown" */
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;
 };
@@ -44,11 +53,21 @@ int app_open(struct app *app, const struct config *cfg, int connections, char *e
  * exclusive lock), so tools that run beside the server leave it alone.
  * Returns 0, or -1 with err (a log that fails its check is refused). */
 int app_open_audit(struct app *app, char *err, size_t errlen);
+/* Opens (recovering) the engagement event log of every served region, the
+ * video cache and the seen filter, applies counter deltas a crash left in
+ * the stores' outboxes, rebuilds the seen filter from the logs and starts
+ * the view counters (a consumer per log). Only the
+ * server does: a log has one writer; tools read it with `reel events`.
+ * Returns 0, or -1 with err. */
+int app_open_events(struct app *app, char *err, size_t errlen);
 void app_close(struct app *app);
 
 /* The store of the region an id belongs to, or NULL if that region is not
  * configured or not served by this node. */
 struct store *app_store_for_id(struct app *app, uint64_t id);
 struct store *app_store_for_region(struct app *app, const struct region *region);
+/* The event log of the region an id belongs to, or NULL (not served, or
+ * app_open_events not called). */
+struct eventlog *app_log_for_id(struct app *app, uint64_t id);
 
 #endif

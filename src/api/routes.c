@@ -11,6 +11,12 @@ int api_register_routes(struct http_router *router)
     int (*const registrars[])(struct http_router *) = {
         api_health_register,
         api_accounts_register,
+        api_videos_register,
+        api_social_register,
+        api_comments_register,
+        api_events_register,
+        api_feed_register,
+        api_search_register,
         api_regions_register,
         api_admin_register,
         api_web_register,

@@ -81,7 +81,7 @@ int cli_serve(int argc, char **argv)
     /* One connection per thread that may touch a store, plus room for tools. */
     int connections = (int)(threads + 4 * threads + 2);
     if (app_open(&app, &cfg, connections, err, sizeof err) < 0 ||
-        app_open_audit(&app, err, sizeof err) < 0) {
+        app_open_audit(&app, err, sizeof err) < 0 || app_open_events(&app, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);
         app_close(&app);
         return 1;

@@ -45,6 +45,24 @@ static const struct key_spec key_specs[] = {
     {"limits", "rate_token_per_s", KEY_UINT, F(rate_token_per_s), 0, 10000000},
     {"limits", "rate_token_burst", KEY_UINT, F(rate_token_burst), 1, 10000000},
     {"limits", "connection_timeout", KEY_SECONDS, F(connection_timeout_s), 1, 3600},
+    {"limits", "caption_max", KEY_UINT, F(caption_max), 1, 2200},
+    {"limits", "comment_max", KEY_UINT, F(comment_max), 1, 500},
+    {"limits", "hashtags_max", KEY_UINT, F(hashtags_max), 0, 32},
+    {"limits", "events_per_batch", KEY_UINT, F(events_per_batch), 1, 4096},
+    {"limits", "events_max_body", KEY_BYTES, F(events_max_body), 1024, 1ULL << 20},
+    {"limits", "following_feed_max", KEY_UINT, F(following_feed_max), 1, 100000},
+    {"events", "segment_size", KEY_BYTES, F(events_segment_bytes), 4096, 4ULL << 30},
+    {"events", "retention_size", KEY_BYTES, F(events_retention_bytes), 0, 1ULL << 50},
+    {"events", "retention_age", KEY_SECONDS, F(events_retention_age_s), 0, 3650ULL * 86400},
+    {"events", "retention_ignores_consumers", KEY_BOOL, F(events_retention_ignores_consumers), 0,
+     0},
+    {"events", "fsync", KEY_BOOL, F(events_fsync), 0, 0},
+    {"events", "commit_delay_us", KEY_UINT, F(events_commit_delay_us), 0, 100000},
+    {"events", "max_pending", KEY_BYTES, F(events_max_pending_bytes), 1ULL << 20, 1ULL << 30},
+    {"events", "max_event_age", KEY_SECONDS, F(events_max_age_s), 1, 30ULL * 86400},
+    {"feed", "popular_window", KEY_SECONDS, F(feed_popular_window_s), 3600, 365ULL * 86400},
+    {"feed", "seen_max", KEY_UINT, F(feed_seen_max), 16, 100000},
+    {"feed", "seen_users", KEY_UINT, F(feed_seen_users), 16, 100000000},
     {"security", "session_ttl", KEY_SECONDS, F(session_ttl_s), 1, 400ULL * 86400},
     {"security", "argon2_ops", KEY_UINT, F(argon2_ops), 1, 16},
     {"security", "argon2_mem", KEY_BYTES, F(argon2_mem_bytes), 8192, 4ULL << 30},
@@ -84,6 +102,23 @@ void config_init(struct config *cfg)
     cfg->rate_token_per_s = 50;
     cfg->rate_token_burst = 100;
     cfg->connection_timeout_s = 30;
+    cfg->caption_max = 2200;
+    cfg->comment_max = 500;
+    cfg->hashtags_max = 20;
+    cfg->events_per_batch = 500;
+    cfg->events_max_body = 256 * 1024;
+    cfg->following_feed_max = 2000;
+    cfg->events_segment_bytes = 64ULL << 20;
+    cfg->events_retention_bytes = 0;
+    cfg->events_retention_age_s = 30 * 86400;
+    cfg->events_retention_ignores_consumers = false;
+    cfg->events_fsync = true;
+    cfg->events_commit_delay_us = 0;
+    cfg->events_max_pending_bytes = 16ULL << 20;
+    cfg->events_max_age_s = 86400;
+    cfg->feed_popular_window_s = 7 * 86400;
+    cfg->feed_seen_max = 2000;
+    cfg->feed_seen_users = 1000000;
     cfg->session_ttl_s = 30 * 86400;
     cfg->argon2_ops = 2;                   /* libsodium's OPSLIMIT_INTERACTIVE */
     cfg->argon2_mem_bytes = 64ULL << 20;   /* and MEMLIMIT_INTERACTIVE */

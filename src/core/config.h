@@ -8,7 +8,8 @@
  * a typo in a residency setting must never be silently ignored.
  *
  * Sections:
- *   [server] [limits] [security] [log] [stats]   scalar settings, see config/reel.ini
+ *   [server] [limits] [security] [log] [stats] [events] [feed]
+ *                   scalar settings, see config/reel.ini
  *   [site NAME]     a place where data is stored: its country (and path)
  *   [region NAME]   a jurisdiction: id, countries served, allowed storage
  *                   countries, primary site, replica sites
@@ -73,6 +74,27 @@ struct config {
     unsigned rate_token_per_s;/* per bearer token; 0 = off */
     unsigned rate_token_burst;
     unsigned connection_timeout_s;
+    unsigned caption_max;     /* code points in a video caption */
+    unsigned comment_max;     /* code points in a comment */
+    unsigned hashtags_max;    /* distinct hashtags kept per caption */
+    unsigned events_per_batch;/* events in one POST /api/v1/events */
+    size_t events_max_body;   /* body limit of POST /api/v1/events */
+    unsigned following_feed_max; /* followed creators the following feed reads */
+
+    /* [events] the per-region engagement event log */
+    size_t events_segment_bytes;
+    size_t events_retention_bytes;   /* 0 = no size limit */
+    unsigned events_retention_age_s; /* 0 = keep forever */
+    bool events_retention_ignores_consumers;
+    bool events_fsync;
+    unsigned events_commit_delay_us;
+    size_t events_max_pending_bytes;
+    unsigned events_max_age_s;       /* older client times are clamped to this */
+
+    /* [feed] */
+    unsigned feed_popular_window_s;  /* "recent" for the popular baseline */
+    unsigned feed_seen_max;          /* impressions remembered per user */
+    unsigned feed_seen_users;        /* users whose impressions are kept in memory */
 
     /* [security] */
     unsigned session_ttl_s;

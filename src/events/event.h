@@ -37,4 +37,13 @@ struct event {
     uint8_t type;         /* enum event_type */
 };
 
+/* The type's name as in the API ("watch", "not_interested", "like"...), or
+ * "unknown". */
+const char *event_type_name(int type);
+/* The type named `name`, or -1. */
+int event_type_parse(const char *name);
+/* True for the types clients send (impression..not_interested); the others
+ * are appended by the server itself. */
+int event_type_is_client(int type);
+
 #endif

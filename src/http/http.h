@@ -154,6 +154,17 @@ void http_problem_status(struct http_request *req, int status, const char *detai
  * first use). Returns 0 or -1 when out of memory. */
 int http_errors_add(json_t **errors, const char *field, const char *message);
 
+/* Deferred answers, for blocking routes whose work finishes on another
+ * thread (an event batch waiting for the log's group fsync), so the request
+ * does not hold a worker while it waits. The handler calls
+ * http_request_defer — true if the request may be deferred (it runs on the
+ * worker pool; false on an inline route) — hands req to the other thread
+ * and returns without touching req again; that thread fills the response
+ * (http_respond...) and calls http_request_complete exactly once, which
+ * sends it. */
+bool http_request_defer(struct http_request *req);
+void http_request_complete(struct http_request *req);
+
 /* ---- routing ----------------------------------------------------------- */
 
 struct http_router;

@@ -66,6 +66,8 @@ struct request_ctx {
     bool stream_stopped; /* the streaming callback answered early */
     uint64_t dropped;    /* body bytes read and dropped */
     size_t max_body;
+    bool deferred;          /* the handler answers later (http_request_defer) */
+    atomic_int finish_refs; /* deferred: the worker and the completer; the last sends */
 };
 
 static int hex_value(char c)
@@ -297,14 +299,42 @@ static void run_handler(struct request_ctx *ctx)
         req->route->handler(req);
 }
 
+/* Sends the answer of a suspended request and wakes its connection. The
+ * connection is suspended: queueing is allowed from any thread. */
+static void finish_suspended(struct request_ctx *ctx)
+{
+    send_response(ctx);
+    atomic_fetch_sub(&ctx->server->suspended, 1);
+    MHD_resume_connection(ctx->conn);
+}
+
 static void blocking_job(void *arg)
 {
     struct request_ctx *ctx = arg;
     run_handler(ctx);
-    /* The connection is suspended: queueing is allowed from any thread. */
-    send_response(ctx);
-    atomic_fetch_sub(&ctx->server->suspended, 1);
-    MHD_resume_connection(ctx->conn);
+    /* A deferred request is finished by whichever of this worker and
+     * http_request_complete comes second; the first must not touch it after
+     * dropping its reference. */
+    if (ctx->deferred && atomic_fetch_sub(&ctx->finish_refs, 1) != 1)
+        return;
+    finish_suspended(ctx);
+}
+
+bool http_request_defer(struct http_request *req)
+{
+    struct request_ctx *ctx = (struct request_ctx *)req; /* req is its first member */
+    if (ctx->state != REQ_RUNNING)
+        return false; /* an inline route: its connection is not suspended */
+    ctx->deferred = true;
+    atomic_store(&ctx->finish_refs, 2);
+    return true;
+}
+
+void http_request_complete(struct http_request *req)
+{
+    struct request_ctx *ctx = (struct request_ctx *)req;
+    if (atomic_fetch_sub(&ctx->finish_refs, 1) == 1)
+        finish_suspended(ctx);
 }
 
 static bool is_blocking(const struct http_route *route)

@@ -57,7 +57,7 @@
 #include "stats/hll.h"
 
 #include "core/alloc.h"
-#include "stats/crc32c.h"
+#include "core/crc32c.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/config.h"
-#include "stats/crc32c.h"
+#include "core/crc32c.h"
 
 #include <errno.h>
 #include <fcntl.h>

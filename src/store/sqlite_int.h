@@ -100,4 +100,20 @@ void sq_column_text(sqlite3_stmt *stmt, int col, char *out, size_t size);
 /* Binds a NUL-terminated string (SQLITE_STATIC: must outlive the step). */
 int sq_bind_text(sqlite3_stmt *stmt, int col, const char *text);
 
+/* Steps a statement that returns no rows and resets it. A foreign key
+ * failure (a referenced user or video is not in this store) is
+ * STORE_NOTFOUND. */
+int sq_step_done(struct sq_conn *conn, sqlite3_stmt *stmt, const char *what);
+/* Steps a query whose first column is an id, writing up to limit ids. */
+int sq_collect_ids(struct sq_conn *conn, sqlite3_stmt *stmt, uint64_t *out, size_t limit,
+                   size_t *n, const char *what);
+/* The public user columns (username, display_name, bio, status, created_ms,
+ * followers, following, videos) from column `col` on, into *out. */
+#define SQ_USER_CARD_COLUMNS(u)                                                                  \
+    u ".username, " u ".display_name, " u ".bio, " u ".status, " u ".created_ms, " u           \
+    ".followers, " u ".following, " u ".videos"
+void sq_read_user_card(sqlite3_stmt *stmt, int col, uint64_t id, struct store_user *out);
+/* The SQL bound for "ids below before" (0 = no bound). */
+int64_t sq_bound_before(uint64_t before);
+
 #endif

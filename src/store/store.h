@@ -148,6 +148,205 @@ int store_operator_grant(struct store *store, uint64_t user_id, enum store_role 
                          int64_t now_ms);
 /* The role of user_id, or STORE_NOTFOUND if not an operator. */
 int store_operator_get(struct store *store, uint64_t user_id, enum store_role *role);
+/* ---- lists ----------------------------------------------------------------
+ * Every list is keyset-paginated on record ids, which grow with time inside
+ * a region (core/id.h): a page is "ids below `before`" (newest first) or
+ * "ids above `after`" (oldest first), with at most `limit` ids written to
+ * out. Callers that merge several regions translate their cursor into each
+ * store's bound (social/cursor.h). 0 for `before` means "from the newest";
+ * 0 for `after` means "from the oldest". */
+
+/* ---- videos (the creator's region store) ------------------------------- */
+
+#define STORE_CAPTION_MAX 8801     /* 2,200 code points of up to 4 bytes */
+#define STORE_HASHTAG_MAX 201      /* one normalised tag: 50 code points */
+#define STORE_HASHTAGS_MAX 1025    /* a video's tags, space-separated */
+#define STORE_RENDITIONS_MAX 4097  /* JSON array text, the API's `renditions` */
+#define STORE_URL_MAX 513
+#define STORE_VIDEO_ERROR_MAX 257
+
+enum store_video_status {
+    STORE_VIDEO_PROCESSING = 0,
+    STORE_VIDEO_READY = 1,
+    STORE_VIDEO_FAILED = 2,
+};
+
+struct store_video {
+    uint64_t id;          /* carries the creator's home region */
+    uint64_t creator_id;
+    char caption[STORE_CAPTION_MAX];
+    char hashtags[STORE_HASHTAGS_MAX]; /* normalised tags, space-separated */
+    int32_t duration_ms, width, height;
+    int status;           /* enum store_video_status */
+    char error[STORE_VIDEO_ERROR_MAX];  /* why it failed */
+    char renditions[STORE_RENDITIONS_MAX]; /* "[]" until the media pipeline fills it */
+    char thumbnail_url[STORE_URL_MAX];  /* "" = none */
+    int64_t likes, comments, shares, views; /* public counters */
+    int64_t created_ms;
+};
+
+/* Inserts a video, indexes its hashtags (video->hashtags) and caption words,
+ * and counts it on its creator, in one transaction. The creator must live in
+ * this store. STORE_NOTFOUND if the creator is not here; STORE_CONFLICT if
+ * the id exists. */
+int store_video_create(struct store *store, const struct store_video *video);
+/* Copies video `id` into *out and, if creator is not NULL, its creator's
+ * public fields into *creator (email and password hash left empty).
+ * STORE_NOTFOUND if absent. */
+int store_video_get(struct store *store, uint64_t id, struct store_video *out,
+                    struct store_user *creator);
+/* Cheap lookup for hot paths (event ingestion): creator and duration only. */
+int store_video_brief(struct store *store, uint64_t id, uint64_t *creator_id,
+                      int32_t *duration_ms, int *status);
+/* For the media pipeline: sets the processing outcome. Strings may be NULL to
+ * keep the stored value. STORE_NOTFOUND if absent. */
+int store_video_set_status(struct store *store, uint64_t id, int status, const char *error,
+                           int32_t duration_ms, int32_t width, int32_t height,
+                           const char *renditions_json, const char *thumbnail_url);
+/* Deletes a video, its hashtag and caption index entries, and uncounts it
+ * from its creator. Engagement records of other users (likes, comments in
+ * their own regions) stay with them. STORE_NOTFOUND if absent. */
+int store_video_delete(struct store *store, uint64_t id);
+
+/* A creator's videos, newest first; only ready ones unless include_unready. */
+int store_video_list_by_creator(struct store *store, uint64_t creator_id, bool include_unready,
+                                uint64_t before, size_t limit, uint64_t *out, size_t *n);
+/* Ready videos carrying a normalised hashtag, newest first. */
+int store_video_list_by_hashtag(struct store *store, const char *tag, uint64_t before,
+                                size_t limit, uint64_t *out, size_t *n);
+/* Ready videos of any of `creators` (the following feed), newest first. */
+int store_video_list_by_creators(struct store *store, const uint64_t *creators, size_t count,
+                                 uint64_t before, size_t limit, uint64_t *out, size_t *n);
+/* Ready videos whose caption matches every word (the last as a prefix),
+ * newest first. `words` are plain text; quoting for the index is done here. */
+int store_video_search(struct store *store, const char *const *words, size_t count, size_t limit,
+                       uint64_t *out, size_t *n);
+
+struct store_video_score {
+    uint64_t id;
+    uint64_t creator_id;
+    double engagement; /* likes + 2 comments + 3 shares + views / 10 */
+};
+/* Ready videos with id >= min_id (recent ones), most engaged first. */
+int store_video_popular(struct store *store, uint64_t min_id, size_t limit,
+                        struct store_video_score *out, size_t *n);
+
+struct store_hashtag {
+    char tag[STORE_HASHTAG_MAX];
+    int64_t videos; /* videos in this store carrying it */
+};
+/* Hashtags starting with a normalised prefix, most used first. */
+int store_hashtag_prefix(struct store *store, const char *prefix, size_t limit,
+                         struct store_hashtag *out, size_t *n);
+
+/* ---- social records and public counters ----------------------------------
+ * A follow, like, comment or share is the acting user's personal data and is
+ * stored in the actor's home store. The counter it moves belongs to the
+ * target (a video's likes, a user's followers), in the target's store. When
+ * both are the same store the counter moves in the record's transaction.
+ * When they are not, the record's transaction also queues a delta in the
+ * actor store's outbox and returns it; the caller applies it to the target
+ * store with store_counter_apply (idempotent: each delta is applied once even
+ * if retried) and then clears it with store_outbox_done. Deltas left behind
+ * by a crash are found with store_outbox_pending and applied at start-up. */
+
+enum store_counter {
+    STORE_COUNTER_VIDEO_LIKES = 1,
+    STORE_COUNTER_VIDEO_COMMENTS = 2,
+    STORE_COUNTER_VIDEO_SHARES = 3,
+    STORE_COUNTER_VIDEO_VIEWS = 4,
+    STORE_COUNTER_USER_FOLLOWERS = 5,
+};
+
+struct store_delta {
+    uint64_t id;        /* outbox id; 0 = nothing to apply (done in the transaction) */
+    uint64_t target_id; /* the video or user whose counter moves */
+    int counter;        /* enum store_counter */
+    int64_t delta;
+};
+
+/* How a record change reaches its counter: `target_here` says the target
+ * lives in this store; otherwise `outbox_id` (a fresh id of this store's
+ * region) names the delta queued for it. */
+struct store_counter_route {
+    bool target_here;
+    uint64_t outbox_id;
+};
+
+/* Likes: idempotent. *changed tells whether anything changed; *delta is the
+ * outbox delta to apply (delta->id == 0 when none). */
+int store_like_put(struct store *store, uint64_t user_id, uint64_t video_id, int64_t now_ms,
+                   struct store_counter_route route, bool *changed, struct store_delta *delta);
+int store_like_delete(struct store *store, uint64_t user_id, uint64_t video_id,
+                      struct store_counter_route route, bool *changed, struct store_delta *delta);
+/* liked[i] = whether user_id likes video_ids[i] (n <= 100). */
+int store_likes_check(struct store *store, uint64_t user_id, const uint64_t *video_ids, size_t n,
+                      bool *liked);
+
+struct store_follow {
+    uint64_t id; /* the follow record; its time orders follower lists */
+    uint64_t follower_id, followee_id;
+    int64_t created_ms;
+};
+/* Follows: idempotent; the follower's `following` counter moves in the same
+ * transaction, the followee's `followers` by route. follow_id names a new
+ * record. */
+int store_follow_put(struct store *store, uint64_t follow_id, uint64_t follower_id,
+                     uint64_t followee_id, int64_t now_ms, struct store_counter_route route,
+                     bool *changed, struct store_delta *delta);
+int store_follow_delete(struct store *store, uint64_t follower_id, uint64_t followee_id,
+                        struct store_counter_route route, bool *changed,
+                        struct store_delta *delta);
+/* Whom follower_id follows (this store: the follower's), newest first by
+ * follow id. */
+int store_following_list(struct store *store, uint64_t follower_id, uint64_t before, size_t limit,
+                         struct store_follow *out, size_t *n);
+/* Followers of followee_id who live in this store, newest first by follow
+ * id: the caller gathers every region's part. */
+int store_followers_list(struct store *store, uint64_t followee_id, uint64_t before, size_t limit,
+                         struct store_follow *out, size_t *n);
+
+#define STORE_COMMENT_MAX 2001 /* 500 code points */
+
+struct store_comment {
+    uint64_t id; /* carries the author's home region */
+    uint64_t video_id;
+    uint64_t author_id;
+    char text[STORE_COMMENT_MAX];
+    int64_t created_ms;
+};
+/* Stores a comment (in its author's store) and moves the video's comment
+ * counter by route. */
+int store_comment_create(struct store *store, const struct store_comment *comment,
+                         struct store_counter_route route, struct store_delta *delta);
+/* Copies comment `id`, and its author's public fields if author is not NULL. */
+int store_comment_get(struct store *store, uint64_t id, struct store_comment *out,
+                      struct store_user *author);
+/* Deletes a comment. STORE_NOTFOUND if absent. */
+int store_comment_delete(struct store *store, uint64_t id, struct store_counter_route route,
+                         struct store_delta *delta);
+/* Comments on video_id written by users of this store, oldest first. */
+int store_comment_list(struct store *store, uint64_t video_id, uint64_t after, size_t limit,
+                       uint64_t *out, size_t *n);
+
+/* Records a share by user_id and moves the video's share counter by route. */
+int store_share_create(struct store *store, uint64_t share_id, uint64_t user_id,
+                       uint64_t video_id, int64_t now_ms, struct store_counter_route route,
+                       struct store_delta *delta);
+
+/* Applies a delta to the counter of a target in this store, once: a delta
+ * already applied is skipped. A target that no longer exists is skipped. */
+int store_counter_apply(struct store *store, const struct store_delta *delta);
+/* Adds to a counter of a target in this store directly (views, aggregated
+ * from the event log). */
+int store_counter_add(struct store *store, uint64_t target_id, int counter, int64_t delta);
+/* The same for n targets in one transaction (targets gone are skipped). */
+int store_counters_add(struct store *store, int counter, const uint64_t *target_ids,
+                       const int64_t *deltas, size_t n);
+/* Removes a delta from the outbox once applied. */
+int store_outbox_done(struct store *store, uint64_t delta_id);
+/* Deltas still in the outbox (oldest first). */
+int store_outbox_pending(struct store *store, struct store_delta *out, size_t max, size_t *n);
 
 /* ---- directory (directory store) --------------------------------------- */
 
@@ -158,5 +357,9 @@ int store_directory_reserve(struct store *dir, const char *username, uint64_t us
 int store_directory_lookup(struct store *dir, const char *username, uint64_t *user_id);
 /* Releases a claim, only if held by user_id. */
 int store_directory_release(struct store *dir, const char *username, uint64_t user_id);
+/* User ids whose username starts with `prefix` (case-insensitive; the prefix
+ * uses username characters only), in username order. */
+int store_directory_prefix(struct store *dir, const char *prefix, size_t limit, uint64_t *out,
+                           size_t *n);
 
 #endif

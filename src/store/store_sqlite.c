@@ -66,6 +66,94 @@ static const char *const region_migrations[] = {
     "  role TEXT NOT NULL CHECK (role IN ('custodian', 'moderator', 'support')),"
     "  created_ms INTEGER NOT NULL"
     ") STRICT;",
+
+    /* 3: videos, hashtags, caption search, and the social records of this
+     * region's users (follows, likes, comments, shares) with the counter
+     * outbox. See store/README.md for which region holds what. */
+    "CREATE TABLE videos ("
+    "  id INTEGER PRIMARY KEY,"
+    "  creator_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  caption TEXT NOT NULL DEFAULT '',"
+    "  hashtags TEXT NOT NULL DEFAULT '',"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  width INTEGER NOT NULL DEFAULT 0,"
+    "  height INTEGER NOT NULL DEFAULT 0,"
+    "  status INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  renditions TEXT NOT NULL DEFAULT '[]',"
+    "  thumbnail_url TEXT NOT NULL DEFAULT '',"
+    "  likes INTEGER NOT NULL DEFAULT 0,"
+    "  comments INTEGER NOT NULL DEFAULT 0,"
+    "  shares INTEGER NOT NULL DEFAULT 0,"
+    "  views INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX videos_creator ON videos(creator_id, id);"
+    "CREATE TABLE video_hashtags ("
+    "  tag TEXT NOT NULL,"
+    "  video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (tag, video_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX video_hashtags_video ON video_hashtags(video_id);"
+    "CREATE TABLE hashtags ("
+    "  tag TEXT NOT NULL PRIMARY KEY,"
+    "  videos INTEGER NOT NULL DEFAULT 0"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE videos_fts USING fts5(caption, content='videos', content_rowid='id',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER videos_fts_insert AFTER INSERT ON videos BEGIN"
+    "  INSERT INTO videos_fts(rowid, caption) VALUES (new.id, new.caption);"
+    " END;"
+    "CREATE TRIGGER videos_fts_delete AFTER DELETE ON videos BEGIN"
+    "  INSERT INTO videos_fts(videos_fts, rowid, caption) VALUES ('delete', old.id, old.caption);"
+    " END;"
+    "CREATE TRIGGER videos_fts_update AFTER UPDATE OF caption ON videos BEGIN"
+    "  INSERT INTO videos_fts(videos_fts, rowid, caption) VALUES ('delete', old.id, old.caption);"
+    "  INSERT INTO videos_fts(rowid, caption) VALUES (new.id, new.caption);"
+    " END;"
+    "CREATE TABLE follows ("
+    "  id INTEGER PRIMARY KEY,"
+    "  follower_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  followee_id INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE UNIQUE INDEX follows_pair ON follows(follower_id, followee_id);"
+    "CREATE INDEX follows_follower ON follows(follower_id, id);"
+    "CREATE INDEX follows_followee ON follows(followee_id, id);"
+    "CREATE TABLE likes ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  video_id INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (user_id, video_id)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE comments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  video_id INTEGER NOT NULL,"
+    "  author_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  text TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX comments_video ON comments(video_id, id);"
+    "CREATE INDEX comments_author ON comments(author_id, id);"
+    "CREATE TABLE shares ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  video_id INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX shares_user ON shares(user_id, id);"
+    /* Deltas for counters in other regions' stores, queued in the record's
+     * transaction and removed once applied. */
+    "CREATE TABLE counter_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  target_id INTEGER NOT NULL,"
+    "  counter INTEGER NOT NULL,"
+    "  delta INTEGER NOT NULL"
+    ") STRICT;"
+    /* Ids of deltas from other stores already applied here (no user ids). */
+    "CREATE TABLE counter_applied ("
+    "  delta_id INTEGER PRIMARY KEY"
+    ") STRICT;",
 };
 
 static const char *const directory_migrations[] = {
@@ -377,4 +465,47 @@ int store_schema_version(struct store *store)
     int version = read_version(c->db);
     sq_release(store, c);
     return version;
+}
+
+int sq_step_done(struct sq_conn *conn, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    int status;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        status = STORE_NOTFOUND;
+    else
+        status = sq_status(conn, rc, what);
+    sqlite3_reset(stmt);
+    return status;
+}
+
+int sq_collect_ids(struct sq_conn *conn, sqlite3_stmt *stmt, uint64_t *out, size_t limit,
+                   size_t *n, const char *what)
+{
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && *n < limit)
+        out[(*n)++] = (uint64_t)sqlite3_column_int64(stmt, 0);
+    int status = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : sq_status(conn, rc, what);
+    sqlite3_reset(stmt);
+    return status;
+}
+
+void sq_read_user_card(sqlite3_stmt *stmt, int col, uint64_t id, struct store_user *out)
+{
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    sq_column_text(stmt, col, out->username, sizeof out->username);
+    sq_column_text(stmt, col + 1, out->display_name, sizeof out->display_name);
+    sq_column_text(stmt, col + 2, out->bio, sizeof out->bio);
+    out->status = sqlite3_column_int(stmt, col + 3);
+    out->created_ms = sqlite3_column_int64(stmt, col + 4);
+    out->followers = sqlite3_column_int64(stmt, col + 5);
+    out->following = sqlite3_column_int64(stmt, col + 6);
+    out->videos = sqlite3_column_int64(stmt, col + 7);
+}
+
+int64_t sq_bound_before(uint64_t before)
+{
+    return before ? (int64_t)before : INT64_MAX;
 }

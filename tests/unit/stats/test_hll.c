@@ -7,7 +7,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/id.h"
-#include "stats/crc32c.h"
+#include "core/crc32c.h"
 #include "stats/hll.h"
 
 #include <criterion/criterion.h>

@@ -1,0 +1,247 @@
+/*
+ * feed.c — the feeds (API.md "Feeds"), version 0.
+ *
+ * Following: the newest ready videos of the creators the caller follows.
+ * The follow records are the caller's (home store); the videos are in their
+ * creators' stores, so the page is gathered per region and merged
+ * (api_gather), with an id cursor like every other list.
+ *
+ * For You: an honest non-personalised baseline, not a recommender — the
+ * most engaged ready videos of the recent window from every region, minus
+ * the caller's own and whatever the caller was already shown (the seen
+ * filter: impressions and other events the client reported, and what this
+ * feed served before). It is exported as api_feed_popular so the
+ * recommendation engine can keep it as its "popular" baseline.
+ */
+#include "api/api.h"
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/id.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "events/eventlog.h"
+#include "feed/seen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define POPULAR_CANDIDATES_MAX 2000
+#define SEEN_REBUILD_RECORDS (4u << 20) /* per region: the tail of the log */
+
+struct followees {
+    uint64_t *ids[CONFIG_MAX_REGIONS]; /* per region index */
+    size_t count[CONFIG_MAX_REGIONS];
+};
+
+static int following_part(struct store *store, const struct region *region, uint64_t bound,
+                          size_t limit, struct api_item *out, size_t *n, void *arg)
+{
+    const struct followees *f = arg;
+    uint64_t ids[API_LIST_MAX + 1];
+    *n = 0;
+    if (limit > API_LIST_MAX + 1)
+        limit = API_LIST_MAX + 1;
+    int rc = store_video_list_by_creators(store, f->ids[region->index], f->count[region->index],
+                                          bound, limit, ids, n);
+    for (size_t i = 0; rc == STORE_OK && i < *n; i++)
+        out[i] = (struct api_item){ids[i], ids[i]};
+    return rc;
+}
+
+/* The caller's followees (most recent follows first, up to the configured
+ * maximum), grouped by region. */
+static int load_followees(struct app *app, uint64_t user_id, struct pool *pool, struct followees *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t max = app->cfg.following_feed_max;
+    for (int i = 0; i < app->regions.count; i++)
+        if (!(f->ids[i] = pool_alloc(pool, max * sizeof *f->ids[i])))
+            return STORE_ERROR;
+    struct store *store = app_store_for_id(app, user_id);
+    if (!store)
+        return STORE_ERROR;
+    struct store_follow chunk[256];
+    uint64_t before = 0;
+    size_t total = 0;
+    while (total < max) {
+        size_t n = 0;
+        size_t want = max - total < 256 ? max - total : 256;
+        int rc = store_following_list(store, user_id, before, want, chunk, &n);
+        if (rc != STORE_OK)
+            return rc;
+        for (size_t k = 0; k < n; k++) {
+            const struct region *r = region_for_id(&app->regions, chunk[k].followee_id);
+            if (r)
+                f->ids[r->index][f->count[r->index]++] = chunk[k].followee_id;
+        }
+        total += n;
+        if (n < want)
+            break;
+        before = chunk[n - 1].id;
+    }
+    return STORE_OK;
+}
+
+static void get_following_feed(struct http_request *req)
+{
+    struct api_page page;
+    if (!api_require_user(req) || !api_page_params(req, CURSOR_VIDEOS, &page))
+        return;
+    struct app *app = api_app(req);
+    struct followees *f = pool_alloc(req->pool, sizeof *f);
+    int rc = f ? load_followees(app, req->user_id, req->pool, f) : STORE_ERROR;
+    struct api_item items[API_LIST_MAX];
+    size_t n = 0;
+    bool more = false;
+    if (rc == STORE_OK)
+        rc = api_gather(app, &page, true, following_part, f, items, &n, &more);
+    if (rc != STORE_OK) {
+        api_store_problem(req, rc, "feed");
+        return;
+    }
+    uint64_t ids[API_LIST_MAX];
+    for (size_t i = 0; i < n; i++)
+        ids[i] = items[i].ref;
+    struct api_reply r;
+    api_page_begin(&r);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK)
+        api_reply_abort(req, &r, rc, "feed");
+    else
+        api_page_end(req, &r, CURSOR_VIDEOS, more ? items[n - 1].key : 0);
+}
+
+static int by_engagement(const void *a, const void *b)
+{
+    const struct store_video_score *x = a, *y = b;
+    if (x->engagement != y->engagement)
+        return x->engagement < y->engagement ? 1 : -1;
+    return cursor_order(y->id, x->id); /* newer first on ties */
+}
+
+int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n)
+{
+    *n = 0;
+    uint64_t *seen = NULL;
+    size_t seen_count = 0;
+    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0)
+        return STORE_ERROR;
+    size_t per = limit + seen_count + 16;
+    if (per > POPULAR_CANDIDATES_MAX)
+        per = POPULAR_CANDIDATES_MAX;
+    size_t regions = (size_t)app->regions.count;
+    struct store_video_score *cand = reel_calloc(regions * per, sizeof *cand);
+    if (!cand) {
+        reel_free(seen);
+        return STORE_ERROR;
+    }
+    int64_t since = clock_now_ms() - (int64_t)app->cfg.feed_popular_window_s * 1000;
+    size_t total = 0;
+    int rc = STORE_OK;
+    for (size_t i = 0; i < regions && rc == STORE_OK; i++) {
+        const struct region *r = &app->regions.regions[i];
+        size_t got = 0;
+        if (!app->stores[i])
+            continue;
+        rc = store_video_popular(app->stores[i], id_make(r->id, (uint64_t)since, 0, 0), per,
+                                 cand + total, &got);
+        total += got;
+    }
+    if (rc == STORE_OK) {
+        qsort(cand, total, sizeof *cand, by_engagement);
+        for (size_t i = 0; i < total && *n < limit; i++) {
+            if (cand[i].creator_id == viewer_id || feed_seen_contains(seen, seen_count, cand[i].id))
+                continue;
+            out[(*n)++] = cand[i].id;
+        }
+    }
+    reel_free(cand);
+    reel_free(seen);
+    return rc;
+}
+
+static void get_foryou_feed(struct http_request *req)
+{
+    struct app *app = api_app(req);
+    size_t limit = API_LIST_DEFAULT;
+    const char *q = http_request_query(req, "limit");
+    unsigned long long v;
+    if (q) {
+        if (parse_ull(q, &v) < 0 || v < 1 || v > API_LIST_MAX) {
+            json_t *errors = NULL;
+            http_errors_add(&errors, "limit", "must be a whole number from 1 to 100");
+            http_problem(req, 400, "validation-error", "Invalid request",
+                         "a query parameter is malformed; see errors", errors);
+            return;
+        }
+        limit = (size_t)v;
+    }
+    uint64_t ids[API_LIST_MAX];
+    size_t n = 0;
+    int rc = api_feed_popular(app, req->user_id, limit, ids, &n);
+    if (rc != STORE_OK) {
+        api_store_problem(req, rc, "feed");
+        return;
+    }
+    struct api_reply r;
+    api_reply_begin(&r, API_PAGE_MAX_BYTES);
+    jsonw_object_begin(&r.w);
+    jsonw_key(&r.w, "items");
+    jsonw_array_begin(&r.w);
+    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK) {
+        api_reply_abort(req, &r, rc, "feed");
+        return;
+    }
+    jsonw_array_end(&r.w);
+    jsonw_object_end(&r.w);
+    /* What is served counts as shown: the next page moves on even if the
+     * client reports no impressions. */
+    for (size_t i = 0; req->user_id && i < n; i++)
+        feed_seen_add(app->seen, req->user_id, ids[i]);
+    api_reply_end(req, 200, &r);
+}
+
+void api_feed_seen_rebuild(struct app *app)
+{
+    enum { CHUNK = 4096 };
+    struct eventlog_record *recs = reel_malloc(CHUNK * sizeof *recs);
+    if (!recs)
+        return;
+    size_t added = 0;
+    for (int i = 0; i < app->regions.count; i++) {
+        struct eventlog *log = app->logs[i];
+        if (!log)
+            continue;
+        uint64_t end = eventlog_end_offset(log);
+        uint64_t offset = end > SEEN_REBUILD_RECORDS ? end - SEEN_REBUILD_RECORDS : 0;
+        for (;;) {
+            size_t n = 0;
+            if (eventlog_read(log, offset, recs, CHUNK, &n, &offset) != EVENTLOG_OK || n == 0)
+                break;
+            for (size_t k = 0; k < n; k++) {
+                const struct event *e = &recs[k].event;
+                if (e->type >= EVENT_IMPRESSION && e->type <= EVENT_NOT_INTERESTED && e->video_id &&
+                    feed_seen_add(app->seen, e->user_id, e->video_id) == 0)
+                    added++;
+            }
+        }
+    }
+    reel_free(recs);
+    if (added)
+        log_info("event=seen_filter_rebuilt events=%zu users=%zu", added,
+                 feed_seen_users(app->seen));
+}
+
+int api_feed_register(struct http_router *router)
+{
+    static const struct http_route routes[] = {
+        {.method = HTTP_GET, .pattern = "/api/v1/feed/following", .handler = get_following_feed},
+        {.method = HTTP_GET, .pattern = "/api/v1/feed/foryou", .handler = get_foryou_feed},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (http_router_add(router, &routes[i]) < 0)
+            return -1;
+    return 0;
+}

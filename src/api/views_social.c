@@ -1,0 +1,205 @@
+/*
+ * views_social.c — JSON shapes of `Video`, `Comment` and list pages
+ * (API.md), written with the streaming writer like `User` (views.c), and the
+ * visibility rule for videos: a ready video of an active creator is public;
+ * any other is visible to its creator only.
+ */
+#include "api/api.h"
+
+#include "core/alloc.h"
+#include "core/id.h"
+
+#include <string.h>
+
+static const char *video_status_name(int status)
+{
+    switch (status) {
+    case STORE_VIDEO_READY: return "ready";
+    case STORE_VIDEO_FAILED: return "failed";
+    default: return "processing";
+    }
+}
+
+void api_write_video(struct jsonw *w, struct app *app, const struct store_video *v,
+                     const struct store_user *creator, int liked_by_me)
+{
+    jsonw_object_begin(w);
+    jsonw_kv_id(w, "id", v->id);
+    jsonw_key(w, "creator");
+    api_write_user(w, app, creator);
+    jsonw_kv_string(w, "caption", v->caption);
+    jsonw_key(w, "hashtags");
+    jsonw_array_begin(w);
+    for (const char *p = v->hashtags; *p;) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            break;
+        jsonw_string_n(w, p, n);
+        p += n;
+    }
+    jsonw_array_end(w);
+    jsonw_kv_int(w, "duration_ms", v->duration_ms);
+    jsonw_kv_int(w, "width", v->width);
+    jsonw_kv_int(w, "height", v->height);
+    jsonw_kv_string(w, "status", video_status_name(v->status));
+    if (v->status == STORE_VIDEO_FAILED)
+        jsonw_kv_string(w, "error", v->error);
+    /* Written by the media pipeline as a JSON array; anything else is shown
+     * as no renditions rather than breaking the answer. */
+    jsonw_key(w, "renditions");
+    if (v->renditions[0] == '[')
+        jsonw_raw(w, v->renditions, strlen(v->renditions));
+    else
+        jsonw_raw(w, "[]", 2);
+    jsonw_key(w, "thumbnail_url");
+    if (v->thumbnail_url[0])
+        jsonw_string(w, v->thumbnail_url);
+    else
+        jsonw_null(w);
+    jsonw_kv_int(w, "likes", v->likes);
+    jsonw_kv_int(w, "comments", v->comments);
+    jsonw_kv_int(w, "shares", v->shares);
+    jsonw_kv_int(w, "views", v->views);
+    jsonw_kv_time(w, "created_at", v->created_ms);
+    if (liked_by_me >= 0)
+        jsonw_kv_bool(w, "liked_by_me", liked_by_me);
+    jsonw_object_end(w);
+}
+
+bool api_video_visible(const struct store_video *v, const struct store_user *creator,
+                       uint64_t viewer_id)
+{
+    if (viewer_id && viewer_id == v->creator_id)
+        return true;
+    return v->status == STORE_VIDEO_READY && creator->status == STORE_USER_ACTIVE;
+}
+
+int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
+                     uint64_t viewer_id, size_t *written)
+{
+    bool liked[API_LIST_MAX];
+    size_t count = 0;
+    if (n > API_LIST_MAX)
+        n = API_LIST_MAX;
+    struct store *viewer_store = viewer_id ? app_store_for_id(app, viewer_id) : NULL;
+    int rc = STORE_OK;
+    if (viewer_store &&
+        (rc = store_likes_check(viewer_store, viewer_id, ids, n, liked)) != STORE_OK)
+        return rc;
+    struct store_video *v = reel_malloc(sizeof *v);
+    struct store_user *creator = reel_malloc(sizeof *creator);
+    if (!v || !creator)
+        rc = STORE_ERROR;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        struct store *store = app_store_for_id(app, ids[i]);
+        int got = store ? store_video_get(store, ids[i], v, creator) : STORE_NOTFOUND;
+        if (got == STORE_NOTFOUND || (got == STORE_OK && !api_video_visible(v, creator, viewer_id)))
+            continue;
+        if (got != STORE_OK) {
+            rc = got;
+            break;
+        }
+        api_write_video(w, app, v, creator, viewer_store ? liked[i] : -1);
+        count++;
+    }
+    reel_free(v);
+    reel_free(creator);
+    if (written)
+        *written = count;
+    return rc;
+}
+
+void api_write_comment(struct jsonw *w, struct app *app, const struct store_comment *c,
+                       const struct store_user *author)
+{
+    jsonw_object_begin(w);
+    jsonw_kv_id(w, "id", c->id);
+    jsonw_kv_id(w, "video_id", c->video_id);
+    jsonw_key(w, "author");
+    api_write_user(w, app, author);
+    jsonw_kv_string(w, "text", c->text);
+    jsonw_kv_time(w, "created_at", c->created_ms);
+    jsonw_object_end(w);
+}
+
+int api_write_users(struct jsonw *w, struct app *app, const struct api_item *items, size_t n)
+{
+    struct store_user *user = reel_malloc(sizeof *user);
+    int rc = user ? STORE_OK : STORE_ERROR;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        struct store *store = app_store_for_id(app, items[i].ref);
+        int got = store ? store_user_get_public(store, items[i].ref, user) : STORE_NOTFOUND;
+        if (got == STORE_NOTFOUND || (got == STORE_OK && user->status != STORE_USER_ACTIVE))
+            continue;
+        if (got != STORE_OK)
+            rc = got;
+        else
+            api_write_user(w, app, user);
+    }
+    reel_free(user);
+    return rc;
+}
+
+bool api_load_video(struct http_request *req, uint64_t id, struct store_video *video,
+                    struct store_user *creator)
+{
+    struct store_user *local = NULL;
+    if (!creator && !(creator = local = reel_malloc(sizeof *local))) {
+        http_problem_status(req, 503, "out of memory");
+        return false;
+    }
+    struct store *store = api_store_for_id(req, id, "video");
+    int rc = store ? store_video_get(store, id, video, creator) : STORE_OK;
+    bool ok = store && rc == STORE_OK && api_video_visible(video, creator, req->user_id);
+    reel_free(local);
+    if (store && !ok)
+        api_store_problem(req, rc == STORE_OK ? STORE_NOTFOUND : rc, "video");
+    return ok;
+}
+
+bool api_load_user(struct http_request *req, uint64_t id, struct store_user *user)
+{
+    struct store *store = api_store_for_id(req, id, "user");
+    if (!store)
+        return false;
+    int rc = store_user_get_public(store, id, user);
+    if (rc == STORE_OK && user->status != STORE_USER_ACTIVE)
+        rc = STORE_NOTFOUND;
+    if (rc != STORE_OK) {
+        api_store_problem(req, rc, "user");
+        return false;
+    }
+    return true;
+}
+
+void api_page_begin(struct api_reply *r)
+{
+    api_reply_begin(r, API_PAGE_MAX_BYTES);
+    jsonw_object_begin(&r->w);
+    jsonw_key(&r->w, "items");
+    jsonw_array_begin(&r->w);
+}
+
+void api_page_end(struct http_request *req, struct api_reply *r, enum cursor_kind kind,
+                  uint64_t next_key)
+{
+    jsonw_array_end(&r->w);
+    jsonw_key(&r->w, "next_cursor");
+    if (next_key) {
+        char cursor[CURSOR_STR_MAX];
+        cursor_encode(kind, next_key, cursor);
+        jsonw_string(&r->w, cursor);
+    } else {
+        jsonw_null(&r->w);
+    }
+    jsonw_object_end(&r->w);
+    api_reply_end(req, 200, r);
+}
+
+void api_reply_abort(struct http_request *req, struct api_reply *r, int store_status,
+                     const char *what)
+{
+    buf_clear(&r->buf);
+    api_store_problem(req, store_status == STORE_OK ? STORE_ERROR : store_status, what);
+}

@@ -1,0 +1,275 @@
+/*
+ * seen.c — see seen.h.
+ *
+ * Shards (by user id hash) each hold a chained hash table of users and an
+ * LRU list; a user's seen videos are a ring buffer that grows by doubling up
+ * to per_user, so memory follows real activity (a user who saw 10 videos
+ * costs 10 ids, not per_user). Adding is O(1) — it runs for every ingested
+ * event — so it only skips a video equal to one of the last few added (the
+ * impression/play/watch of one viewing); older repeats take a slot. Reading
+ * takes a sorted snapshot for binary search (a feed checks hundreds of
+ * candidates at once).
+ */
+#include "feed/seen.h"
+
+#include "core/alloc.h"
+#include "events/event.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARDS 64
+#define BUCKETS_PER_SHARD 1024
+#define RECENT_DEDUPE 8
+
+struct seen_user {
+    uint64_t user_id;
+    uint64_t *ring;
+    uint32_t cap, count, head; /* head: index of the oldest */
+    struct seen_user *next_in_bucket;
+    struct seen_user *lru_prev, *lru_next; /* lru_prev towards most recent */
+};
+
+struct shard {
+    pthread_mutex_t lock;
+    struct seen_user *buckets[BUCKETS_PER_SHARD];
+    struct seen_user *lru_head, *lru_tail; /* head = most recent */
+    size_t users;
+};
+
+struct feed_seen {
+    size_t per_user;
+    size_t max_users_per_shard;
+    struct shard shards[SHARDS];
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+struct feed_seen *feed_seen_create(size_t per_user, size_t max_users)
+{
+    struct feed_seen *s = reel_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->per_user = per_user ? per_user : 1;
+    s->max_users_per_shard = max_users / SHARDS ? max_users / SHARDS : 1;
+    for (int i = 0; i < SHARDS; i++)
+        pthread_mutex_init(&s->shards[i].lock, NULL);
+    return s;
+}
+
+static void user_free(struct seen_user *u)
+{
+    reel_free(u->ring);
+    reel_free(u);
+}
+
+void feed_seen_destroy(struct feed_seen *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < SHARDS; i++) {
+        struct seen_user *u = s->shards[i].lru_head;
+        while (u) {
+            struct seen_user *next = u->lru_next;
+            user_free(u);
+            u = next;
+        }
+        pthread_mutex_destroy(&s->shards[i].lock);
+    }
+    reel_free(s);
+}
+
+static void lru_unlink(struct shard *sh, struct seen_user *u)
+{
+    if (u->lru_prev)
+        u->lru_prev->lru_next = u->lru_next;
+    else
+        sh->lru_head = u->lru_next;
+    if (u->lru_next)
+        u->lru_next->lru_prev = u->lru_prev;
+    else
+        sh->lru_tail = u->lru_prev;
+    u->lru_prev = u->lru_next = NULL;
+}
+
+static void lru_push_front(struct shard *sh, struct seen_user *u)
+{
+    u->lru_next = sh->lru_head;
+    u->lru_prev = NULL;
+    if (sh->lru_head)
+        sh->lru_head->lru_prev = u;
+    sh->lru_head = u;
+    if (!sh->lru_tail)
+        sh->lru_tail = u;
+}
+
+static struct seen_user **bucket_of(struct shard *sh, uint64_t user_id)
+{
+    return &sh->buckets[(mix(user_id) >> 6) % BUCKETS_PER_SHARD];
+}
+
+static struct seen_user *find_user(struct shard *sh, uint64_t user_id)
+{
+    for (struct seen_user *u = *bucket_of(sh, user_id); u; u = u->next_in_bucket)
+        if (u->user_id == user_id)
+            return u;
+    return NULL;
+}
+
+static void evict(struct shard *sh)
+{
+    struct seen_user *victim = sh->lru_tail;
+    if (!victim)
+        return;
+    lru_unlink(sh, victim);
+    struct seen_user **p = bucket_of(sh, victim->user_id);
+    while (*p != victim)
+        p = &(*p)->next_in_bucket;
+    *p = victim->next_in_bucket;
+    sh->users--;
+    user_free(victim);
+}
+
+/* The user's entry, created if new, moved to the LRU front. Lock held. */
+static struct seen_user *touch_user(struct feed_seen *s, struct shard *sh, uint64_t user_id)
+{
+    struct seen_user *u = find_user(sh, user_id);
+    if (!u) {
+        if (sh->users >= s->max_users_per_shard)
+            evict(sh);
+        u = reel_calloc(1, sizeof *u);
+        if (!u)
+            return NULL;
+        u->user_id = user_id;
+        struct seen_user **b = bucket_of(sh, user_id);
+        u->next_in_bucket = *b;
+        *b = u;
+        sh->users++;
+    } else {
+        lru_unlink(sh, u);
+    }
+    lru_push_front(sh, u);
+    return u;
+}
+
+/* Appends one video to a user's ring. Lock held. Returns 0 or -1. */
+static int add_video(struct feed_seen *s, struct seen_user *u, uint64_t video_id)
+{
+    for (uint32_t i = 0; i < u->count && i < RECENT_DEDUPE; i++)
+        if (u->ring[(u->head + u->count - 1 - i) % u->cap] == video_id)
+            return 0;
+    if (u->count == u->cap && u->cap < s->per_user) {
+        /* Grow, unrolling the ring so the oldest is first. */
+        uint32_t cap = u->cap ? u->cap * 2 : 16;
+        if (cap > s->per_user)
+            cap = (uint32_t)s->per_user;
+        uint64_t *ring = reel_malloc((size_t)cap * sizeof *ring);
+        if (!ring)
+            return -1;
+        for (uint32_t i = 0; i < u->count; i++)
+            ring[i] = u->ring[(u->head + i) % u->cap];
+        reel_free(u->ring);
+        u->ring = ring;
+        u->cap = cap;
+        u->head = 0;
+    }
+    if (u->count < u->cap) {
+        u->ring[(u->head + u->count) % u->cap] = video_id;
+        u->count++;
+    } else {
+        u->ring[u->head] = video_id; /* full: replace the oldest */
+        u->head = (u->head + 1) % u->cap;
+    }
+    return 0;
+}
+
+int feed_seen_add(struct feed_seen *s, uint64_t user_id, uint64_t video_id)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = touch_user(s, sh, user_id);
+    int rc = u ? add_video(s, u, video_id) : -1;
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int feed_seen_add_many(struct feed_seen *s, uint64_t user_id, const struct event *events, size_t n)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = touch_user(s, sh, user_id);
+    int rc = u ? 0 : -1;
+    for (size_t i = 0; u && rc == 0 && i < n; i++)
+        if (events[i].video_id)
+            rc = add_video(s, u, events[i].video_id);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int feed_seen_snapshot(struct feed_seen *s, uint64_t user_id, uint64_t **ids, size_t *n)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    *ids = NULL;
+    *n = 0;
+    int rc = 0;
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = find_user(sh, user_id);
+    if (u && u->count) {
+        *ids = reel_malloc((size_t)u->count * sizeof **ids);
+        if (!*ids) {
+            rc = -1;
+        } else {
+            for (uint32_t i = 0; i < u->count; i++)
+                (*ids)[i] = u->ring[(u->head + i) % u->cap];
+            *n = u->count;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (*n > 1) {
+        qsort(*ids, *n, sizeof **ids, cmp_u64);
+        size_t w = 1;
+        for (size_t r = 1; r < *n; r++)
+            if ((*ids)[r] != (*ids)[w - 1])
+                (*ids)[w++] = (*ids)[r];
+        *n = w;
+    }
+    return rc;
+}
+
+bool feed_seen_contains(const uint64_t *ids, size_t n, uint64_t video_id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < video_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == video_id;
+}
+
+size_t feed_seen_users(struct feed_seen *s)
+{
+    size_t total = 0;
+    for (int i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        total += s->shards[i].users;
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    return total;
+}
