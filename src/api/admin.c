@@ -21,7 +21,7 @@
 
 /* The caller as an actor. Answers 401 (anonymous) and returns false;
  * otherwise fills actor, with role NONE for a plain user. */
-static bool load_actor(struct http_request *req, struct gateway_actor *actor)
+bool api_admin_actor(struct http_request *req, struct gateway_actor *actor)
 {
     if (!api_require_user(req))
         return false;
@@ -59,8 +59,8 @@ static const char *require_purpose(struct http_request *req)
 }
 
 /* Asks the gateway. Answers 403/503 and returns false when refused. */
-static bool authorize(struct http_request *req, const struct gateway_actor *actor,
-                      const struct gateway_access *access)
+bool api_admin_authorize(struct http_request *req, const struct gateway_actor *actor,
+                         const struct gateway_access *access)
 {
     enum gateway_verdict v = gateway_check(&api_app(req)->gateway, actor, access, NULL);
     if (v == GATEWAY_ALLOW)
@@ -77,7 +77,7 @@ static void get_admin_user(struct http_request *req)
 {
     struct gateway_actor actor;
     uint64_t id;
-    if (!load_actor(req, &actor) || !api_param_id(req, "id", &id))
+    if (!api_admin_actor(req, &actor) || !api_param_id(req, "id", &id))
         return;
     const char *purpose = require_purpose(req);
     if (!purpose)
@@ -93,7 +93,7 @@ static void get_admin_user(struct http_request *req)
     struct gateway_access access = {.region = region, .subject_id = id, .action = "user.read",
                                     .fields = all_fields, .field_count = contact ? 4 : 2,
                                     .purpose = purpose};
-    if (!authorize(req, &actor, &access))
+    if (!api_admin_authorize(req, &actor, &access))
         return;
     struct store *store = api_store_for_region(req, region);
     if (!store)

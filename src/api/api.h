@@ -154,6 +154,22 @@ int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
 /* Drops a video from the cache (deleted). */
 void api_video_cache_forget(struct app *app, uint64_t video_id);
 
+/* ---- analytics (analytics.c) ------------------------------------------------ */
+
+struct stats;
+/* Restores region's analytics from its primary site and starts feeding them
+ * from log (consumer "stats"; NULL log: queries only). NULL with err on
+ * failure. Stop saves them. */
+struct analytics *api_analytics_start(struct app *app, const struct region *region,
+                                      struct eventlog *log, char *err, size_t errlen);
+void api_analytics_stop(struct analytics *a);
+/* Applies records by hand (started without a log: `reel stats` catching up
+ * on what the server has not saved yet). Records already counted are
+ * skipped. */
+struct eventlog_record;
+void api_analytics_feed(struct analytics *a, const struct eventlog_record *records, size_t n);
+struct stats *api_analytics_stats(struct analytics *a);
+
 /* ---- events and feeds ----------------------------------------------------------- */
 
 /* Appends one server-side event (a like, a follow...) to the actor's home
@@ -233,5 +249,13 @@ int api_search_register(struct http_router *router);
 int api_web_register(struct http_router *router);
 int api_regions_register(struct http_router *router);
 int api_admin_register(struct http_router *router);
+int api_stats_register(struct http_router *router);
+
+/* Operators (admin.c): the caller as an actor for the custodian gateway
+ * (401 if anonymous; role NONE for a plain user), and asking the gateway
+ * (403/503 answered when refused). Both return false once answered. */
+bool api_admin_actor(struct http_request *req, struct gateway_actor *actor);
+bool api_admin_authorize(struct http_request *req, const struct gateway_actor *actor,
+                         const struct gateway_access *access);
 
 #endif

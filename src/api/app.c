@@ -164,6 +164,9 @@ int app_open_events(struct app *app, char *err, size_t errlen)
                      app->regions.regions[i].name);
             return -1;
         }
+        if (!(app->analytics[i] = api_analytics_start(app, &app->regions.regions[i],
+                                                      app->logs[i], err, errlen)))
+            return -1;
     }
     return 0;
 }
@@ -179,6 +182,8 @@ void app_close(struct app *app)
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         api_play_counts_stop(app->play_counts[i]); /* flushes into the stores: first */
         app->play_counts[i] = NULL;
+        api_analytics_stop(app->analytics[i]); /* saves the stats */
+        app->analytics[i] = NULL;
         eventlog_close(app->logs[i]);
         app->logs[i] = NULL;
     }

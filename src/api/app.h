@@ -24,6 +24,7 @@ struct eventlog;
 struct feed_seen;
 struct video_cache;
 struct play_counts;
+struct analytics;
 
 struct app {
     struct config cfg;
@@ -37,6 +38,7 @@ struct app {
                                                   (server only, app_open_events) */
     struct video_cache *video_cache;          /* event ingestion's video lookups */
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
+    struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
     struct feed_seen *seen;                   /* the For You baseline's "already shown" */
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;

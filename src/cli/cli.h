@@ -13,6 +13,7 @@
 int cli_serve(int argc, char **argv);
 int cli_site(int argc, char **argv);
 int cli_operator(int argc, char **argv);
+int cli_stats(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_events(int argc, char **argv);
 int cli_audit(int argc, char **argv);

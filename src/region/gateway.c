@@ -6,29 +6,35 @@
 #include "core/clock.h"
 #include "core/log.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 struct rule {
     const char *action;
-    unsigned roles; /* bit per enum store_role */
+    unsigned roles;    /* bit per enum store_role */
+    bool cross_region; /* aggregates only: any region's operators may see them */
 };
 
 #define ROLE(r) (1u << (r))
 
 static const struct rule rules[] = {
-    {"user.read", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR) | ROLE(STORE_ROLE_SUPPORT)},
-    {"user.deactivate", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR)},
-    {"user.export", ROLE(STORE_ROLE_CUSTODIAN)},
-    {"audit.read", ROLE(STORE_ROLE_CUSTODIAN)},
-    {"stats.read", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR) | ROLE(STORE_ROLE_SUPPORT)},
+    {"user.read", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR) | ROLE(STORE_ROLE_SUPPORT),
+     false},
+    {"user.deactivate", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR), false},
+    {"user.export", ROLE(STORE_ROLE_CUSTODIAN), false},
+    {"audit.read", ROLE(STORE_ROLE_CUSTODIAN), false},
+    {"stats.read", ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR) | ROLE(STORE_ROLE_SUPPORT),
+     false},
+    {"stats.aggregate",
+     ROLE(STORE_ROLE_CUSTODIAN) | ROLE(STORE_ROLE_MODERATOR) | ROLE(STORE_ROLE_SUPPORT), true},
 };
 
-static unsigned allowed_roles(const char *action)
+static const struct rule *find_rule(const char *action)
 {
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
         if (strcmp(rules[i].action, action) == 0)
-            return rules[i].roles;
-    return 0; /* unknown actions are refused */
+            return &rules[i];
+    return NULL; /* unknown actions are refused */
 }
 
 const char *gateway_verdict_reason(enum gateway_verdict verdict)
@@ -48,11 +54,13 @@ enum gateway_verdict gateway_check(struct gateway *gw, const struct gateway_acto
                                    const struct gateway_access *access, uint64_t *audit_index)
 {
     enum gateway_verdict verdict;
+    const struct rule *rule = find_rule(access->action);
+    bool same_region = actor->region && access->region && actor->region == access->region;
     if (actor->role == STORE_ROLE_NONE)
         verdict = GATEWAY_DENY_NOT_OPERATOR;
-    else if (!actor->region || !access->region || actor->region != access->region)
+    else if (!same_region && !(rule && rule->cross_region && access->subject_id == 0))
         verdict = GATEWAY_DENY_REGION;
-    else if (!(allowed_roles(access->action) & ROLE(actor->role)))
+    else if (!rule || !(rule->roles & ROLE(actor->role)))
         verdict = GATEWAY_DENY_ROLE;
     else
         verdict = GATEWAY_ALLOW;

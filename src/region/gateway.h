@@ -21,7 +21,9 @@
  *       user.deactivate       x          x
  *       user.export           x
  *       audit.read            x
- *       stats.read            x          x          x    (aggregates only)
+ *       stats.read            x          x          x    (a region's aggregates)
+ *       stats.aggregate       x          x          x    (counts only, any region's:
+ *                                                         the one cross-region action)
  *
  *   - a plain user is refused every action (and the refusal recorded).
  */
