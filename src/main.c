@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"serve", cli_serve, "run the platform (HTTP API, web client, media)"},
     {"audit", cli_audit, "verify a region's audit log, print proofs and signed heads"},
     {"operator", cli_operator, "operator accounts: add a custodian, moderator or support"},
+    {"purge", cli_purge, "erase deactivated accounts now (server stopped)"},
     {"stats", cli_stats, "a region's active users, trending videos and creator totals"},
     {"site", cli_site, "site operations: promote a replica to primary"},
     {"seed", cli_seed, "create demo users and video records"},

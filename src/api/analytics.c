@@ -24,6 +24,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COUNTRY_CACHE 65536 /* power of two */
 #define TAG_CACHE 4096      /* power of two */
@@ -105,8 +106,8 @@ static int apply_events(void *ctx, const struct eventlog_record *recs, size_t co
     struct analytics *a = ctx;
     uint64_t done = stats_log_position(a->stats);
     for (size_t i = 0; i < count; i++) {
-        if (recs[i].offset < done)
-            continue; /* already counted before a crash */
+        if (recs[i].offset < done || recs[i].event.type == EVENT_ERASED)
+            continue; /* already counted before a crash, or erased */
         const struct event *ev = &recs[i].event;
         if (stats_apply(a->stats, ev, user_country(a, ev->user_id), recs[i].offset + 1) < 0)
             log_warn("event=stats_apply_failed region=%s offset=%llu", a->region->name,
@@ -169,7 +170,12 @@ void api_analytics_stop(struct analytics *a)
 {
     if (!a)
         return;
-    eventlog_pump_stop(a->pump); /* checkpoints: the stats are saved */
+    eventlog_pump_stop(a->pump);
+    if (a->pump) {
+        char err[256];
+        if (stats_save(a->stats, err, sizeof err) < 0)
+            log_error("event=stats_save_failed region=%s error=\"%s\"", a->region->name, err);
+    }
     stats_destroy(a->stats);
     reel_free(a->scratch);
     reel_free(a);
@@ -178,6 +184,19 @@ void api_analytics_stop(struct analytics *a)
 void api_analytics_feed(struct analytics *a, const struct eventlog_record *records, size_t n)
 {
     apply_events(a, records, n);
+}
+
+int api_analytics_forget_creator(struct analytics *a, uint64_t creator_id, uint64_t log_end)
+{
+    /* Records read before the log was scrubbed may still be on their way to
+     * the stats: wait until the consumer has passed the end of the log as it
+     * was after the scrub, so nothing re-creates what is forgotten. */
+    for (int i = 0; i < 500 && a->pump && eventlog_pump_position(a->pump) < log_end; i++)
+        usleep(10000);
+    char err[256];
+    if (stats_forget_creator(a->stats, creator_id) < 0 || stats_save(a->stats, err, sizeof err) < 0)
+        return -1;
+    return 0;
 }
 
 struct stats *api_analytics_stats(struct analytics *a)

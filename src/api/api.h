@@ -169,6 +169,10 @@ void api_analytics_stop(struct analytics *a);
 struct eventlog_record;
 void api_analytics_feed(struct analytics *a, const struct eventlog_record *records, size_t n);
 struct stats *api_analytics_stats(struct analytics *a);
+/* Erasure: once the consumer has read up to log_end (the log's end after
+ * it was scrubbed), forgets creator_id's statistics and saves. Returns 0 or
+ * -1. */
+int api_analytics_forget_creator(struct analytics *a, uint64_t creator_id, uint64_t log_end);
 
 /* ---- events and feeds ----------------------------------------------------------- */
 
@@ -250,6 +254,21 @@ int api_web_register(struct http_router *router);
 int api_regions_register(struct http_router *router);
 int api_admin_register(struct http_router *router);
 int api_stats_register(struct http_router *router);
+int api_privacy_register(struct http_router *router);
+
+/* ---- erasure (privacy.c) -------------------------------------------------- */
+
+/* Erases a user everywhere this node reaches (see privacy.c). Returns 0, or
+ * -1 with err (running it again finishes the job). */
+int api_account_erase(struct app *app, uint64_t user_id, char *err, size_t errlen);
+/* Erases every account deactivated before now minus the grace period (or
+ * every deactivated account, ignore_grace). *erased: how many. Returns 0 or
+ * -1 if one failed (the others are still erased). */
+int api_purge_due(struct app *app, int64_t now_ms, bool ignore_grace, size_t *erased);
+/* The server's purge thread (at start, then every [privacy] purge_interval). */
+struct purger;
+struct purger *api_purger_start(struct app *app);
+void api_purger_stop(struct purger *p);
 
 /* Operators (admin.c): the caller as an actor for the custodian gateway
  * (401 if anonymous; role NONE for a plain user), and asking the gateway

@@ -20,6 +20,7 @@ int api_register_routes(struct http_router *router)
         api_regions_register,
         api_admin_register,
         api_stats_register,
+        api_privacy_register,
         api_web_register,
     };
     for (size_t i = 0; i < sizeof registrars / sizeof registrars[0]; i++)

@@ -14,6 +14,7 @@ int cli_serve(int argc, char **argv);
 int cli_site(int argc, char **argv);
 int cli_operator(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_purge(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_events(int argc, char **argv);
 int cli_audit(int argc, char **argv);
@@ -24,6 +25,13 @@ struct cli_common {
     const char *data_dir;    /* --data */
     const char *listen;      /* --listen (serve only) */
 };
+
+/* Takes the data directory's lock (<data_dir>/reel.lock, an exclusive
+ * flock). `reel serve` holds it while it runs; commands that change what a
+ * running server owns (purge, site promote) take it too, so they refuse to
+ * run beside a server instead of corrupting its files. Returns the open
+ * descriptor (closing it releases the lock), or -1 after printing why. */
+int cli_lock_data(const struct config *cfg, const char *command);
 
 /* Loads the configuration named by the common options and applies the
  * overrides. Prints the problem to stderr and returns -1 on failure. */

@@ -3,7 +3,11 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,4 +41,27 @@ int cli_load_config(struct config *cfg, const struct cli_common *common)
         return -1;
     }
     return 0;
+}
+
+int cli_lock_data(const struct config *cfg, const char *command)
+{
+    char path[CONFIG_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/reel.lock", cfg->data_dir);
+    if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "reel %s: %s: %s\n", command, cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "reel %s: %s: %s\n", command, path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr,
+                "reel %s: a reel server is running on %s (it holds %s); stop it first\n",
+                command, cfg->data_dir, path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

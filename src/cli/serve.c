@@ -75,24 +75,33 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     static struct app app; /* large: keep it off the stack */
+    int lock_fd = -1;
+    struct http_router *router = NULL;
+    struct http_server *server = NULL;
+    struct purger *purger = NULL;
+    int status = 1;
     char err[CONFIG_ERR_MAX];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg.threads ? cfg.threads : (unsigned)(cores > 0 ? cores : 1);
     /* One connection per thread that may touch a store, plus room for tools. */
     int connections = (int)(threads + 4 * threads + 2);
-    if (app_open(&app, &cfg, connections, err, sizeof err) < 0 ||
-        app_open_audit(&app, err, sizeof err) < 0 || app_open_events(&app, err, sizeof err) < 0) {
+    /* The configuration is checked (residency first) before anything is
+     * created; then the data directory is locked before the files only one
+     * process may write (audit and event logs) are opened. */
+    if (app_open(&app, &cfg, connections, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);
-        app_close(&app);
-        return 1;
+        goto out;
     }
-
-    struct http_router *router = http_router_create();
+    if ((lock_fd = cli_lock_data(&cfg, "serve")) < 0)
+        goto out;
+    if (app_open_audit(&app, err, sizeof err) < 0 || app_open_events(&app, err, sizeof err) < 0) {
+        fprintf(stderr, "reel: %s\n", err);
+        goto out;
+    }
+    router = http_router_create();
     if (!router || api_register_routes(router) < 0) {
         fprintf(stderr, "reel: could not build the route table\n");
-        http_router_destroy(router);
-        app_close(&app);
-        return 1;
+        goto out;
     }
     struct http_server_options opts = {
         .host = cfg.listen_host,
@@ -110,14 +119,15 @@ int cli_serve(int argc, char **argv)
         .app = &app,
         .before_handler = api_authenticate,
     };
-    struct http_server *server = NULL;
     if (http_server_start(&server, &opts, router, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);
-        http_router_destroy(router);
-        app_close(&app);
-        return 1;
+        goto out;
     }
     app.server = server;
+    if (!(purger = api_purger_start(&app))) {
+        fprintf(stderr, "reel: could not start the erasure thread\n");
+        goto out;
+    }
     const char *host = cfg.listen_host;
     bool v6 = strchr(host, ':') != NULL;
     log_info("event=listening addr=%s%s%s:%u regions=%d", v6 ? "[" : "", host, v6 ? "]" : "",
@@ -129,10 +139,16 @@ int cli_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&signals, &sig);
     log_info("event=shutdown signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = 0;
+out:
+    api_purger_stop(purger);
     http_server_stop(server);
     app.server = NULL;
     http_router_destroy(router);
     app_close(&app);
-    log_info("event=stopped");
-    return 0;
+    if (lock_fd >= 0)
+        close(lock_fd);
+    if (status == 0)
+        log_info("event=stopped");
+    return status;
 }

@@ -61,6 +61,9 @@ int cli_site(int argc, char **argv)
     char err[CONFIG_ERR_MAX];
     if (cli_load_config(&cfg, &common) < 0)
         return 1;
+    int lock_fd = cli_lock_data(&cfg, "site promote"); /* held until exit */
+    if (lock_fd < 0)
+        return 1;
     if (region_map_init(&map, &cfg, err, sizeof err) < 0 ||
         region_map_apply_promotions(&map, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "reel: %s\n", err);

@@ -66,6 +66,8 @@ static const struct key_spec key_specs[] = {
     {"security", "session_ttl", KEY_SECONDS, F(session_ttl_s), 1, 400ULL * 86400},
     {"security", "argon2_ops", KEY_UINT, F(argon2_ops), 1, 16},
     {"security", "argon2_mem", KEY_BYTES, F(argon2_mem_bytes), 8192, 4ULL << 30},
+    {"privacy", "erasure_grace", KEY_SECONDS, F(erasure_grace_s), 0, 400ULL * 86400},
+    {"privacy", "purge_interval", KEY_SECONDS, F(purge_interval_s), 1, 86400},
     {"log", "level", KEY_LOG_LEVEL, F(log_level), 0, 0},
     {"log", "requests", KEY_BOOL, F(log_requests), 0, 0},
     {"stats", "hll_precision", KEY_UINT, F(stats_hll_precision), 14, 18},
@@ -122,6 +124,8 @@ void config_init(struct config *cfg)
     cfg->session_ttl_s = 30 * 86400;
     cfg->argon2_ops = 2;                   /* libsodium's OPSLIMIT_INTERACTIVE */
     cfg->argon2_mem_bytes = 64ULL << 20;   /* and MEMLIMIT_INTERACTIVE */
+    cfg->erasure_grace_s = 30 * 86400;
+    cfg->purge_interval_s = 3600;
     cfg->log_level = LOG_INFO;
     cfg->log_requests = true;
     cfg->stats_hll_precision = 15;

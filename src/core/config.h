@@ -101,6 +101,10 @@ struct config {
     unsigned argon2_ops;      /* argon2id passes */
     size_t argon2_mem_bytes;
 
+    /* [privacy] */
+    unsigned erasure_grace_s;  /* DELETE /me -> erasure after this long */
+    unsigned purge_interval_s; /* how often the server looks for accounts to erase */
+
     /* [log] */
     enum log_level log_level;
     bool log_requests;

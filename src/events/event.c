@@ -21,6 +21,8 @@ static const char *const names[] = {
 
 const char *event_type_name(int type)
 {
+    if (type == EVENT_ERASED)
+        return "erased";
     return type >= 1 && type <= EVENT_TYPE_MAX ? names[type] : "unknown";
 }
 

@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 enum event_type {
+    EVENT_ERASED = 0,      /* a tombstone: the event of an erased user, emptied in place
+                              (eventlog_erase_user); consumers skip it */
     EVENT_IMPRESSION = 1,  /* the video was shown */
     EVENT_PLAY = 2,        /* playback started */
     EVENT_WATCH = 3,       /* watched_ms of playback (may exceed duration: loops) */

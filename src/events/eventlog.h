@@ -51,6 +51,7 @@ enum eventlog_status {
     EVENTLOG_READONLY = -6,
 };
 
+
 /* Largest batch eventlog_append takes (a request's batch, or a tool's). */
 #define EVENTLOG_BATCH_MAX 4096
 #define EVENTLOG_CONSUMER_NAME_MAX 64
@@ -81,6 +82,15 @@ int eventlog_open(struct eventlog **out, const char *dir, const struct eventlog_
                   char *err, size_t errlen);
 /* Waits for appends in flight, then closes. NULL is a no-op. */
 void eventlog_close(struct eventlog *log);
+
+/* Erasure: rewrites every record of user_id in place as a tombstone
+ * (EVENT_ERASED, every id and time zeroed; offset and batch boundary kept, so
+ * offsets stay dense and consumers just skip it), clears user_id from the
+ * creator_id of other users' records, then makes the rewrites durable.
+ * *erased (may be NULL) receives the number of tombstones. Safe beside appends and
+ * readers. Returns EVENTLOG_OK or an error (some records may be rewritten:
+ * run it again). */
+int eventlog_erase_user(struct eventlog *log, uint64_t user_id, uint64_t *erased);
 
 /* Appends n (1..EVENTLOG_BATCH_MAX) events as one batch and returns once they
  * are durable (or written, with fsync off). Sets *first_offset (may be NULL).

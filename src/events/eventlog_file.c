@@ -556,6 +556,7 @@ int eventlog_open(struct eventlog **out, const char *dir, const struct eventlog_
         log->opts.max_pending_bytes = RECORD_SIZE * EVENTLOG_BATCH_MAX;
     int n = snprintf(log->dir, sizeof log->dir, "%s", dir);
     pthread_mutex_init(&log->lock, NULL);
+    pthread_rwlock_init(&log->rewrite_lock, NULL);
     pthread_cond_init(&log->flushed, NULL);
     uint64_t *bases = NULL;
     size_t count = 0;
@@ -614,6 +615,7 @@ void eventlog_close(struct eventlog *log)
     reel_free(log->pending);
     reel_free(log->flushing);
     pthread_mutex_destroy(&log->lock);
+    pthread_rwlock_destroy(&log->rewrite_lock);
     pthread_cond_destroy(&log->flushed);
     reel_free(log);
 }
@@ -892,6 +894,7 @@ int eventlog_read(struct eventlog *log, uint64_t offset, struct eventlog_record 
     unsigned char chunk[READ_CHUNK * RECORD_SIZE];
     int rc = EVENTLOG_OK;
     size_t got = 0;
+    pthread_rwlock_rdlock(&log->rewrite_lock);
     while (got < want) {
         uint64_t k = want - got < READ_CHUNK ? want - got : READ_CHUNK;
         uint64_t at = offset + got;
@@ -912,6 +915,7 @@ int eventlog_read(struct eventlog *log, uint64_t offset, struct eventlog_record 
         if (rc != EVENTLOG_OK)
             break;
     }
+    pthread_rwlock_unlock(&log->rewrite_lock);
     pthread_mutex_lock(&log->lock);
     el_segment_unref(s);
     pthread_mutex_unlock(&log->lock);

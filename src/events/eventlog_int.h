@@ -46,6 +46,10 @@ struct eventlog {
     char dir[LOG_PATH_MAX];
     struct eventlog_options opts;
     pthread_mutex_t lock;
+    /* Readers hold it shared around their preads, eventlog_erase_user
+     * exclusively around its rewrites: no reader sees a half-rewritten
+     * record. */
+    pthread_rwlock_t rewrite_lock;
     pthread_cond_t flushed; /* durable_offset advanced, a flush failed, or space freed */
     struct segment **segs;
     size_t seg_count, seg_cap;

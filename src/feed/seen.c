@@ -124,11 +124,9 @@ static struct seen_user *find_user(struct shard *sh, uint64_t user_id)
     return NULL;
 }
 
-static void evict(struct shard *sh)
+/* Removes one user's entry. Lock held. */
+static void remove_user(struct shard *sh, struct seen_user *victim)
 {
-    struct seen_user *victim = sh->lru_tail;
-    if (!victim)
-        return;
     lru_unlink(sh, victim);
     struct seen_user **p = bucket_of(sh, victim->user_id);
     while (*p != victim)
@@ -136,6 +134,22 @@ static void evict(struct shard *sh)
     *p = victim->next_in_bucket;
     sh->users--;
     user_free(victim);
+}
+
+static void evict(struct shard *sh)
+{
+    if (sh->lru_tail)
+        remove_user(sh, sh->lru_tail);
+}
+
+void feed_seen_forget(struct feed_seen *s, uint64_t user_id)
+{
+    struct shard *sh = &s->shards[mix(user_id) % SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    struct seen_user *u = find_user(sh, user_id);
+    if (u)
+        remove_user(sh, u);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* The user's entry, created if new, moved to the LRU front. Lock held. */

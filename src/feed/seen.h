@@ -44,5 +44,7 @@ bool feed_seen_contains(const uint64_t *sorted_ids, size_t n, uint64_t video_id)
 
 /* Users currently remembered. */
 size_t feed_seen_users(struct feed_seen *seen);
+/* Drops everything remembered for user_id (erasure). */
+void feed_seen_forget(struct feed_seen *seen, uint64_t user_id);
 
 #endif

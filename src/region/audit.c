@@ -637,6 +637,12 @@ out:
     return rc;
 }
 
+void audit_subject_pseudonym(struct audit_log *log, uint64_t user_id,
+                             uint8_t out[CUSTODIAN_PSEUDONYM_BYTES])
+{
+    custodian_pseudonym(&log->key, user_id, out);
+}
+
 uint64_t audit_size(struct audit_log *log)
 {
     pthread_mutex_lock(&log->lock);

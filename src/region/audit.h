@@ -146,6 +146,10 @@ int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_
                  size_t errlen);
 /* Records in the log. */
 uint64_t audit_size(struct audit_log *log);
+/* The pseudonym this log records for a subject (custodian_pseudonym with the
+ * log's key): how a user's own records are found for their export. */
+void audit_subject_pseudonym(struct audit_log *log, uint64_t user_id,
+                             uint8_t out[CUSTODIAN_PSEUDONYM_BYTES]);
 /* The latest signed head. Returns 0, or -1 if the log is empty. */
 int audit_latest_head(struct audit_log *log, struct audit_head *out);
 

@@ -617,6 +617,23 @@ int stats_creator_expire(struct stats_creator *cs, int32_t oldest_day)
     return rebuild_indexes(cs);
 }
 
+int stats_creator_forget(struct stats_creator *cs, uint64_t creator_id)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < cs->video_count; i++) {
+        struct video *v = &cs->videos[i];
+        if (v->creator_id == creator_id) {
+            for (uint32_t d = 0; d < v->count; d++)
+                hll_destroy(v->days[d].viewers);
+            reel_free(v->days);
+            continue;
+        }
+        cs->videos[out++] = *v;
+    }
+    cs->video_count = out;
+    return rebuild_indexes(cs);
+}
+
 int stats_creator_encode(const struct stats_creator *cs, struct buf *out)
 {
     uint8_t header[16] = {0};

@@ -124,6 +124,8 @@ int stats_creator_report(struct stats_creator *cs, uint64_t creator_id, int32_t 
 
 /* Forgets every row of a day before oldest_day. */
 int stats_creator_expire(struct stats_creator *cs, int32_t oldest_day);
+/* Erasure: drops every row of creator_id's videos. Returns 0 or -1. */
+int stats_creator_forget(struct stats_creator *cs, uint64_t creator_id);
 
 /* Snapshot of everything, and back. decode returns a new instance or NULL
  * with err. */

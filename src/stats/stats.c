@@ -231,6 +231,14 @@ int stats_apply(struct stats *s, const struct event *ev, int country, uint64_t p
     return rc;
 }
 
+int stats_forget_creator(struct stats *s, uint64_t creator_id)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = stats_creator_forget(s->creators, creator_id);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 static int save_locked(struct stats *s, char *err, size_t errlen)
 {
     if (!s->persistent)

@@ -84,6 +84,10 @@ void stats_destroy(struct stats *s);
  * file could not be written (the event may be partly applied). */
 int stats_apply(struct stats *s, const struct event *ev, int country, uint64_t position);
 
+/* Erasure: forgets everything counted about creator_id's videos (saved at
+ * the next stats_save). Returns 0 or -1. */
+int stats_forget_creator(struct stats *s, uint64_t creator_id);
+
 /* Writes changed day files and the snapshot. Returns 0 or -1 with err. */
 int stats_save(struct stats *s, char *err, size_t errlen);
 /* The log position the state includes (from the snapshot or stats_apply). */

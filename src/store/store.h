@@ -348,6 +348,60 @@ int store_outbox_done(struct store *store, uint64_t delta_id);
 /* Deltas still in the outbox (oldest first). */
 int store_outbox_pending(struct store *store, struct store_delta *out, size_t max, size_t *n);
 
+/* ---- privacy: deactivation, export, erasure (store_sqlite_privacy.c) ------
+ * A user's personal data in their home store is what store_user_records
+ * lists and store_user_purge erases. Erasure also reaches other stores:
+ * follows pointing at the erased user and reactions to their videos live
+ * with the other users (store_erase_references). */
+
+/* Deactivates user_id at now_ms: status deactivated, every session revoked.
+ * STORE_NOTFOUND if absent. Idempotent (keeps the first deactivation time). */
+int store_user_deactivate(struct store *store, uint64_t user_id, int64_t now_ms);
+/* When user_id was deactivated (0: active). */
+int store_user_deactivated_at(struct store *store, uint64_t user_id, int64_t *deactivated_ms);
+/* Users deactivated at or before `before_ms`, oldest first. */
+int store_users_deactivated_before(struct store *store, int64_t before_ms, uint64_t *out,
+                                   size_t max, size_t *n);
+
+/* One exported record: kind ("session", "following", "like", "comment",
+ * "share", "video", "operator") and its fields. Strings are valid for the
+ * call. */
+enum store_field_type { STORE_FIELD_TEXT, STORE_FIELD_INT, STORE_FIELD_ID, STORE_FIELD_TIME };
+struct store_field {
+    const char *name;
+    enum store_field_type type;
+    const char *text;
+    int64_t value;
+};
+typedef int (*store_record_fn)(void *ctx, const char *kind, const struct store_field *fields,
+                               int count);
+/* Calls fn for every record of user_id's personal data in this store (its
+ * home store), kind by kind, oldest first. A non-zero return from fn stops
+ * and is returned. */
+int store_user_records(struct store *store, uint64_t user_id, store_record_fn fn, void *ctx);
+
+/* Erases user_id from its home store in one transaction: its follows, likes,
+ * comments and shares (moving the counters they counted: here directly, in
+ * other stores through outbox deltas, which the caller then applies), its
+ * videos with their hashtag and caption-index entries, its sessions and
+ * operator role, and the user row. on_video (may be NULL) is told each
+ * deleted video id (the caller removes media and references elsewhere).
+ * Afterwards the database is checkpointed and compacted so the erased
+ * bytes survive in no page of the files, replicas included.
+ * STORE_NOTFOUND if absent. */
+int store_user_purge(struct store *store, uint64_t user_id,
+                     void (*on_video)(void *ctx, uint64_t video_id), void *ctx);
+/* Checkpoints the WAL into the database file and truncates it, on the
+ * primary and every replica, so no older page image (of erased rows)
+ * survives in a -wal file. Returns STORE_OK, or STORE_ERROR if a reader
+ * kept the WAL busy (the next checkpoint finishes the job). */
+int store_checkpoint(struct store *store);
+/* In any store: removes follows pointing at the erased user (moving their
+ * followers' `following` counters) and likes, comments and shares of its
+ * deleted videos. */
+int store_erase_references(struct store *store, uint64_t user_id, const uint64_t *video_ids,
+                           size_t video_count);
+
 /* ---- directory (directory store) --------------------------------------- */
 
 /* Claims `username` (compared case-insensitively) for user_id.

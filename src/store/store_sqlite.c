@@ -154,6 +154,9 @@ static const char *const region_migrations[] = {
     "CREATE TABLE counter_applied ("
     "  delta_id INTEGER PRIMARY KEY"
     ") STRICT;",
+    /* 4: account deactivation (erasure after a grace period) */
+    "ALTER TABLE users ADD COLUMN deactivated_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX users_deactivated ON users(deactivated_ms) WHERE deactivated_ms > 0;",
 };
 
 static const char *const directory_migrations[] = {
@@ -218,6 +221,8 @@ static int open_conn(struct store *store, struct sq_conn *conn, char *err, size_
     sqlite3_busy_timeout(conn->db, 10000);
     static const char *const pragmas =
         "PRAGMA journal_mode=WAL;"
+        /* Erasure: deleted rows are overwritten, not left in free pages. */
+        "PRAGMA secure_delete=ON;"
         "PRAGMA synchronous=FULL;"
         "PRAGMA foreign_keys=ON;"
         "PRAGMA temp_store=MEMORY;";

@@ -226,7 +226,7 @@ int sq_replicas_open(struct store *store, const struct store_options *opts, char
         }
         if (sqlite3_open_v2(r->path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                                  SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-            sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+            sqlite3_exec(r->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;", NULL, NULL,
                          NULL) != SQLITE_OK) {
             snprintf(err, errlen, "replica %s: %s", r->path,
                      r->db ? sqlite3_errmsg(r->db) : "cannot open");

@@ -742,3 +742,75 @@ Test(eventlog, async_append_reports_a_failed_write)
     cr_assert_eq(r[1].status, EVENTLOG_OK);
     cr_assert_eq(r[1].first, 2, "the failed batch's offset is handed out again");
 }
+
+/* Erasure: a user's records become tombstones in place; offsets, other
+ * users' records, batch boundaries and later appends are untouched, and the
+ * erased ids are gone from the files. */
+Test(eventlog, erase_user_rewrites_records_as_tombstones)
+{
+    struct eventlog_options o;
+    eventlog_options_init(&o);
+    o.region_id = 1;
+    o.segment_bytes = 64 * 40; /* several segments */
+    struct eventlog *log;
+    char err[256];
+    cr_assert_eq(eventlog_open(&log, dir, &o, err, sizeof err), EVENTLOG_OK, "%s", err);
+    const uint64_t victim = 0x0123456789abcdefULL, other = 0x0fedcba987654321ULL;
+    struct event batch[10];
+    for (int b = 0; b < 20; b++) {
+        for (int i = 0; i < 10; i++) {
+            memset(&batch[i], 0, sizeof batch[i]);
+            batch[i].type = EVENT_WATCH;
+            batch[i].user_id = (i % 3 == 0) ? victim : other;
+            batch[i].video_id = 1000 + (uint64_t)i;
+            batch[i].at_ms = 1767225600000 + b;
+            batch[i].watched_ms = 5000;
+        }
+        cr_assert_eq(eventlog_append(log, batch, 10, NULL), EVENTLOG_OK);
+    }
+    uint64_t erased = 0;
+    cr_assert_eq(eventlog_erase_user(log, victim, &erased), EVENTLOG_OK);
+    cr_assert_eq(erased, 20 * 4);
+    /* Appends go on after an erasure. */
+    for (int i = 0; i < 10; i++)
+        batch[i].user_id = other;
+    cr_assert_eq(eventlog_append(log, batch, 10, NULL), EVENTLOG_OK);
+    struct eventlog_record recs[300];
+    size_t n = 0, total = 0, tombstones = 0;
+    uint64_t at = 0, next;
+    while (eventlog_read(log, at, recs, 300, &n, &next) == EVENTLOG_OK && n) {
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(recs[i].offset, at + i, "offsets stay dense");
+            if (recs[i].event.type == EVENT_ERASED) {
+                tombstones++;
+                cr_assert_eq(recs[i].event.user_id, 0);
+                cr_assert_eq(recs[i].event.video_id, 0);
+                cr_assert_eq(recs[i].event.at_ms, 0);
+            } else if (recs[i].offset < 200) {
+                cr_assert_eq(recs[i].event.user_id, other);
+            }
+        }
+        total += n;
+        at = next;
+    }
+    cr_assert_eq(total, 210);
+    cr_assert_eq(tombstones, 80);
+    eventlog_close(log);
+
+    /* The files hold the victim's id nowhere; reopening recovers nothing away. */
+    char cmd[512];
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(victim >> (8 * i));
+    snprintf(cmd, sizeof cmd, "cat %s/*.seg", dir);
+    FILE *p = popen(cmd, "r");
+    static unsigned char data[1 << 20];
+    size_t len = fread(data, 1, sizeof data, p);
+    pclose(p);
+    cr_assert_gt(len, 0);
+    for (size_t i = 0; i + 8 <= len; i++)
+        cr_assert_neq(memcmp(data + i, le, 8), 0, "victim id still at byte %zu", i);
+    cr_assert_eq(eventlog_open(&log, dir, &o, err, sizeof err), EVENTLOG_OK, "%s", err);
+    cr_assert_eq(eventlog_end_offset(log), 210);
+    eventlog_close(log);
+}
