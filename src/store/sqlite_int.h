@@ -75,6 +75,16 @@ int sq_txn_commit(struct store *store, struct sq_conn *conn);
 void sq_txn_rollback(struct store *store, struct sq_conn *conn);
 /* Opens the replicas and copies the primary into each one that is missing,
  * stale or diverged. Called once by store_open, before the pool is in use. */
+/* Runs fn(store, conn, ctx) inside one replicated write transaction on a
+ * borrowed connection: committed when fn returns STORE_OK, rolled back
+ * otherwise. Returns fn's status, or the commit's. */
+typedef int (*sq_write_fn)(struct store *store, struct sq_conn *conn, void *ctx);
+int sq_write(struct store *store, sq_write_fn fn, void *ctx);
+/* Steps the cached statement `sql` once with integer parameters ?1..?n.
+ * Returns STORE_OK; STORE_NOTFOUND when it changed no row and
+ * notfound_if_none is set; or the error (logged as `what`). */
+int sq_step_ints(struct sq_conn *conn, const char *sql, const char *what, bool notfound_if_none,
+                 int n, const int64_t *params);
 int sq_replicas_open(struct store *store, const struct store_options *opts, char *err,
                      size_t errlen);
 void sq_replicas_close(struct store *store);

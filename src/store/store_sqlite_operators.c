@@ -24,36 +24,36 @@ enum store_role store_role_parse(const char *name)
     return STORE_ROLE_NONE;
 }
 
+struct grant {
+    uint64_t user_id;
+    enum store_role role;
+    int64_t now_ms;
+};
+
+static int grant(struct store *store, struct sq_conn *c, void *arg)
+{
+    (void)store;
+    const struct grant *g = arg;
+    sqlite3_stmt *st = sq_stmt(c, SQL_OP_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)g->user_id);
+    sq_bind_text(st, 2, store_role_name(g->role));
+    sqlite3_bind_int64(st, 3, g->now_ms);
+    int rc = sq_status(c, sqlite3_step(st), "operator_grant");
+    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
+        rc = STORE_NOTFOUND;
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_operator_grant(struct store *store, uint64_t user_id, enum store_role role,
                          int64_t now_ms)
 {
     if (role == STORE_ROLE_NONE)
         return STORE_ERROR;
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc != STORE_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, SQL_OP_INSERT);
-    if (!st) {
-        rc = STORE_ERROR;
-        goto rollback;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)user_id);
-    sq_bind_text(st, 2, store_role_name(role));
-    sqlite3_bind_int64(st, 3, now_ms);
-    rc = sq_status(c, sqlite3_step(st), "operator_grant");
-    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
-        rc = STORE_NOTFOUND;
-    sqlite3_reset(st);
-    if (rc != STORE_OK)
-        goto rollback;
-    rc = sq_txn_commit(store, c);
-    goto out;
-rollback:
-    sq_txn_rollback(store, c);
-out:
-    sq_release(store, c);
-    return rc;
+    struct grant g = {user_id, role, now_ms};
+    return sq_write(store, grant, &g);
 }
 
 int store_operator_get(struct store *store, uint64_t user_id, enum store_role *role)

@@ -27,37 +27,33 @@ static const char SQL_DEACTIVATED_BEFORE[] =
     "SELECT id FROM users WHERE deactivated_ms > 0 AND deactivated_ms <= ?1 "
     "ORDER BY deactivated_ms LIMIT ?2";
 
-/* Runs one prepared write with up to two integer parameters. */
+/* One prepared write with up to two integer parameters. */
 static int exec_ids(struct sq_conn *c, const char *sql, int64_t a, int64_t b, const char *what)
 {
-    sqlite3_stmt *st = sq_stmt(c, sql);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    int rc = sq_status(c, sqlite3_step(st), what);
-    sqlite3_reset(st);
+    const int64_t params[] = {a, b};
+    return sq_step_ints(c, sql, what, false, 2, params);
+}
+
+struct deactivation {
+    uint64_t user_id;
+    int64_t now_ms;
+};
+
+static int deactivate(struct store *store, struct sq_conn *c, void *arg)
+{
+    (void)store;
+    const struct deactivation *d = arg;
+    const int64_t params[] = {(int64_t)d->user_id, d->now_ms};
+    int rc = sq_step_ints(c, SQL_DEACTIVATE, "user_deactivate", true, 2, params);
+    if (rc == STORE_OK)
+        rc = sq_step_ints(c, SQL_REVOKE_ALL, "sessions_revoke_all", false, 2, params);
     return rc;
 }
 
 int store_user_deactivate(struct store *store, uint64_t user_id, int64_t now_ms)
 {
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc != STORE_OK)
-        goto out;
-    rc = exec_ids(c, SQL_DEACTIVATE, (int64_t)user_id, now_ms, "user_deactivate");
-    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
-        rc = STORE_NOTFOUND;
-    if (rc == STORE_OK)
-        rc = exec_ids(c, SQL_REVOKE_ALL, (int64_t)user_id, now_ms, "sessions_revoke_all");
-    if (rc == STORE_OK)
-        rc = sq_txn_commit(store, c);
-    else
-        sq_txn_rollback(store, c);
-out:
-    sq_release(store, c);
-    return rc;
+    struct deactivation d = {user_id, now_ms};
+    return sq_write(store, deactivate, &d);
 }
 
 int store_user_deactivated_at(struct store *store, uint64_t user_id, int64_t *deactivated_ms)
@@ -378,29 +374,35 @@ static const char SQL_VIDEO_LIKES_DELETE[] = "DELETE FROM likes WHERE video_id =
 static const char SQL_VIDEO_COMMENTS_DELETE[] = "DELETE FROM comments WHERE video_id = ?1";
 static const char SQL_VIDEO_SHARES_DELETE[] = "DELETE FROM shares WHERE video_id = ?1";
 
+struct references {
+    uint64_t user_id;
+    const uint64_t *video_ids;
+    size_t video_count;
+};
+
+static int erase_references(struct store *store, struct sq_conn *c, void *arg)
+{
+    (void)store;
+    const struct references *r = arg;
+    int rc;
+    if ((rc = exec_ids(c, SQL_FOLLOWERS_UNCOUNT, (int64_t)r->user_id, 0, "erase_refs")) !=
+            STORE_OK ||
+        (rc = exec_ids(c, SQL_FOLLOWS_TO_DELETE, (int64_t)r->user_id, 0, "erase_refs")) !=
+            STORE_OK)
+        return rc;
+    static const char *const per_video[] = {SQL_VIDEO_LIKES_DELETE, SQL_VIDEO_COMMENTS_DELETE,
+                                            SQL_VIDEO_SHARES_DELETE};
+    for (size_t i = 0; i < r->video_count; i++)
+        for (size_t k = 0; k < 3; k++)
+            if ((rc = exec_ids(c, per_video[k], (int64_t)r->video_ids[i], 0, "erase_refs")) !=
+                STORE_OK)
+                return rc;
+    return STORE_OK;
+}
+
 int store_erase_references(struct store *store, uint64_t user_id, const uint64_t *video_ids,
                            size_t video_count)
 {
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc != STORE_OK)
-        goto out;
-    if ((rc = exec_ids(c, SQL_FOLLOWERS_UNCOUNT, (int64_t)user_id, 0, "erase_refs")) != STORE_OK ||
-        (rc = exec_ids(c, SQL_FOLLOWS_TO_DELETE, (int64_t)user_id, 0, "erase_refs")) != STORE_OK)
-        goto rollback;
-    for (size_t i = 0; i < video_count; i++)
-        if ((rc = exec_ids(c, SQL_VIDEO_LIKES_DELETE, (int64_t)video_ids[i], 0, "erase_refs")) !=
-                STORE_OK ||
-            (rc = exec_ids(c, SQL_VIDEO_COMMENTS_DELETE, (int64_t)video_ids[i], 0, "erase_refs")) !=
-                STORE_OK ||
-            (rc = exec_ids(c, SQL_VIDEO_SHARES_DELETE, (int64_t)video_ids[i], 0, "erase_refs")) !=
-                STORE_OK)
-            goto rollback;
-    rc = sq_txn_commit(store, c);
-    goto out;
-rollback:
-    sq_txn_rollback(store, c);
-out:
-    sq_release(store, c);
-    return rc;
+    struct references r = {user_id, video_ids, video_count};
+    return sq_write(store, erase_references, &r);
 }

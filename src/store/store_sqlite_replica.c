@@ -181,6 +181,36 @@ int sq_txn_commit(struct store *store, struct sq_conn *conn)
     return STORE_OK;
 }
 
+int sq_write(struct store *store, sq_write_fn fn, void *ctx)
+{
+    struct sq_conn *c = sq_acquire(store);
+    int rc = sq_txn_begin(store, c);
+    if (rc == STORE_OK) {
+        rc = fn(store, c, ctx);
+        if (rc == STORE_OK)
+            rc = sq_txn_commit(store, c);
+        else
+            sq_txn_rollback(store, c);
+    }
+    sq_release(store, c);
+    return rc;
+}
+
+int sq_step_ints(struct sq_conn *conn, const char *sql, const char *what, bool notfound_if_none,
+                 int n, const int64_t *params)
+{
+    sqlite3_stmt *st = sq_stmt(conn, sql);
+    if (!st)
+        return STORE_ERROR;
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(st, i + 1, params[i]);
+    int rc = sq_status(conn, sqlite3_step(st), what);
+    if (rc == STORE_OK && notfound_if_none && sqlite3_changes(conn->db) == 0)
+        rc = STORE_NOTFOUND;
+    sqlite3_reset(st);
+    return rc;
+}
+
 static long long read_seq(sqlite3 *db, int *version)
 {
     sqlite3_stmt *st = NULL;

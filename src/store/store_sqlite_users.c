@@ -126,51 +126,46 @@ int store_user_get_public(struct store *store, uint64_t id, struct store_user *o
     return user_get(store, id, out, false);
 }
 
-int store_user_update_profile(struct store *store, uint64_t id, const char *display_name,
-                              const char *bio)
+struct profile_update {
+    uint64_t id;
+    const char *display_name, *bio;
+};
+
+static int update_profile(struct store *store, struct sq_conn *c, void *arg)
 {
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc != STORE_OK)
-        goto out;
+    (void)store;
+    const struct profile_update *u = arg;
     sqlite3_stmt *st = sq_stmt(c, SQL_USER_UPDATE_PROFILE);
-    if (!st) {
-        rc = STORE_ERROR;
-        goto rollback;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    if (display_name)
-        sq_bind_text(st, 2, display_name);
-    if (bio)
-        sq_bind_text(st, 3, bio);
-    rc = sq_status(c, sqlite3_step(st), "user_update_profile");
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)u->id);
+    if (u->display_name)
+        sq_bind_text(st, 2, u->display_name);
+    if (u->bio)
+        sq_bind_text(st, 3, u->bio);
+    int rc = sq_status(c, sqlite3_step(st), "user_update_profile");
     if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
         rc = STORE_NOTFOUND;
     sqlite3_reset(st);
-    if (rc != STORE_OK)
-        goto rollback;
-    rc = sq_txn_commit(store, c);
-    goto out;
-rollback:
-    sq_txn_rollback(store, c);
-out:
-    sq_release(store, c);
     return rc;
+}
+
+int store_user_update_profile(struct store *store, uint64_t id, const char *display_name,
+                              const char *bio)
+{
+    struct profile_update u = {id, display_name, bio};
+    return sq_write(store, update_profile, &u);
+}
+
+static int create_session(struct store *store, struct sq_conn *c, void *arg)
+{
+    (void)store;
+    return insert_session(c, arg);
 }
 
 int store_session_create(struct store *store, const struct store_session *session)
 {
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc == STORE_OK) {
-        rc = insert_session(c, session);
-        if (rc == STORE_OK)
-            rc = sq_txn_commit(store, c);
-        else
-            sq_txn_rollback(store, c);
-    }
-    sq_release(store, c);
-    return rc;
+    return sq_write(store, create_session, (void *)session);
 }
 
 int store_session_get(struct store *store, uint64_t id, struct store_session *out)
@@ -203,30 +198,21 @@ out:
     return rc;
 }
 
+struct revoke {
+    uint64_t id;
+    int64_t now_ms;
+};
+
+static int revoke_session(struct store *store, struct sq_conn *c, void *arg)
+{
+    (void)store;
+    const struct revoke *r = arg;
+    const int64_t params[] = {(int64_t)r->id, r->now_ms};
+    return sq_step_ints(c, SQL_SESSION_REVOKE, "session_revoke", true, 2, params);
+}
+
 int store_session_revoke(struct store *store, uint64_t id, int64_t now_ms)
 {
-    struct sq_conn *c = sq_acquire(store);
-    int rc = sq_txn_begin(store, c);
-    if (rc != STORE_OK)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, SQL_SESSION_REVOKE);
-    if (!st) {
-        rc = STORE_ERROR;
-        goto rollback;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    sqlite3_bind_int64(st, 2, now_ms);
-    rc = sq_status(c, sqlite3_step(st), "session_revoke");
-    if (rc == STORE_OK && sqlite3_changes(c->db) == 0)
-        rc = STORE_NOTFOUND;
-    sqlite3_reset(st);
-    if (rc != STORE_OK)
-        goto rollback;
-    rc = sq_txn_commit(store, c);
-    goto out;
-rollback:
-    sq_txn_rollback(store, c);
-out:
-    sq_release(store, c);
-    return rc;
+    struct revoke r = {id, now_ms};
+    return sq_write(store, revoke_session, &r);
 }
