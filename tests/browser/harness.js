@@ -158,28 +158,46 @@ export async function launch() {
   });
 }
 
-// A page whose console errors, page errors and failed API requests are
-// collected in page.problems; assertClean(page) fails the test on any.
-// Expected failures (a test provoking a 4xx) are allowed with allow(regex).
-export async function newPage(browser, reel, { viewport = PHONE, touch = true, allowed = [] } = {}) {
+// A page whose console errors, page errors and failed requests are collected
+// in page.problems; assertClean(page) fails the test on any. Chromium also
+// logs every HTTP error answer as a console error ("Failed to load
+// resource"); those are checked more precisely through the responses: an
+// answer >= 400 is a problem unless the test said it provokes it with
+// page.expectFailure(urlRegex, status) — and such a test then checks that
+// the user was shown a readable message.
+export async function newPage(browser, reel, { viewport = PHONE, touch = true } = {}) {
   const context = await browser.newContext({
     viewport, hasTouch: touch, isMobile: false, deviceScaleFactor: 1, baseURL: reel.base,
     permissions: ["clipboard-read", "clipboard-write"],
   });
   const page = await context.newPage();
   page.problems = [];
-  page.allowed = [...allowed];
+  page.expected = [];
+  page.expectFailure = (url, status) => page.expected.push({ url, status });
+  const expected = (url, status) => page.expected.some((e) => e.url.test(url) && (e.status == null || e.status === status));
   page.on("console", (msg) => {
     if (msg.type() !== "error") return;
     const text = msg.text();
-    if (page.allowed.some((re) => re.test(text))) return;
+    if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) return;
     page.problems.push(`console.error: ${text}`);
   });
   page.on("pageerror", (err) => page.problems.push(`pageerror: ${err.message}`));
+  page.on("response", (res) => {
+    if (res.status() >= 400 && !expected(res.url(), res.status())) {
+      page.problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
+    }
+  });
+  page.on("requestfailed", (req) => {
+    const why = req.failure()?.errorText || "";
+    // Media elements cancel range requests when a player is dropped.
+    if (why.includes("ERR_ABORTED") || expected(req.url(), 0)) return;
+    page.problems.push(`request failed: ${req.method()} ${req.url()} ${why}`);
+  });
   return page;
 }
 
 export function assertClean(page) {
+  if (!page) return;
   if (page.problems.length) throw new Error(`browser problems:\n${page.problems.join("\n")}`);
 }
 
@@ -229,5 +247,40 @@ export async function waitPlaying(page, seconds = 0.5) {
   return page.evaluate(() => {
     const slide = document.querySelector(".slide.current");
     return { id: slide.dataset.videoId, time: slide.querySelector("video").currentTime };
+  });
+}
+
+// True when the server has no such route (404 "no such resource", or 405 for
+// a path that exists with other methods): features merged later are skipped
+// with the route's name until then.
+export async function routeMissing(reel, method, path, token) {
+  const r = await reel.api(method, path, { token, body: method === "GET" || method === "DELETE" ? undefined : {} });
+  return r.status === 405 || (r.status === 404 && r.body?.detail === "no such resource");
+}
+
+// Records every event the page posts to /api/v1/events, in order.
+export function recordEvents(page) {
+  const events = [];
+  page.on("request", (req) => {
+    if (req.method() === "POST" && new URL(req.url()).pathname === "/api/v1/events") {
+      events.push(...(req.postDataJSON()?.events || []));
+    }
+  });
+  return events;
+}
+
+// Makes the page believe it was hidden (tab switched, phone locked): the
+// client must close the current watch and flush its events.
+export async function hidePage(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+}
+
+export async function showPage(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
   });
 }
