@@ -1,13 +1,13 @@
 // admin.js — the operators' dashboard: active users of a region (day, week,
-// month) drawn as SVG charts, trending videos and hashtags, and the region's
-// audit log with its verification status.
+// month, and a 30-day daily series) and of every region (day, month) drawn
+// as SVG charts, trending videos and hashtags, and the region's audit log
+// with its verification status.
 //
 // Everything here goes through the operator routes, which ask the custodian
 // gateway: an operator sees only their own region's figures, and a plain
 // user is refused (403) — the screen then says so rather than showing empty
 // charts. Charts are plain SVG built here (no chart library): bars for the
-// periods, bars per country, and a line of daily actives when the server
-// gives a series. Each chart has a text table beside it for screen readers.
+// periods and the regions, a line for the daily series. Each chart has a text table beside it for screen readers.
 
 import { api, ApiError, qs } from "/static/api.js";
 import { navigate } from "/static/app.js";
@@ -78,37 +78,43 @@ function refusal(e, what) {
   return `Could not load ${what}: ${e.message}`;
 }
 
+// Daily, weekly and monthly active users of one region (with a 30-day
+// series of daily actives), and the day/month counts of every region from
+// the overview (counts only, open to any operator).
 async function activeSection(region) {
   const box = h("section", { class: "card wide", "aria-labelledby": "active-title" },
     h("h2", { id: "active-title" }, `Active users — region ${region}`));
-  const results = await Promise.allSettled(PERIODS.map(([p]) =>
-    api("GET", `/api/v1/admin/stats/active-users${qs({ region, period: p })}`)));
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed && results.every((r) => r.status === "rejected")) {
-    box.append(h("p", { class: "error", role: "alert" }, refusal(failed.reason, "active users")));
-    return box;
+  const [overview, ...periods] = await Promise.allSettled([
+    api("GET", "/api/v1/admin/stats/overview"),
+    ...PERIODS.map(([p]) => api("GET", `/api/v1/admin/stats/active-users${qs({ region, period: p, series: p === "day" ? 30 : null })}`)),
+  ]);
+  const charts = h("div", { class: "charts" });
+  if (periods.every((r) => r.status === "rejected")) {
+    charts.append(h("p", { class: "error", role: "alert" }, refusal(periods[0].reason, `active users of region ${region}`)));
+  } else {
+    const bars = [];
+    periods.forEach((r, i) => {
+      if (r.status === "fulfilled") bars.push({ label: PERIODS[i][1], value: Number(r.value.active_users) || 0 });
+    });
+    charts.append(h("figure", { class: "chart-periods" }, barChart(bars, { title: `Active users in ${region} by period` }),
+      dataTable(`Active users in ${region} by period`, bars.map((b) => [b.label, String(b.value)]), ["Period", "Active users"])));
+    const day = periods[0].status === "fulfilled" ? periods[0].value : null;
+    const series = (day?.series || []).map((d) => ({ label: String(d.day).slice(5), value: Number(d.active_users) || 0 }));
+    if (series.length > 1) {
+      charts.append(h("figure", { class: "chart-daily" }, lineChart(series, { title: `Daily active users in ${region}, last ${series.length} days` }),
+        dataTable(`Daily active users in ${region}`, series.map((d) => [d.label, String(d.value)]), ["Day", "Active users"])));
+    }
   }
-  const bars = [];
-  results.forEach((r, i) => {
-    if (r.status === "fulfilled") bars.push({ label: PERIODS[i][1], value: Number(r.value.active_users) || 0 });
-  });
-  const charts = h("div", { class: "charts" },
-    h("figure", {}, barChart(bars, { title: `Active users in ${region} by period` }),
-      dataTable("Active users by period", bars.map((b) => [b.label, String(b.value)]), ["Period", "Active users"])));
-  // Optional detail the server may give: a daily series and a per-country split.
-  const day = results[0].status === "fulfilled" ? results[0].value : null;
-  const month = results[2].status === "fulfilled" ? results[2].value : null;
-  const series = (month?.series || month?.days || day?.series || []).map((d) => ({
-    label: String(d.day || d.date || "").slice(5), value: Number(d.active_users) || 0 }));
-  if (series.length > 1) {
-    charts.append(h("figure", {}, lineChart(series, { title: `Daily active users in ${region}` }),
-      dataTable("Daily active users", series.map((d) => [d.label, String(d.value)]), ["Day", "Active users"])));
-  }
-  const countries = (month?.countries || day?.countries || []).map((c) => ({
-    label: c.country, value: Number(c.active_users) || 0 })).sort((a, b) => b.value - a.value).slice(0, 8);
-  if (countries.length) {
-    charts.append(h("figure", {}, barChart(countries, { title: `Monthly active users in ${region} by country` }),
-      dataTable("Monthly active users by country", countries.map((c) => [c.label, String(c.value)]), ["Country", "Active users"])));
+  if (overview.status === "fulfilled") {
+    const items = overview.value.items || [];
+    const bars = items.flatMap((r) => [
+      { label: `${r.region} day`, value: Number(r.daily_active_users) || 0 },
+      { label: `${r.region} month`, value: Number(r.monthly_active_users) || 0 }]);
+    charts.append(h("figure", { class: "chart-regions" }, barChart(bars, { title: "Daily and monthly active users of every region", width: 480 }),
+      dataTable("Active users per region", items.map((r) => [r.region, String(r.daily_active_users), String(r.monthly_active_users)]),
+        ["Region", "Daily", "Monthly"])));
+  } else {
+    charts.append(h("p", { class: "error", role: "alert" }, refusal(overview.reason, "the regions' overview")));
   }
   box.append(charts);
   return box;
@@ -119,15 +125,16 @@ async function trendingSection(region) {
     h("h2", { id: "trending-title" }, `Trending — region ${region}`));
   try {
     const t = await api("GET", `/api/v1/admin/stats/trending${qs({ region, limit: 10 })}`);
-    const videos = t.videos || [];
+    const videos = new Map((t.videos || []).map((v) => [v.id, v]));
+    const scores = (t.scores || []).filter((x) => videos.has(x.video_id));
     const tags = t.hashtags || [];
-    const label = (v) => v.video?.caption || v.caption || `video ${v.video_id || v.id}`;
     box.append(h("div", { class: "columns" },
-      h("div", {}, h("h3", {}, "Videos"), videos.length ? h("ol", { class: "ranked" }, videos.map((v) =>
-        h("li", {}, h("a", { href: `/v/${v.video?.id || v.video_id || v.id}`, "data-link": true }, label(v)),
-          h("span", { class: "hint" }, ` score ${Number(v.score || 0).toFixed(1)}`))))
-        : h("p", { class: "hint" }, "Nothing trending yet.")),
-      h("div", {}, h("h3", {}, "Hashtags"), tags.length ? h("ol", { class: "ranked" }, tags.map((x) =>
+      h("div", {}, h("h3", {}, "Videos"), scores.length ? h("ol", { class: "ranked trending-videos" }, scores.map((x) => {
+        const v = videos.get(x.video_id);
+        return h("li", {}, h("a", { href: `/v/${v.id}`, "data-link": true }, v.caption || `video ${v.id}`),
+          h("span", { class: "hint" }, ` by @${v.creator?.username} · score ${Number(x.score).toFixed(1)}`));
+      })) : h("p", { class: "hint" }, "Nothing trending yet.")),
+      h("div", {}, h("h3", {}, "Hashtags"), tags.length ? h("ol", { class: "ranked trending-tags" }, tags.map((x) =>
         h("li", {}, h("a", { href: `/tag/${encodeURIComponent(x.tag)}`, "data-link": true }, `#${x.tag}`),
           h("span", { class: "hint" }, ` score ${Number(x.score || 0).toFixed(1)}`))))
         : h("p", { class: "hint" }, "Nothing trending yet."))));
