@@ -75,7 +75,7 @@ export function openCommentsDrawer(video, onCount) {
       const n = [...text.value].length;
       left.textContent = n > COMMENT_MAX - 50 ? `${COMMENT_MAX - n} characters left` : "";
     });
-    form = h("form", { class: "comment-form" }, text, h("div", { class: "row" }, left,
+    form = h("form", { class: "comment-form", novalidate: true }, text, h("div", { class: "row" }, left,
       h("button", { type: "submit" }, "Post")), err);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();

@@ -35,6 +35,7 @@ import { followingSet, session, setFollow } from "/static/session.js";
 const PAGE = 8;
 const SKIP_MS = 2000;
 const TAP_MS = 280;
+const SETTLE_MS = 900;
 
 let soundOn = false;
 
@@ -64,6 +65,8 @@ function source(kind) {
     return page.items;
   };
 }
+
+const reducedMotion = () => matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 function isTyping(target) {
   return target.closest?.("input, textarea, select, [contenteditable], dialog[open]");
@@ -336,11 +339,41 @@ export async function feedScreen(view, { tab, videoId }) {
     if (i >= state.items.length - 3) loadMore();
   }
 
+  // Moves by delta slides. Moves issued while one is under way add up. A
+  // smooth scroll can be cut short — the browser re-snaps to the old slide
+  // when the layout changes under it (slides appended, a slide restyled) —
+  // so when scrolling ends, or at the latest after SETTLE_MS, a move that
+  // has not arrived is finished with a jump.
+  let pending = null;
+  let settleTimer = 0;
   function go(delta) {
-    const target = state.slides[state.current + delta];
-    if (target) target.scrollIntoView({ behavior: "smooth", block: "start" });
-    else if (delta > 0) scroller.querySelector(".slide-end")?.scrollIntoView({ behavior: "smooth", block: "start" });
+    const index = (pending ?? state.current) + delta;
+    const target = state.slides[index];
+    if (target) {
+      pending = index;
+      target.scrollIntoView({ behavior: reducedMotion() ? "auto" : "smooth", block: "start" });
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(settle, SETTLE_MS);
+    } else if (delta > 0) {
+      scroller.querySelector(".slide-end")?.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
   }
+
+  function settle() {
+    if (pending == null) return;
+    const target = state.slides[pending];
+    pending = null;
+    clearTimeout(settleTimer);
+    if (target && Math.abs(target.getBoundingClientRect().top - scroller.getBoundingClientRect().top) > 2) {
+      target.scrollIntoView({ block: "start" });
+    }
+  }
+  const onScrollEnd = () => setTimeout(settle, 50);
+
+  const userScroll = () => {
+    pending = null;
+    clearTimeout(settleTimer);
+  };
 
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
@@ -494,13 +527,14 @@ export async function feedScreen(view, { tab, videoId }) {
     if (needLogin("tune your feed")) return;
     track("not_interested", video.id);
     slide.classList.add("dismissed");
-    slide.stage.append(h("div", { class: "nomedia" }, h("p", {}, "Got it: you will see fewer videos like this.")));
     toast("Thanks — you will see fewer videos like this.");
     if (state.slides[state.current] === slide) go(1);
   }
 
   // ---- start -------------------------------------------------------------
   scroller.addEventListener("wheel", onWheel, { passive: false });
+  scroller.addEventListener("scrollend", onScrollEnd);
+  scroller.addEventListener("touchstart", userScroll, { passive: true });
   document.addEventListener("keydown", onKey);
   const unHide = onPageHide(endWatch);
   const onVisible = () => {
@@ -526,6 +560,7 @@ export async function feedScreen(view, { tab, videoId }) {
 
   return () => {
     state.alive = false;
+    clearTimeout(settleTimer);
     endWatch();
     observer.disconnect();
     scroller.removeEventListener("wheel", onWheel);
