@@ -16,10 +16,18 @@ import { session } from "/static/session.js";
 
 const PERIODS = [["day", "Daily"], ["week", "Weekly"], ["month", "Monthly"]];
 
+// The top of an axis with four gridlines at round steps (1, 2 or 5 x 10^k).
+function axisMax(values) {
+  const raw = Math.max(1, ...values) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
+  return Math.max(4, step * 4);
+}
+
 // A vertical bar chart of [{label, value}] as an SVG element.
 export function barChart(data, { title, width = 360, height = 200 } = {}) {
   const pad = { l: 44, r: 8, t: 12, b: 28 };
-  const max = Math.max(1, ...data.map((d) => d.value));
+  const max = axisMax(data.map((d) => d.value));
   const w = width - pad.l - pad.r;
   const hgt = height - pad.t - pad.b;
   const bw = w / Math.max(1, data.length);
@@ -45,7 +53,7 @@ export function barChart(data, { title, width = 360, height = 200 } = {}) {
 // A line chart of [{label, value}] in order (daily actives over time).
 export function lineChart(data, { title, width = 560, height = 200 } = {}) {
   const pad = { l: 44, r: 12, t: 12, b: 28 };
-  const max = Math.max(1, ...data.map((d) => d.value));
+  const max = axisMax(data.map((d) => d.value));
   const w = width - pad.l - pad.r;
   const hgt = height - pad.t - pad.b;
   const x = (i) => pad.l + (data.length < 2 ? w / 2 : (w * i) / (data.length - 1));
@@ -96,12 +104,12 @@ async function activeSection(region) {
     periods.forEach((r, i) => {
       if (r.status === "fulfilled") bars.push({ label: PERIODS[i][1], value: Number(r.value.active_users) || 0 });
     });
-    charts.append(h("figure", { class: "chart-periods" }, barChart(bars, { title: `Active users in ${region} by period` }),
+    charts.append(h("figure", { class: "chart-periods" }, h("figcaption", {}, "Active users by period"), barChart(bars, { title: `Active users in ${region} by period` }),
       dataTable(`Active users in ${region} by period`, bars.map((b) => [b.label, String(b.value)]), ["Period", "Active users"])));
     const day = periods[0].status === "fulfilled" ? periods[0].value : null;
     const series = (day?.series || []).map((d) => ({ label: String(d.day).slice(5), value: Number(d.active_users) || 0 }));
     if (series.length > 1) {
-      charts.append(h("figure", { class: "chart-daily" }, lineChart(series, { title: `Daily active users in ${region}, last ${series.length} days` }),
+      charts.append(h("figure", { class: "chart-daily" }, h("figcaption", {}, "Daily active users, last 30 days"), lineChart(series, { title: `Daily active users in ${region}, last ${series.length} days` }),
         dataTable(`Daily active users in ${region}`, series.map((d) => [d.label, String(d.value)]), ["Day", "Active users"])));
     }
   }
@@ -110,7 +118,7 @@ async function activeSection(region) {
     const bars = items.flatMap((r) => [
       { label: `${r.region} day`, value: Number(r.daily_active_users) || 0 },
       { label: `${r.region} month`, value: Number(r.monthly_active_users) || 0 }]);
-    charts.append(h("figure", { class: "chart-regions" }, barChart(bars, { title: "Daily and monthly active users of every region", width: 480 }),
+    charts.append(h("figure", { class: "chart-regions" }, h("figcaption", {}, "Every region: daily and monthly active users"), barChart(bars, { title: "Daily and monthly active users of every region", width: 480 }),
       dataTable("Active users per region", items.map((r) => [r.region, String(r.daily_active_users), String(r.monthly_active_users)]),
         ["Region", "Daily", "Monthly"])));
   } else {
