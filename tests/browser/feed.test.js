@@ -283,8 +283,18 @@ test("follow a creator from the feed, then the Following tab shows their videos"
 test("an anonymous visitor sees the feed and is asked to log in to act", async () => {
   const page = await newPage(browser, reel, { viewport: DESKTOP, touch: false });
   const events = recordEvents(page);
+  const assets = [];
+  page.on("response", async (r) => {
+    const type = r.request().resourceType();
+    if (type === "script" || type === "stylesheet") assets.push(r.body().then((b) => [r.url(), b.length]));
+  });
   await page.goto("/");
   await page.locator(".slide.current").waitFor();
+  // The first screen's budget: under 100 KB of JS+CSS before any video.
+  const sizes = await Promise.all(assets);
+  const total = sizes.reduce((n, [, len]) => n + len, 0);
+  assert.ok(total < 100 * 1024, `first screen JS+CSS is ${total} bytes: ${JSON.stringify(sizes)}`);
+  assert.ok(!sizes.some(([url]) => /admin|upload|privacy|profile/.test(url)), "other screens load on demand");
   await screenshot(page, "feed");
   await page.locator(".slide.current").getByRole("button", { name: "Like" }).click();
   await page.getByText("Log in to like videos.").waitFor();
