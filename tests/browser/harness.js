@@ -252,7 +252,7 @@ export async function waitPlaying(page, seconds = 0.5) {
 
 // True when the server has no such route (404 "no such resource", or 405 for
 // a path that exists with other methods): features merged later are skipped
-// with the route's name until then.
+// with the route's name until then. Probe destructive routes anonymously.
 export async function routeMissing(reel, method, path, token) {
   const r = await reel.api(method, path, { token, body: method === "GET" || method === "DELETE" ? undefined : {} });
   return r.status === 405 || (r.status === 404 && r.body?.detail === "no such resource");
