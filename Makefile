@@ -24,7 +24,7 @@ export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1:strict_string_checks=1:d
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS  ?= suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-.PHONY: all deps build run test test-unit test-e2e bench fuzz clean format
+.PHONY: all deps build run test test-unit test-e2e test-browser bench fuzz clean format
 
 all: build
 
@@ -52,7 +52,17 @@ test-unit: test-build
 test-e2e: test-build
 	REEL_BIN=$(CURDIR)/$(TEST_BUILD)/reel /usr/bin/python3 -m pytest -q tests/e2e
 
-test: test-unit test-e2e
+# Browser tests: Playwright (playwright-core from npm) driving Debian's
+# chromium against a real `reel serve`; screenshots go to
+# tests/browser/screenshots/. npm ci runs when node_modules is missing or
+# older than the lock file.
+tests/browser/node_modules/.package-lock.json: tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+
+test-browser: test-build tests/browser/node_modules/.package-lock.json
+	cd tests/browser && REEL_BIN=$(CURDIR)/$(TEST_BUILD)/reel node --test --test-concurrency=1 --test-reporter=spec
+
+test: test-unit test-e2e test-browser
 
 bench: deps $(RELEASE)/build.ninja
 	@scripts/deps.sh --bench

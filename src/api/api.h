@@ -254,6 +254,7 @@ int api_web_register(struct http_router *router);
 int api_regions_register(struct http_router *router);
 int api_admin_register(struct http_router *router);
 int api_stats_register(struct http_router *router);
+int api_audit_register(struct http_router *router);
 int api_privacy_register(struct http_router *router);
 
 /* ---- erasure (privacy.c) -------------------------------------------------- */

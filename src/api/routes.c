@@ -19,6 +19,7 @@ int api_register_routes(struct http_router *router)
         api_search_register,
         api_regions_register,
         api_admin_register,
+        api_audit_register,
         api_stats_register,
         api_privacy_register,
         api_web_register,

@@ -1,206 +1,140 @@
-// app.js — the web client: a small path router over screens. Each screen is
-// a function that renders into <main id="view">. Links marked data-link are
-// handled here so navigation never reloads the page.
+// app.js — the web client's entry: a path router over screens, the header's
+// account links, and the page-wide hooks (link clicks, back/forward, the
+// event flush on page hide).
+//
+// A screen is a module exporting an async function (view, params) that
+// renders into <main id="view"> and may return a cleanup function, called
+// when the user leaves the screen (the feed stops its players and reports
+// the last watch there). Only the feed is loaded with the first page; every
+// other screen is imported when first visited, which keeps the first screen
+// small (the budget is 100 KB of JS+CSS before video).
 
-import { api, ApiError, setToken, token } from "/static/api.js";
+import { ApiError, api } from "/static/api.js";
+import { h, toast } from "/static/dom.js";
+import { installFlushOnHide } from "/static/events.js";
+import { feedScreen } from "/static/feed.js";
+import { loadMe, onSessionChange, session, signedOut } from "/static/session.js";
 
 const view = document.getElementById("view");
-let me = null;
+let cleanup = null;
+let routeSerial = 0;
 
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (v === true) el.setAttribute(k, "");
-    else if (v !== false && v != null) el.setAttribute(k, v);
-  }
-  for (const c of children.flat()) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
-}
+const lazy = (module, name) => async (...args) => (await import(module))[name](...args);
 
-export function toast(message) {
-  const t = document.getElementById("toast");
-  t.textContent = message;
-  t.classList.add("show");
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => t.classList.remove("show"), 4000);
-}
+// [pattern, screen, title]; params are the pattern's groups.
+const routes = [
+  [/^\/$/, (v) => feedScreen(v, { tab: "foryou" }), "For You"],
+  [/^\/following$/, (v) => feedScreen(v, { tab: "following" }), "Following"],
+  [/^\/v\/(\d{1,20})$/, (v, id) => feedScreen(v, { tab: "video", videoId: id }), "Video"],
+  [/^\/signup$/, lazy("/static/accounts.js", "signupScreen"), "Sign up"],
+  [/^\/login$/, lazy("/static/accounts.js", "loginScreen"), "Log in"],
+  [/^\/@([A-Za-z0-9_.]+)$/, lazy("/static/profile.js", "profileScreen"), "Profile"],
+  [/^\/settings$/, lazy("/static/profile.js", "settingsScreen"), "Settings"],
+  [/^\/tag\/([^/]+)$/, lazy("/static/search.js", "tagScreen"), "Hashtag"],
+  [/^\/search$/, lazy("/static/search.js", "searchScreen"), "Search"],
+  [/^\/upload$/, lazy("/static/upload.js", "uploadScreen"), "Upload"],
+  [/^\/privacy$/, lazy("/static/privacy.js", "privacyScreen"), "Privacy"],
+  [/^\/admin$/, lazy("/static/admin.js", "adminScreen"), "Operators"],
+];
 
-export function navigate(path) {
-  history.pushState(null, "", path);
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
   route();
 }
 
-function showError(e) {
-  toast(e instanceof ApiError ? e.message : "Something went wrong.");
+export function showError(e) {
+  toast(e instanceof ApiError ? e.message : "Something went wrong. Reload the page and try again.", "error");
   if (!(e instanceof ApiError)) console.warn(e);
 }
 
-async function loadMe() {
-  me = null;
-  if (token()) {
+async function route() {
+  const serial = ++routeSerial;
+  if (cleanup) {
     try {
-      me = await api("GET", "/api/v1/me");
+      cleanup();
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 401)) showError(e);
+      console.warn(e);
     }
+    cleanup = null;
   }
-  const links = document.getElementById("account-links");
-  links.replaceChildren(
-    me
-      ? h("span", {}, h("a", { href: `/@${me.username}`, "data-link": true }, `@${me.username}`), " ",
-          h("a", { href: "/privacy", "data-link": true }, "Privacy"), " ",
-          h("button", { type: "button", class: "link", onclick: logout }, "Log out"))
-      : h("span", {}, h("a", { href: "/login", "data-link": true }, "Log in"), " ",
-          h("a", { href: "/signup", "data-link": true }, "Sign up")));
+  const path = location.pathname;
+  document.body.dataset.screen = "";
+  for (const a of document.querySelectorAll(".mainnav a[data-link]")) {
+    const href = a.getAttribute("href");
+    const on = href === path || (href === "/" && (path === "/following" || path.startsWith("/v/")));
+    if (on) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  for (const [re, screen, title] of routes) {
+    const m = path.match(re);
+    if (!m) continue;
+    document.title = `${title} · Reel`;
+    document.body.dataset.screen = title.toLowerCase().replace(/\s+/g, "-");
+    view.replaceChildren(h("p", { class: "loading", role: "status" }, "Loading…"));
+    try {
+      const params = m.slice(1).map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          return p;
+        }
+      });
+      const done = await screen(view, ...params);
+      if (serial !== routeSerial) {
+        if (typeof done === "function") done(); // the user already moved on
+      } else {
+        cleanup = typeof done === "function" ? done : null;
+      }
+    } catch (e) {
+      if (serial !== routeSerial) return;
+      view.replaceChildren(h("div", { class: "card failure", role: "alert" },
+        h("p", {}, e instanceof ApiError ? e.message : "This screen could not be loaded."),
+        h("button", { type: "button", onclick: route }, "Try again")));
+      if (!(e instanceof ApiError)) console.warn(e);
+    }
+    if (serial === routeSerial && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
+    return;
+  }
+  document.title = "Not found · Reel";
+  view.replaceChildren(h("div", { class: "card" }, h("h1", {}, "Page not found"),
+    h("p", {}, "This page does not exist. "), h("a", { href: "/", "data-link": true }, "Go to the feed")));
 }
 
-async function logout() {
+export async function logout() {
   try {
     await api("DELETE", "/api/v1/sessions/current");
   } catch (e) {
-    /* the token may already be invalid */
+    /* the token may already be invalid: forget it all the same */
   }
-  setToken(null);
-  await loadMe();
+  signedOut();
+  toast("You are logged out.");
   navigate("/");
 }
 
-function field(label, input, hint) {
-  const id = `f-${input.name}`;
-  input.id = id;
-  return h("div", { class: "field" }, h("label", { for: id }, label), input,
-    h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" }), hint ? h("p", { class: "hint" }, hint) : "");
-}
-
-function showFieldErrors(form, err) {
-  for (const p of form.querySelectorAll(".error")) p.textContent = "";
-  for (const [name, message] of Object.entries(err.fields || {})) {
-    const p = form.querySelector(`#f-${CSS.escape(name)}-error`);
-    if (p) p.textContent = `${name.replace("_", " ")} ${message}`;
-  }
-  toast(err.message);
-}
-
-async function signupScreen() {
-  let regions = [];
-  try {
-    regions = (await api("GET", "/api/v1/regions")).items;
-  } catch (e) {
-    showError(e);
-  }
-  const countryNames = new Intl.DisplayNames(["en"], { type: "region" });
-  const byCountry = new Map();
-  for (const r of regions) for (const c of r.countries) byCountry.set(c, r);
-  const options = [...byCountry.keys()]
-    .map((c) => ({ c, name: countryNames.of(c) || c }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-  const select = h("select", { name: "country", required: true },
-    h("option", { value: "" }, "Choose your country"),
-    options.map(({ c, name }) => h("option", { value: c }, name)));
-  const residency = h("p", { class: "residency", "aria-live": "polite" });
-  select.addEventListener("change", () => {
-    const r = byCountry.get(select.value);
-    if (!r) return residency.replaceChildren();
-    const sites = r.sites.map((s) => `${s.name} (${countryNames.of(s.country) || s.country}, ${s.role})`);
-    residency.replaceChildren(
-      h("strong", {}, `Your data will live in region “${r.name}”`),
-      h("br"),
-      `Stored only at: ${sites.join(", ")}. Your home region is decided by the country you live in ` +
-        "and never changes; staff of other regions cannot read your personal data.");
-  });
-  const form = h("form", { class: "card", novalidate: true },
-    h("h1", {}, "Create your account"),
-    field("Username", h("input", { name: "username", autocomplete: "username", required: true, minlength: 3, maxlength: 30 }),
-      "3–30 letters, digits, _ or ."),
-    field("E-mail", h("input", { name: "email", type: "email", autocomplete: "email", required: true })),
-    field("Password", h("input", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
-      "At least 8 characters."),
-    field("Country", select),
-    residency,
-    h("button", { type: "submit" }, "Sign up"));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      const res = await api("POST", "/api/v1/accounts", data);
-      setToken(res.token);
-      await loadMe();
-      navigate("/");
-    } catch (e) {
-      if (e instanceof ApiError) showFieldErrors(form, e);
-      else showError(e);
-    }
-  });
-  view.replaceChildren(form);
-}
-
-function loginScreen() {
-  const form = h("form", { class: "card" },
-    h("h1", {}, "Log in"),
-    field("Username", h("input", { name: "username", autocomplete: "username", required: true })),
-    field("Password", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
-    h("button", { type: "submit" }, "Log in"),
-    h("p", {}, "New here? ", h("a", { href: "/signup", "data-link": true }, "Create an account")));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    try {
-      const res = await api("POST", "/api/v1/sessions", Object.fromEntries(new FormData(form)));
-      setToken(res.token);
-      await loadMe();
-      navigate("/");
-    } catch (e) {
-      if (e instanceof ApiError) showFieldErrors(form, e);
-      else showError(e);
-    }
-  });
-  view.replaceChildren(form);
-}
-
-async function profileScreen(username) {
-  try {
-    const user = await api("GET", `/api/v1/users/@${encodeURIComponent(username)}`);
-    view.replaceChildren(h("section", { class: "card profile" },
-      h("h1", {}, user.display_name),
-      h("p", { class: "handle" }, `@${user.username} · region ${user.home_region}`),
-      h("p", {}, user.bio),
-      h("p", { class: "counts" }, `${user.followers} followers · ${user.following} following · ${user.videos} videos`)));
-  } catch (e) {
-    view.replaceChildren(h("p", { class: "card" }, e.message));
-  }
-}
-
-function homeScreen() {
-  view.replaceChildren(h("section", { class: "card" }, h("h1", {}, "For You"),
-    h("p", {}, me ? `Welcome, ${me.display_name}.` : "Sign up to get a feed that learns what you like.")));
-}
-
-const routes = [
-  [/^\/$/, homeScreen],
-  [/^\/signup$/, signupScreen],
-  [/^\/login$/, loginScreen],
-  [/^\/@([A-Za-z0-9_.]+)$/, profileScreen],
-];
-
-export function route() {
-  const path = location.pathname;
-  for (const [re, screen] of routes) {
-    const m = path.match(re);
-    if (m) {
-      Promise.resolve(screen(...m.slice(1))).catch(showError);
-      view.focus({ preventScroll: true });
-      return;
-    }
-  }
-  view.replaceChildren(h("p", { class: "card" }, "This page does not exist."));
+function renderAccountLinks(me) {
+  const links = document.getElementById("account-links");
+  const a = (href, text, cls) => h("a", { href, "data-link": true, class: cls }, text);
+  links.replaceChildren(...(me
+    ? [a(`/@${me.username}`, "Profile", "nav-profile"), a("/settings", "Settings", "nav-settings"),
+      h("button", { type: "button", class: "link nav-logout", onclick: logout }, "Log out")]
+    : [a("/login", "Log in", "nav-login"), a("/signup", "Sign up", "nav-signup")]));
 }
 
 document.addEventListener("click", (ev) => {
   const a = ev.target.closest("a[data-link]");
-  if (!a || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+  if (!a || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
   ev.preventDefault();
-  navigate(a.getAttribute("href"));
+  const href = a.getAttribute("href");
+  if (href === location.pathname + location.search) return;
+  navigate(href);
 });
 window.addEventListener("popstate", route);
+window.addEventListener("unhandledrejection", (ev) => {
+  ev.preventDefault();
+  showError(ev.reason);
+});
 
-loadMe().then(route);
+onSessionChange(renderAccountLinks);
+installFlushOnHide();
+loadMe().catch(showError).finally(route);
