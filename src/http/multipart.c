@@ -136,6 +136,10 @@ int http_multipart_boundary(const char *content_type, char *out, size_t size)
         int rc = read_value(&p, value, sizeof value);
         if (rc < 0)
             return -2;
+        while (is_ows(*p))
+            p++;
+        if (*p && *p != ';')
+            return -2; /* junk after the value */
         if (name_len == 8 && strncasecmp(name, "boundary", 8) == 0) {
             size_t len = strlen(value);
             if (found || !boundary_valid(value, len) || len + 1 > size)

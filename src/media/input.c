@@ -182,7 +182,10 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
         return MEDIA_NO_MEMORY;
     }
 
-    if (av_probe_input_buffer2(in->avio, &ifmt, "", NULL, 0, 0) < 0 || !ifmt) {
+    /* A low score is libavformat guessing (random bytes "look like" MP3
+     * with score 1..24): treat guesses as unrecognised. */
+    int score = av_probe_input_buffer2(in->avio, &ifmt, "", NULL, 0, 0);
+    if (score < AVPROBE_SCORE_RETRY || !ifmt) {
         media_message(msg, msglen, "the file is not in a video format Reel recognises");
         reason = MEDIA_NOT_VIDEO;
         goto fail;

@@ -207,8 +207,10 @@ static void job_main(void *arg)
     pthread_mutex_lock(&jobs->lock);
     shelve = jobs->stopping && result.reason == MEDIA_CANCELLED;
     pthread_mutex_unlock(&jobs->lock);
-    log_info("event=media_job video=%" PRIu64 " reason=%s ms=%" PRIu64, job->video_id,
-             media_reason_slug(result.reason), (clock_mono_ns() - start) / 1000000);
+    char quoted[MEDIA_MESSAGE_MAX + 32];
+    log_info("event=media_job video=%" PRIu64 " reason=%s ms=%" PRIu64 " message=%s",
+             job->video_id, media_reason_slug(result.reason), (clock_mono_ns() - start) / 1000000,
+             log_quote(quoted, sizeof quoted, result.message));
 
 done:
     if (shelve) {
@@ -285,9 +287,9 @@ int media_jobs_submit(struct media_jobs *jobs, const char *site_dir, uint64_t vi
     atomic_init(&job->cancel, false);
 
     pthread_mutex_lock(&jobs->lock);
-    int rc = jobs->stopping || jobs->queued >= jobs->opts.queue ? MEDIA_JOBS_BUSY
-             : find_job(jobs, video_id)                        ? MEDIA_JOBS_EXISTS
-                                                               : 0;
+    int rc = find_job(jobs, video_id)                          ? MEDIA_JOBS_EXISTS
+             : jobs->stopping || jobs->queued >= jobs->opts.queue ? MEDIA_JOBS_BUSY
+                                                                  : 0;
     if (rc == 0) {
         job->next = jobs->active;
         jobs->active = job;
