@@ -174,11 +174,14 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
     in->size = st.st_size;
 
     unsigned char *iobuf = av_malloc(IO_BUFFER_SIZE);
-    if (!iobuf)
+    if (!iobuf) {
+        media_message(msg, msglen, "out of memory");
         return MEDIA_NO_MEMORY;
+    }
     in->avio = avio_alloc_context(iobuf, IO_BUFFER_SIZE, 0, in, io_read, NULL, io_seek);
     if (!in->avio) {
         av_free(iobuf);
+        media_message(msg, msglen, "out of memory");
         return MEDIA_NO_MEMORY;
     }
 
@@ -211,6 +214,7 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
 
     in->fmt = avformat_alloc_context();
     if (!in->fmt) {
+        media_message(msg, msglen, "out of memory");
         reason = MEDIA_NO_MEMORY;
         goto fail;
     }
@@ -220,17 +224,17 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
     in->fmt->max_streams = MAX_STREAMS;
     if (av_dict_set(&opts, "codec_whitelist", codec_whitelist, 0) < 0 ||
         av_dict_set(&opts, "protocol_whitelist", "none", 0) < 0) {
+        media_message(msg, msglen, "out of memory");
         reason = MEDIA_NO_MEMORY;
         goto fail;
     }
     int rc = avformat_open_input(&in->fmt, "", ifmt, &opts);
     if (rc < 0) {
         /* avformat_open_input frees the context on failure. */
+        /* ENOMEM included: a damaged header asking libav for an absurd
+         * allocation (a sample table of 2^31 entries) fails that way, and
+         * it is the file's fault, not ours. Found by fuzzing. */
         in->fmt = NULL;
-        if (rc == AVERROR(ENOMEM)) {
-            reason = MEDIA_NO_MEMORY;
-            goto fail;
-        }
         media_message(msg, msglen,
                       "the file looks like %s but is damaged or truncated: its header or "
                       "index is incomplete",
@@ -241,7 +245,7 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
     rc = avformat_find_stream_info(in->fmt, NULL);
     if (rc < 0) {
         media_message(msg, msglen, "the file's streams could not be read (damaged or truncated)");
-        reason = rc == AVERROR(ENOMEM) ? MEDIA_NO_MEMORY : MEDIA_TRUNCATED;
+        reason = MEDIA_TRUNCATED; /* ENOMEM too: see above */
         goto fail;
     }
     av_dict_free(&opts);

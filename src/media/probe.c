@@ -319,11 +319,7 @@ enum media_reason media_probe_fd(int fd, const struct media_limits *limits,
         if (rc == AVERROR_EOF)
             break;
         if (rc < 0) {
-            if (rc == AVERROR(ENOMEM)) {
-                reason = fail(info, MEDIA_NO_MEMORY, "out of memory");
-                goto out;
-            }
-            read_error = rc;
+            read_error = rc; /* ENOMEM too: a damaged size field, see input.c */
             break;
         }
         if (pkt->stream_index == vi || pkt->stream_index == ai) {

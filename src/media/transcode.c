@@ -597,11 +597,8 @@ static int run(struct transcode *t)
         int rc = av_read_frame(t->in.fmt, t->pkt);
         if (rc == AVERROR_EOF)
             break;
-        if (rc < 0) {
-            if (rc == AVERROR(ENOMEM))
-                return fail(t, MEDIA_NO_MEMORY, "out of memory");
+        if (rc < 0)
             break; /* damaged tail: keep what decoded, as players do */
-        }
         if (t->pkt->stream_index == t->vi)
             rc = decode(t, t->vdec, t->pkt, true);
         else if (t->pkt->stream_index == t->ai)
