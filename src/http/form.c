@@ -135,14 +135,10 @@ static int on_part_end(void *ctx)
 static int from_multipart(int rc)
 {
     switch (rc) {
-    case HTTP_MULTIPART_OK:
-        return HTTP_FORM_OK;
-    case HTTP_MULTIPART_E_HEADER_TOO_BIG:
-        return HTTP_FORM_E_HEADER_TOO_BIG;
-    case HTTP_MULTIPART_E_TRUNCATED:
-        return HTTP_FORM_E_TRUNCATED;
-    default:
-        return HTTP_FORM_E_MALFORMED;
+    case HTTP_MULTIPART_OK: return HTTP_FORM_OK;
+    case HTTP_MULTIPART_E_HEADER_TOO_BIG: return HTTP_FORM_E_HEADER_TOO_BIG;
+    case HTTP_MULTIPART_E_TRUNCATED: return HTTP_FORM_E_TRUNCATED;
+    default: return HTTP_FORM_E_MALFORMED;
     }
 }
 

@@ -36,15 +36,15 @@ enum http_form_error {
 };
 
 struct http_form_options {
-    const char *file_field;   /* name of the file part: "file" */
-    const char *temp_dir;     /* directory for the temporary file */
+    const char *file_field; /* name of the file part: "file" */
+    const char *temp_dir;   /* directory for the temporary file */
     uint64_t max_file_bytes;
-    size_t max_field_bytes;   /* per text field */
+    size_t max_field_bytes; /* per text field */
 };
 
 struct http_form_field {
     char name[HTTP_MULTIPART_NAME_MAX];
-    char *value;              /* NUL-terminated, reel_malloc'd */
+    char *value; /* NUL-terminated, reel_malloc'd */
     size_t len;
 };
 
@@ -63,7 +63,7 @@ struct http_form {
     /* text fields */
     struct http_form_field fields[HTTP_FORM_MAX_FIELDS];
     int field_count;
-    int current;              /* -1 file, >= 0 field index, -2 skipped part */
+    int current; /* -1 file, >= 0 field index, -2 skipped part */
 };
 
 /* Prepares to read a body of the given Content-Type. Returns HTTP_FORM_OK,

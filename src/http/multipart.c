@@ -21,20 +21,13 @@ enum state {
 const char *http_multipart_strerror(int error)
 {
     switch (error) {
-    case HTTP_MULTIPART_OK:
-        return "ok";
-    case HTTP_MULTIPART_E_MALFORMED:
-        return "the multipart body is malformed";
-    case HTTP_MULTIPART_E_HEADER_TOO_BIG:
-        return "a part's headers are too large";
-    case HTTP_MULTIPART_E_PREAMBLE_TOO_BIG:
-        return "no multipart boundary where one was expected";
-    case HTTP_MULTIPART_E_TRUNCATED:
-        return "the multipart body ends before its final boundary";
-    case HTTP_MULTIPART_E_ABORTED:
-        return "stopped";
-    default:
-        return "unknown multipart error";
+    case HTTP_MULTIPART_OK: return "ok";
+    case HTTP_MULTIPART_E_MALFORMED: return "the multipart body is malformed";
+    case HTTP_MULTIPART_E_HEADER_TOO_BIG: return "a part's headers are too large";
+    case HTTP_MULTIPART_E_PREAMBLE_TOO_BIG: return "no multipart boundary where one was expected";
+    case HTTP_MULTIPART_E_TRUNCATED: return "the multipart body ends before its final boundary";
+    case HTTP_MULTIPART_E_ABORTED: return "stopped";
+    default: return "unknown multipart error";
     }
 }
 
@@ -368,19 +361,11 @@ int http_multipart_feed(struct http_multipart *mp, const char *data, size_t len)
     while (i < len && rc == 0) {
         char c;
         switch (mp->state) {
-        case S_DEAD:
-            return mp->error;
-        case S_PREAMBLE:
-            rc = scan_preamble(mp, data, len, &i);
-            break;
-        case S_BODY:
-            rc = scan_body(mp, data, len, &i);
-            break;
-        case S_EPILOGUE:
-            return 0;
-        case S_HEADERS:
-            rc = header_byte(mp, data[i++]);
-            break;
+        case S_DEAD: return mp->error;
+        case S_PREAMBLE: rc = scan_preamble(mp, data, len, &i); break;
+        case S_BODY: rc = scan_body(mp, data, len, &i); break;
+        case S_EPILOGUE: return 0;
+        case S_HEADERS: rc = header_byte(mp, data[i++]); break;
         case S_DELIM_TAIL:
             c = data[i++];
             if (c == '-')
@@ -415,8 +400,7 @@ int http_multipart_feed(struct http_multipart *mp, const char *data, size_t len)
             mp->header_lines = 0;
             memset(&mp->part, 0, sizeof mp->part);
             break;
-        default:
-            rc = HTTP_MULTIPART_E_MALFORMED;
+        default: rc = HTTP_MULTIPART_E_MALFORMED;
         }
     }
     return rc ? die(mp, rc) : 0;

@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MULTIPART_BOUNDARY_MAX 70  /* RFC 2046 */
-#define HTTP_MULTIPART_LINE_MAX 1024    /* one part header line */
-#define HTTP_MULTIPART_HEADERS_MAX 16   /* header lines per part */
+#define HTTP_MULTIPART_BOUNDARY_MAX 70 /* RFC 2046 */
+#define HTTP_MULTIPART_LINE_MAX 1024   /* one part header line */
+#define HTTP_MULTIPART_HEADERS_MAX 16  /* header lines per part */
 #define HTTP_MULTIPART_PREAMBLE_MAX 4096
 #define HTTP_MULTIPART_NAME_MAX 128
 #define HTTP_MULTIPART_FILENAME_MAX 256
@@ -36,11 +36,11 @@
 
 enum http_multipart_error {
     HTTP_MULTIPART_OK = 0,
-    HTTP_MULTIPART_E_MALFORMED = -1,       /* not the grammar above */
-    HTTP_MULTIPART_E_HEADER_TOO_BIG = -2,  /* a header line or too many lines */
+    HTTP_MULTIPART_E_MALFORMED = -1,      /* not the grammar above */
+    HTTP_MULTIPART_E_HEADER_TOO_BIG = -2, /* a header line or too many lines */
     HTTP_MULTIPART_E_PREAMBLE_TOO_BIG = -3,
-    HTTP_MULTIPART_E_TRUNCATED = -4,       /* finish() before the final boundary */
-    HTTP_MULTIPART_E_ABORTED = -5,         /* a callback returned non-zero */
+    HTTP_MULTIPART_E_TRUNCATED = -4, /* finish() before the final boundary */
+    HTTP_MULTIPART_E_ABORTED = -5,   /* a callback returned non-zero */
 };
 
 /* A part's headers, valid during on_part_begin. */
@@ -67,8 +67,8 @@ struct http_multipart {
     int error;
     char delimiter[4 + HTTP_MULTIPART_BOUNDARY_MAX]; /* CRLF "--" boundary */
     size_t delimiter_len;
-    size_t match;            /* delimiter bytes matched so far */
-    size_t preamble;         /* bytes of preamble seen */
+    size_t match;    /* delimiter bytes matched so far */
+    size_t preamble; /* bytes of preamble seen */
     char line[HTTP_MULTIPART_LINE_MAX];
     size_t line_len;
     unsigned header_lines;

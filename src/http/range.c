@@ -130,8 +130,12 @@ int http_date_parse(const char *s, int64_t *unix_s)
     if (day < 1 || day > 31 || hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0 ||
         sec > 60 || c < 0 || y < 0 || month < 0)
         return -1;
-    struct tm tm = {.tm_year = c * 100 + y - 1900, .tm_mon = month, .tm_mday = day,
-                    .tm_hour = hour, .tm_min = min, .tm_sec = sec};
+    struct tm tm = {.tm_year = c * 100 + y - 1900,
+                    .tm_mon = month,
+                    .tm_mday = day,
+                    .tm_hour = hour,
+                    .tm_min = min,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     if (t == (time_t)-1)
         return -1;
@@ -171,10 +175,10 @@ void http_range_plan(struct http_range_plan *plan, const struct http_range_reque
     http_date_format(mtime_s, plan->last_modified);
 
     int64_t since;
-    if (req->if_none_match ? etag_list_matches(req->if_none_match, etag)
-                           : req->if_modified_since &&
-                                 http_date_parse(req->if_modified_since, &since) == 0 &&
-                                 mtime_s <= since) {
+    if (req->if_none_match
+            ? etag_list_matches(req->if_none_match, etag)
+            : req->if_modified_since && http_date_parse(req->if_modified_since, &since) == 0 &&
+                  mtime_s <= since) {
         plan->status = 304;
         return;
     }
@@ -200,8 +204,7 @@ void http_range_plan(struct http_range_plan *plan, const struct http_range_reque
         plan->status = 416;
         snprintf(plan->content_range, sizeof plan->content_range, "bytes */%" PRIu64, size);
         return;
-    case HTTP_RANGE_NONE:
-        break;
+    case HTTP_RANGE_NONE: break;
     }
     plan->status = 200;
     plan->offset = 0;

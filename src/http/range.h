@@ -62,7 +62,7 @@ struct http_range_request {
  * and Content-Range when content_range is not empty. Send `length` bytes of
  * the file from `offset` (0 for 304/416). */
 struct http_range_plan {
-    int status;                        /* 200, 206, 304 or 416 */
+    int status; /* 200, 206, 304 or 416 */
     uint64_t offset, length;
     char content_range[96];
     char etag[HTTP_ETAG_MAX];

@@ -8,9 +8,8 @@
 #include <libswscale/swscale.h>
 #include <stdio.h>
 
-AVCodecContext *media_h264_open(int width, int height, AVRational time_base,
-                                AVRational frame_rate, const struct media_h264_settings *settings,
-                                bool global_header)
+AVCodecContext *media_h264_open(int width, int height, AVRational time_base, AVRational frame_rate,
+                                const struct media_h264_settings *settings, bool global_header)
 {
     const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
     if (!codec)

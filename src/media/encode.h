@@ -17,17 +17,16 @@
 #include <stdbool.h>
 
 struct media_h264_settings {
-    const char *preset;   /* "veryfast" */
-    int crf;              /* 23 */
-    int threads;          /* 0 = libx264 decides */
+    const char *preset; /* "veryfast" */
+    int crf;            /* 23 */
+    int threads;        /* 0 = libx264 decides */
 };
 
 /* libx264 for width x height yuv420p frames in time_base, at about
  * frame_rate (a hint for rate control; the timestamps rule). global_header
  * for MP4. Returns the opened context or NULL. */
-AVCodecContext *media_h264_open(int width, int height, AVRational time_base,
-                                AVRational frame_rate, const struct media_h264_settings *settings,
-                                bool global_header);
+AVCodecContext *media_h264_open(int width, int height, AVRational time_base, AVRational frame_rate,
+                                const struct media_h264_settings *settings, bool global_header);
 /* AAC-LC, float planar, `channels` (1 or 2) at sample_rate, bit_rate bits/s. Returns the
  * opened context (frame_size 1024) or NULL. */
 AVCodecContext *media_aac_open(int sample_rate, int channels, int64_t bit_rate, bool global_header);

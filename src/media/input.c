@@ -30,11 +30,12 @@ enum { IO_BUFFER_SIZE = 64 * 1024, MAX_STREAMS = 16 };
 static const char *const video_formats[] = {"mov", "matroska", "webm", "avi", "mpegts",
                                             "flv", "ogg",      "mpeg", "asf"};
 /* Demuxers that only ever hold audio. */
-static const char *const audio_formats[] = {"mp3", "wav",  "flac", "aac", "ac3", "eac3", "amr",
-                                            "aiff", "w64", "wv",   "ape", "dts", "truehd", "caf",
-                                            "au",  "tta",  "mpc",  "mpc8", "mp2", "oga"};
+static const char *const audio_formats[] = {"mp3",  "wav", "flac", "aac",  "ac3", "eac3",   "amr",
+                                            "aiff", "w64", "wv",   "ape",  "dts", "truehd", "caf",
+                                            "au",   "tta", "mpc",  "mpc8", "mp2", "oga"};
 /* Demuxers for still images (image2pipe family and friends). */
-static const char *const image_formats[] = {"image2", "gif", "apng", "webp_pipe", "ico", "brender_pix"};
+static const char *const image_formats[] = {"image2",    "gif", "apng",
+                                            "webp_pipe", "ico", "brender_pix"};
 
 static const enum AVCodecID accepted_codecs[] = {
     /* video */
@@ -116,19 +117,11 @@ static int64_t io_seek(void *opaque, int64_t offset, int whence)
     struct media_input *in = opaque;
     int64_t target;
     switch (whence & ~AVSEEK_FORCE) {
-    case AVSEEK_SIZE:
-        return in->size;
-    case SEEK_SET:
-        target = offset;
-        break;
-    case SEEK_CUR:
-        target = in->pos + offset;
-        break;
-    case SEEK_END:
-        target = in->size + offset;
-        break;
-    default:
-        return AVERROR(EINVAL);
+    case AVSEEK_SIZE: return in->size;
+    case SEEK_SET: target = offset; break;
+    case SEEK_CUR: target = in->pos + offset; break;
+    case SEEK_END: target = in->size + offset; break;
+    default: return AVERROR(EINVAL);
     }
     if (target < 0)
         return AVERROR(EINVAL);
@@ -198,8 +191,7 @@ enum media_reason media_input_open(struct media_input *in, int fd, char *msg, si
         reason = MEDIA_IMAGE;
         goto fail;
     }
-    if (name_in(ifmt->name, audio_formats, sizeof audio_formats / sizeof audio_formats[0],
-                false)) {
+    if (name_in(ifmt->name, audio_formats, sizeof audio_formats / sizeof audio_formats[0], false)) {
         media_message(msg, msglen, "the file holds only audio (%s), no video", ifmt->name);
         reason = MEDIA_AUDIO_ONLY;
         goto fail;
@@ -285,8 +277,8 @@ int media_pick_audio_stream(const AVFormatContext *fmt)
     for (unsigned i = 0; i < fmt->nb_streams; i++) {
         const AVStream *st = fmt->streams[i];
         if (st->codecpar->codec_type != AVMEDIA_TYPE_AUDIO ||
-            !media_codec_accepted(st->codecpar->codec_id) || st->codecpar->ch_layout.nb_channels <= 0 ||
-            st->codecpar->sample_rate <= 0)
+            !media_codec_accepted(st->codecpar->codec_id) ||
+            st->codecpar->ch_layout.nb_channels <= 0 || st->codecpar->sample_rate <= 0)
             continue;
         if (best < 0 || (st->disposition & AV_DISPOSITION_DEFAULT))
             best = (int)i;

@@ -118,8 +118,8 @@ static int sync_outputs(const char *out_dir, const struct media_result *result)
 {
     char path[MEDIA_PATH_MAX];
     for (int i = 0; i <= result->rendition_count; i++) {
-        const char *name = i < result->rendition_count ? result->renditions[i].file
-                                                       : result->thumbnail;
+        const char *name =
+            i < result->rendition_count ? result->renditions[i].file : result->thumbnail;
         if (snprintf(path, sizeof path, "%s/%s", out_dir, name) >= (int)sizeof path)
             return -1;
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -208,8 +208,8 @@ static void job_main(void *arg)
     shelve = jobs->stopping && result.reason == MEDIA_CANCELLED;
     pthread_mutex_unlock(&jobs->lock);
     char quoted[MEDIA_MESSAGE_MAX + 32];
-    log_info("event=media_job video=%" PRIu64 " reason=%s ms=%" PRIu64 " message=%s",
-             job->video_id, media_reason_slug(result.reason), (clock_mono_ns() - start) / 1000000,
+    log_info("event=media_job video=%" PRIu64 " reason=%s ms=%" PRIu64 " message=%s", job->video_id,
+             media_reason_slug(result.reason), (clock_mono_ns() - start) / 1000000,
              log_quote(quoted, sizeof quoted, result.message));
 
 done:
@@ -287,7 +287,7 @@ int media_jobs_submit(struct media_jobs *jobs, const char *site_dir, uint64_t vi
     atomic_init(&job->cancel, false);
 
     pthread_mutex_lock(&jobs->lock);
-    int rc = find_job(jobs, video_id)                          ? MEDIA_JOBS_EXISTS
+    int rc = find_job(jobs, video_id)                             ? MEDIA_JOBS_EXISTS
              : jobs->stopping || jobs->queued >= jobs->opts.queue ? MEDIA_JOBS_BUSY
                                                                   : 0;
     if (rc == 0) {

@@ -33,8 +33,8 @@ typedef void (*media_job_done_fn)(void *ctx, const char *site_dir, uint64_t vide
                                   const struct media_result *result);
 
 struct media_jobs_options {
-    unsigned workers;        /* jobs at once; 0 = number of cores */
-    unsigned queue;          /* jobs that may wait beyond the running ones */
+    unsigned workers; /* jobs at once; 0 = number of cores */
+    unsigned queue;   /* jobs that may wait beyond the running ones */
     struct media_transcode_settings transcode;
     struct media_limits limits;
     media_job_done_fn on_done;
@@ -56,9 +56,9 @@ struct media_jobs *media_jobs_create(const struct media_jobs_options *opts);
 void media_jobs_destroy(struct media_jobs *jobs);
 
 enum {
-    MEDIA_JOBS_BUSY = -1,    /* the queue is full: answer 503, try later */
-    MEDIA_JOBS_EXISTS = -2,  /* a job for this video is queued, running or left over */
-    MEDIA_JOBS_ERROR = -3,   /* the upload could not be moved (errno set) */
+    MEDIA_JOBS_BUSY = -1,   /* the queue is full: answer 503, try later */
+    MEDIA_JOBS_EXISTS = -2, /* a job for this video is queued, running or left over */
+    MEDIA_JOBS_ERROR = -3,  /* the upload could not be moved (errno set) */
 };
 
 /* Queues a job for video_id in site_dir (the creator's home site).

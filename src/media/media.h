@@ -31,7 +31,7 @@ enum media_reason {
     MEDIA_IO_ERROR = 20,      /* reading or writing our own files failed */
     MEDIA_NO_MEMORY = 21,
     MEDIA_TRANSCODE_FAILED = 22, /* an encoder or muxer failed on a file that probed fine */
-    MEDIA_CANCELLED = 23,     /* the video was deleted while its job ran */
+    MEDIA_CANCELLED = 23,        /* the video was deleted while its job ran */
 };
 
 /* A short stable slug for the reason ("truncated", "too-long"...), used as the
@@ -45,8 +45,8 @@ int media_reason_http_status(enum media_reason reason);
 struct media_limits {
     uint64_t max_bytes;
     uint32_t max_duration_ms;
-    unsigned max_dimension;   /* longest side, after rotation */
-    unsigned min_dimension;   /* shortest side */
+    unsigned max_dimension; /* longest side, after rotation */
+    unsigned min_dimension; /* shortest side */
 };
 
 /* Limits from the config; the defaults of config/reel.ini when cfg is NULL. */
@@ -71,8 +71,8 @@ struct media_rendition {
 struct media_result {
     enum media_reason reason;
     char message[MEDIA_MESSAGE_MAX];
-    int64_t duration_ms;      /* of the renditions */
-    int width, height;        /* of the source as displayed (after rotation) */
+    int64_t duration_ms; /* of the renditions */
+    int width, height;   /* of the source as displayed (after rotation) */
     bool has_audio;
     struct media_rendition renditions[MEDIA_MAX_RENDITIONS]; /* largest first */
     int rendition_count;

@@ -19,7 +19,7 @@
 struct media_input {
     AVFormatContext *fmt;
     AVIOContext *avio;
-    int fd;                 /* borrowed, not closed */
+    int fd; /* borrowed, not closed */
     int64_t size;
     int64_t pos;
 };

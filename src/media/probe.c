@@ -46,8 +46,7 @@ static int64_t to_ms(int64_t ts, AVRational tb)
 
 /* Display size from coded size, pixel aspect and rotation. Even sizes are
  * not required here; the transcoder rounds. */
-static void display_size(const AVStream *st, int coded_w, int coded_h, int rotation, int *w,
-                         int *h)
+static void display_size(const AVStream *st, int coded_w, int coded_h, int rotation, int *w, int *h)
 {
     AVRational sar = st->sample_aspect_ratio.num > 0 ? st->sample_aspect_ratio
                                                      : st->codecpar->sample_aspect_ratio;
@@ -281,7 +280,8 @@ enum media_reason media_probe_fd(int fd, const struct media_limits *limits,
     const AVCodecDescriptor *vdesc = avcodec_descriptor_get(vst->codecpar->codec_id);
     copy_name(info->video_codec, sizeof info->video_codec, vdesc ? vdesc->name : "unknown");
     if (ai >= 0) {
-        const AVCodecDescriptor *adesc = avcodec_descriptor_get(fmt->streams[ai]->codecpar->codec_id);
+        const AVCodecDescriptor *adesc =
+            avcodec_descriptor_get(fmt->streams[ai]->codecpar->codec_id);
         copy_name(info->audio_codec, sizeof info->audio_codec, adesc ? adesc->name : "unknown");
         info->has_audio = true;
         info->audio_sample_rate = fmt->streams[ai]->codecpar->sample_rate;
@@ -344,11 +344,11 @@ enum media_reason media_probe_fd(int fd, const struct media_limits *limits,
     info->duration_ms = span_ms(&span);
 
     if (decoded == 0) {
-        reason = cut_short || read_error
-                     ? fail(info, MEDIA_TRUNCATED,
-                            "the file is damaged or truncated: no video frame could be decoded")
-                     : fail(info, MEDIA_NO_VIDEO,
-                            "the video stream holds no frame that can be decoded");
+        reason =
+            cut_short || read_error
+                ? fail(info, MEDIA_TRUNCATED,
+                       "the file is damaged or truncated: no video frame could be decoded")
+                : fail(info, MEDIA_NO_VIDEO, "the video stream holds no frame that can be decoded");
         goto out;
     }
 
@@ -368,8 +368,8 @@ enum media_reason media_probe_fd(int fd, const struct media_limits *limits,
     int short_side = info->width > info->height ? info->height : info->width;
     if (long_side > (int)limits->max_dimension || short_side < (int)limits->min_dimension) {
         media_message(info->message, sizeof info->message,
-                      "the video is %dx%d; each side must be between %u and %u pixels",
-                      info->width, info->height, limits->min_dimension, limits->max_dimension);
+                      "the video is %dx%d; each side must be between %u and %u pixels", info->width,
+                      info->height, limits->min_dimension, limits->max_dimension);
         reason = fail(info, MEDIA_BAD_DIMENSIONS, NULL);
         goto out;
     }
@@ -402,8 +402,8 @@ enum media_reason media_probe_fd(int fd, const struct media_limits *limits,
         format_hms(info->declared_duration_ms, said, sizeof said);
         format_hms(info->duration_ms, holds, sizeof holds);
         media_message(info->message, sizeof info->message,
-                      "the file's header claims a duration of %s but its data holds only %s",
-                      said, holds);
+                      "the file's header claims a duration of %s but its data holds only %s", said,
+                      holds);
         reason = fail(info, MEDIA_INCONSISTENT, NULL);
         goto out;
     }

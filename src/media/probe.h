@@ -28,18 +28,18 @@
 
 struct media_probe_info {
     enum media_reason reason;
-    char message[MEDIA_MESSAGE_MAX];   /* for the uploader; "" when accepted */
+    char message[MEDIA_MESSAGE_MAX]; /* for the uploader; "" when accepted */
     uint64_t size_bytes;
     char format[MEDIA_CODEC_NAME_MAX]; /* demuxer name, "mov,mp4,m4a,3gp,3g2,mj2" cut to fit */
     char video_codec[MEDIA_CODEC_NAME_MAX];
     char audio_codec[MEDIA_CODEC_NAME_MAX]; /* "" without audio */
-    int64_t duration_ms;               /* measured from the packets */
-    int64_t declared_duration_ms;      /* what the header claims; -1 if nothing */
-    int width, height;                 /* as displayed: after rotation and pixel aspect */
-    int coded_width, coded_height;     /* as stored */
-    int rotation;                      /* clockwise degrees: 0, 90, 180, 270 */
-    double frame_rate;                 /* average frames per second of the video */
-    int64_t video_frames;              /* video packets in the file */
+    int64_t duration_ms;                    /* measured from the packets */
+    int64_t declared_duration_ms;           /* what the header claims; -1 if nothing */
+    int width, height;                      /* as displayed: after rotation and pixel aspect */
+    int coded_width, coded_height;          /* as stored */
+    int rotation;                           /* clockwise degrees: 0, 90, 180, 270 */
+    double frame_rate;                      /* average frames per second of the video */
+    int64_t video_frames;                   /* video packets in the file */
     bool has_audio;
     int audio_sample_rate, audio_channels;
 };

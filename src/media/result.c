@@ -26,13 +26,13 @@ int media_result_save(const char *path, const struct media_result *r)
     for (int i = 0; i < r->rendition_count; i++) {
         const struct media_rendition *x = &r->renditions[i];
         if (json_array_append_new(list, json_pack("{s:s,s:i,s:i,s:s}", "name", x->name, "width",
-                                                  x->width, "height", x->height, "file",
-                                                  x->file)) < 0)
+                                                  x->width, "height", x->height, "file", x->file)) <
+            0)
             goto out;
     }
-    doc = json_pack("{s:I,s:i,s:i,s:b,s:s,s:O}", "duration_ms", (json_int_t)r->duration_ms,
-                    "width", r->width, "height", r->height, "has_audio", r->has_audio,
-                    "thumbnail", r->thumbnail, "renditions", list);
+    doc = json_pack("{s:I,s:i,s:i,s:b,s:s,s:O}", "duration_ms", (json_int_t)r->duration_ms, "width",
+                    r->width, "height", r->height, "has_audio", r->has_audio, "thumbnail",
+                    r->thumbnail, "renditions", list);
     if (!doc)
         goto out;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -120,8 +120,8 @@ static void painter_draw(const struct painter *p, AVFrame *frame, double seconds
     for (int y = 0; y < p->height; y++) {
         const uint8_t *row =
             p->texture + (size_t)((y + shift) & (TEX_ROWS - 1)) * p->texture_stride;
-        memcpy(frame->data[0] + (size_t)y * (size_t)frame->linesize[0], row + (shift & (TEX_EXTRA - 1)),
-               (size_t)p->width);
+        memcpy(frame->data[0] + (size_t)y * (size_t)frame->linesize[0],
+               row + (shift & (TEX_EXTRA - 1)), (size_t)p->width);
     }
     struct yuv bg = colour_from_hue(fmod(p->hue_bg + seconds * 0.02, 1.0), 0.7);
     for (int y = 0; y < p->height / 2; y++) {
@@ -267,9 +267,9 @@ int media_synth_write(const char *path, const struct media_synth_options *o, cha
     what = "encoding failed";
     while (!video_done || !audio_done) {
         /* Whichever track is behind in time goes next. */
-        bool do_video = !video_done &&
-                        (audio_done || av_compare_ts(vpts, (AVRational){1, TICKS}, apts,
-                                                     (AVRational){1, o->sample_rate}) <= 0);
+        bool do_video =
+            !video_done && (audio_done || av_compare_ts(vpts, (AVRational){1, TICKS}, apts,
+                                                        (AVRational){1, o->sample_rate}) <= 0);
         if (do_video) {
             if (av_frame_make_writable(vframe) < 0)
                 goto out;

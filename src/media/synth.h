@@ -17,9 +17,9 @@
 #include <stddef.h>
 
 enum media_synth_audio {
-    MEDIA_SYNTH_NO_AUDIO,  /* no audio track */
-    MEDIA_SYNTH_TONE,      /* a sine tone with a slow vibrato */
-    MEDIA_SYNTH_SILENCE,   /* an audio track of silence */
+    MEDIA_SYNTH_NO_AUDIO, /* no audio track */
+    MEDIA_SYNTH_TONE,     /* a sine tone with a slow vibrato */
+    MEDIA_SYNTH_SILENCE,  /* an audio track of silence */
 };
 
 struct media_synth_options {
@@ -30,11 +30,11 @@ struct media_synth_options {
     enum media_synth_audio audio;
     int tone_hz;
     int sample_rate;
-    int channels;             /* 1 or 2 */
+    int channels; /* 1 or 2 */
     unsigned seed;
-    bool faststart;           /* MP4: index at the front */
-    int rotation;             /* display-matrix rotation, clockwise: 0, 90, 180, 270 */
-    const char *preset;       /* libx264 preset for the clip */
+    bool faststart;     /* MP4: index at the front */
+    int rotation;       /* display-matrix rotation, clockwise: 0, 90, 180, 270 */
+    const char *preset; /* libx264 preset for the clip */
     int crf;
 };
 

@@ -6,7 +6,8 @@
  *
  *   demux --video--> decode -> hold one frame -> buffer -> [transpose] -> split
  *                                                  |-> scale,pad -> sink -> x264 -> mux 1080
- *                                                  |-> scale,pad -> sink -> x264 -> mux 720 (+thumb)
+ *                                                  |-> scale,pad -> sink -> x264 -> mux 720
+ * (+thumb)
  *                                                  '-> scale,pad -> sink -> x264 -> mux 360
  *         --audio--> decode -> abuffer -> aresample,aformat -> sink (1024) -> AAC -> every mux
  *
@@ -81,7 +82,8 @@ int media_transcode_ladder(int width, int height, struct media_rendition *out)
     int long_side = width > height ? width : height, short_side = width > height ? height : width;
     int n = 0;
     for (int i = 0; i < MEDIA_MAX_RENDITIONS; i++) {
-        if (ladder[i].needs_full_size && (short_side < ladder[i].width || long_side < ladder[i].height))
+        if (ladder[i].needs_full_size &&
+            (short_side < ladder[i].width || long_side < ladder[i].height))
             continue;
         memset(&out[n], 0, sizeof out[n]);
         snprintf(out[n].name, sizeof out[n].name, "%s", ladder[i].name);
@@ -124,7 +126,7 @@ struct transcode {
     bool have_held, thumb_done;
     int64_t video_start, audio_start; /* stream time bases */
     int64_t last_interval;
-    int64_t thumb_pts;                /* sink time base */
+    int64_t thumb_pts; /* sink time base */
     int64_t frames_out;
     int64_t audio_samples_out;
     int out_sample_rate;
@@ -219,14 +221,10 @@ static void fit_inside(int display_w, int display_h, int box_w, int box_h, int *
 static const char *rotation_filters(int rotation)
 {
     switch (rotation) {
-    case 90:
-        return "transpose=clock,";
-    case 180:
-        return "hflip,vflip,";
-    case 270:
-        return "transpose=cclock,";
-    default:
-        return "";
+    case 90: return "transpose=clock,";
+    case 180: return "hflip,vflip,";
+    case 270: return "transpose=cclock,";
+    default: return "";
     }
 }
 
@@ -240,8 +238,8 @@ static int build_video_graph(struct transcode *t, const struct media_probe_info 
     t->vgraph = avfilter_graph_alloc();
     if (!t->vgraph)
         return rc;
-    AVRational sar = t->vdec->sample_aspect_ratio.num > 0 ? t->vdec->sample_aspect_ratio
-                                                          : (AVRational){1, 1};
+    AVRational sar =
+        t->vdec->sample_aspect_ratio.num > 0 ? t->vdec->sample_aspect_ratio : (AVRational){1, 1};
     t->src_width = t->vdec->width;
     t->src_height = t->vdec->height;
     t->src_format = t->vdec->pix_fmt;
@@ -319,12 +317,12 @@ static int build_audio_graph(struct transcode *t)
     snprintf(args, sizeof args, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
              st->time_base.num, st->time_base.den, t->adec->sample_rate,
              av_get_sample_fmt_name(t->adec->sample_fmt), layout);
-    rc = avfilter_graph_create_filter(&t->asrc, avfilter_get_by_name("abuffer"), "ain", args,
-                                      NULL, t->agraph);
+    rc = avfilter_graph_create_filter(&t->asrc, avfilter_get_by_name("abuffer"), "ain", args, NULL,
+                                      t->agraph);
     if (rc < 0)
         goto out;
-    rc = avfilter_graph_create_filter(&t->asink, avfilter_get_by_name("abuffersink"), "aout",
-                                      NULL, NULL, t->agraph);
+    rc = avfilter_graph_create_filter(&t->asink, avfilter_get_by_name("abuffersink"), "aout", NULL,
+                                      NULL, t->agraph);
     if (rc < 0)
         goto out;
     snprintf(desc, sizeof desc,
@@ -353,13 +351,12 @@ out:
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int open_outputs(struct transcode *t, const char *out_dir, const struct media_probe_info *info)
+static int open_outputs(struct transcode *t, const char *out_dir)
 {
     AVStream *st = t->in.fmt->streams[t->vi];
     AVRational frame_rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
     struct media_h264_settings h264 = {t->settings->x264_preset, t->settings->x264_crf,
                                        t->settings->encoder_threads};
-    (void)info;
     if (t->ai >= 0) {
         t->aenc = media_aac_open(t->out_sample_rate, 2, t->settings->audio_bitrate, true);
         if (!t->aenc)
@@ -368,8 +365,8 @@ static int open_outputs(struct transcode *t, const char *out_dir, const struct m
     for (int i = 0; i < t->rung_count; i++) {
         struct rung *r = &t->rungs[i];
         AVRational tb = av_buffersink_get_time_base(r->sink);
-        r->enc = media_h264_open(r->rendition.width, r->rendition.height, tb, frame_rate, &h264,
-                                 true);
+        r->enc =
+            media_h264_open(r->rendition.width, r->rendition.height, tb, frame_rate, &h264, true);
         if (!r->enc)
             return -1;
         if (snprintf(t->path, sizeof t->path, "%s/%s", out_dir, r->rendition.file) >=
@@ -384,8 +381,7 @@ static int open_outputs(struct transcode *t, const char *out_dir, const struct m
         r->video_st->time_base = r->enc->time_base;
         if (t->aenc) {
             r->audio_st = avformat_new_stream(r->mux, NULL);
-            if (!r->audio_st ||
-                avcodec_parameters_from_context(r->audio_st->codecpar, t->aenc) < 0)
+            if (!r->audio_st || avcodec_parameters_from_context(r->audio_st->codecpar, t->aenc) < 0)
                 return -1;
             r->audio_st->time_base = t->aenc->time_base;
         }
@@ -439,9 +435,9 @@ static AVFrame *normalise_frame(struct transcode *t, AVFrame *frame)
     if (frame->width == t->src_width && frame->height == t->src_height &&
         frame->format == t->src_format)
         return frame;
-    t->normalise = sws_getCachedContext(t->normalise, frame->width, frame->height, frame->format,
-                                        t->src_width, t->src_height, t->src_format, SWS_BICUBIC,
-                                        NULL, NULL, NULL);
+    t->normalise =
+        sws_getCachedContext(t->normalise, frame->width, frame->height, frame->format, t->src_width,
+                             t->src_height, t->src_format, SWS_BICUBIC, NULL, NULL, NULL);
     av_frame_unref(t->converted);
     t->converted->format = t->src_format;
     t->converted->width = t->src_width;
@@ -621,8 +617,8 @@ enum media_reason media_transcode(const char *source_path, const char *out_dir,
                                   const struct media_limits *limits, const atomic_bool *cancel,
                                   struct media_result *result)
 {
-    struct transcode t = {.settings = settings, .cancel = cancel, .result = result,
-                          .thumb_rung = -1};
+    struct transcode t = {
+        .settings = settings, .cancel = cancel, .result = result, .thumb_rung = -1};
     struct media_probe_info info;
     enum media_reason reason;
 
@@ -685,7 +681,7 @@ enum media_reason media_transcode(const char *source_path, const char *out_dir,
     int64_t thumb_ms = info.duration_ms / 2 < THUMB_AT_MS ? info.duration_ms / 2 : THUMB_AT_MS;
     t.thumb_pts = av_rescale_q(thumb_ms, (AVRational){1, 1000},
                                av_buffersink_get_time_base(t.rungs[t.thumb_rung].sink));
-    if (open_outputs(&t, out_dir, &info) < 0) {
+    if (open_outputs(&t, out_dir) < 0) {
         fail(&t, MEDIA_TRANSCODE_FAILED, "the encoders or output files could not be opened");
         goto out;
     }

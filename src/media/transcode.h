@@ -30,11 +30,11 @@
 #include <stdatomic.h>
 
 struct media_transcode_settings {
-    const char *x264_preset;  /* "veryfast" */
-    int x264_crf;             /* 23 */
-    int encoder_threads;      /* libx264 threads per rendition; 0 = auto */
-    int decoder_threads;      /* 0 = auto */
-    int audio_bitrate;        /* bits per second, stereo */
+    const char *x264_preset; /* "veryfast" */
+    int x264_crf;            /* 23 */
+    int encoder_threads;     /* libx264 threads per rendition; 0 = auto */
+    int decoder_threads;     /* 0 = auto */
+    int audio_bitrate;       /* bits per second, stereo */
 };
 
 /* Settings from the config's [media] section (defaults when cfg is NULL). */

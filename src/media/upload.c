@@ -113,8 +113,7 @@ out:
 }
 
 int media_upload_create(const char *site_dir, uint64_t owner, uint64_t size, uint64_t max_size,
-                        const void *metadata, size_t metadata_len,
-                        struct media_upload_info *info)
+                        const void *metadata, size_t metadata_len, struct media_upload_info *info)
 {
     char part[MEDIA_PATH_MAX], tmp[MEDIA_PATH_MAX], final[MEDIA_PATH_MAX], dir[MEDIA_PATH_MAX];
     unsigned char header[INFO_HEADER];

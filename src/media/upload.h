@@ -53,11 +53,11 @@ enum media_upload_status {
 
 struct media_upload_info {
     char id[MEDIA_UPLOAD_ID_LEN + 1];
-    uint64_t size;       /* declared total */
-    uint64_t offset;     /* bytes received and on disk */
+    uint64_t size;   /* declared total */
+    uint64_t offset; /* bytes received and on disk */
     uint64_t owner;
     int64_t created_ms;
-    int64_t updated_ms;  /* last append (the .part file's mtime) */
+    int64_t updated_ms; /* last append (the .part file's mtime) */
     size_t metadata_len;
     char metadata[MEDIA_UPLOAD_METADATA_MAX];
 };
@@ -69,8 +69,7 @@ bool media_upload_id_valid(const char *s);
  * metadata, and fills *info (offset 0). Returns MEDIA_UPLOAD_OK,
  * MEDIA_UPLOAD_TOO_BIG, MEDIA_UPLOAD_INVALID or MEDIA_UPLOAD_IO. */
 int media_upload_create(const char *site_dir, uint64_t owner, uint64_t size, uint64_t max_size,
-                        const void *metadata, size_t metadata_len,
-                        struct media_upload_info *info);
+                        const void *metadata, size_t metadata_len, struct media_upload_info *info);
 
 /* Reads an upload's state (for HEAD: the offset to resume from). Returns
  * MEDIA_UPLOAD_OK, NOT_FOUND, FORBIDDEN, INVALID or IO. */
@@ -79,9 +78,9 @@ int media_upload_stat(const char *site_dir, const char *id, uint64_t owner,
 
 /* An append in progress; the caller provides the storage. */
 struct media_upload_writer {
-    int fd;              /* -1 when not open */
-    uint64_t offset;     /* current end */
-    uint64_t size;       /* declared total */
+    int fd;          /* -1 when not open */
+    uint64_t offset; /* current end */
+    uint64_t size;   /* declared total */
     bool failed;
 };
 

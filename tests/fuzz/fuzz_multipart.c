@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct digest {
     int parts, ends;
-    uint64_t hash;   /* FNV-1a over names, filenames, types and data */
+    uint64_t hash; /* FNV-1a over names, filenames, types and data */
     size_t bytes;
 };
 

@@ -61,8 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!info.message[0])
             abort(); /* every refusal says why */
         break;
-    default:
-        abort(); /* IO errors cannot happen on a memfd */
+    default: abort(); /* IO errors cannot happen on a memfd */
     }
     return 0;
 }

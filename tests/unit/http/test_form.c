@@ -68,8 +68,8 @@ static char *body_with_file(size_t file_len, size_t *len)
 
 static struct http_form_options options(uint64_t max_file)
 {
-    return (struct http_form_options){.file_field = "file", .temp_dir = dir,
-                                      .max_file_bytes = max_file, .max_field_bytes = 64};
+    return (struct http_form_options){
+        .file_field = "file", .temp_dir = dir, .max_file_bytes = max_file, .max_field_bytes = 64};
 }
 
 Test(form, file_to_disk_fields_to_memory)
@@ -135,15 +135,17 @@ Test(form, errors)
     cr_assert_eq(http_form_error_status(HTTP_FORM_E_NOT_MULTIPART), 415);
     http_form_clear(&form);
 
-    const char no_file[] = "--" B "\r\nContent-Disposition: form-data; name=caption\r\n\r\nhi\r\n--" B "--";
+    const char no_file[] =
+        "--" B "\r\nContent-Disposition: form-data; name=caption\r\n\r\nhi\r\n--" B "--";
     cr_assert_eq(http_form_init(&form, CT, &opts), HTTP_FORM_OK);
     cr_assert_eq(http_form_feed(&form, no_file, sizeof no_file - 1), HTTP_FORM_OK);
     cr_assert_eq(http_form_finish(&form), HTTP_FORM_E_NO_FILE);
     http_form_clear(&form);
 
-    const char two_files[] = "--" B "\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\n1"
-                             "\r\n--" B "\r\nContent-Disposition: form-data; name=file; filename=b\r\n\r\n2"
-                             "\r\n--" B "--";
+    const char two_files[] =
+        "--" B "\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\n1"
+        "\r\n--" B "\r\nContent-Disposition: form-data; name=file; filename=b\r\n\r\n2"
+        "\r\n--" B "--";
     cr_assert_eq(http_form_init(&form, CT, &opts), HTTP_FORM_OK);
     cr_assert_eq(http_form_feed(&form, two_files, sizeof two_files - 1), HTTP_FORM_E_DUPLICATE);
     http_form_clear(&form);
@@ -156,7 +158,8 @@ Test(form, errors)
     cr_assert_eq(http_form_feed(&form, long_field, (size_t)n + 100), HTTP_FORM_E_FIELD_TOO_LARGE);
     http_form_clear(&form);
 
-    const char truncated[] = "--" B "\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\n12";
+    const char truncated[] =
+        "--" B "\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\n12";
     cr_assert_eq(http_form_init(&form, CT, &opts), HTTP_FORM_OK);
     cr_assert_eq(http_form_feed(&form, truncated, sizeof truncated - 1), HTTP_FORM_OK);
     cr_assert_eq(http_form_finish(&form), HTTP_FORM_E_TRUNCATED);

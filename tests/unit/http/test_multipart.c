@@ -57,8 +57,7 @@ static int on_end(void *ctx)
 static const struct http_multipart_callbacks callbacks = {on_begin, on_data, on_end};
 
 /* Parses body in pieces split at `cut` (and byte by byte when cut < 0). */
-static int parse(const char *boundary, const char *body, size_t len, long cut,
-                 struct collected *c)
+static int parse(const char *boundary, const char *body, size_t len, long cut, struct collected *c)
 {
     struct http_multipart mp;
     memset(c, 0, sizeof *c);
@@ -79,22 +78,26 @@ static int parse(const char *boundary, const char *body, size_t len, long cut,
 }
 
 /* The file's bytes include CR, LF, dashes and a near-boundary. */
-static const char file_bytes[] = "\x00\x01binary\r\n--not-the-boundary\r\n-" "-" "----ReelBoundary7MA4"
-                                 "\r\r\n--\r\n\r\n" "tail\r";
+static const char file_bytes[] = "\x00\x01binary\r\n--not-the-boundary\r\n-"
+                                 "-"
+                                 "----ReelBoundary7MA4"
+                                 "\r\r\n--\r\n\r\n"
+                                 "tail\r";
 
 static size_t build_body(char *out, size_t size)
 {
-    int n = snprintf(out, size,
-                     "preamble to ignore\r\n"
-                     "--" B "\r\n"
-                     "Content-Disposition: form-data; name=\"caption\"\r\n"
-                     "\r\n"
-                     "Sunset at the harbour #sea"
-                     "\r\n--" B "\r\n"
-                     "Content-Disposition: form-data; name=\"file\"; filename=\"clip \\\"one\\\".mp4\"\r\n"
-                     "Content-Type: video/mp4\r\n"
-                     "X-Ignored: yes\r\n"
-                     "\r\n");
+    int n = snprintf(
+        out, size,
+        "preamble to ignore\r\n"
+        "--" B "\r\n"
+        "Content-Disposition: form-data; name=\"caption\"\r\n"
+        "\r\n"
+        "Sunset at the harbour #sea"
+        "\r\n--" B "\r\n"
+        "Content-Disposition: form-data; name=\"file\"; filename=\"clip \\\"one\\\".mp4\"\r\n"
+        "Content-Type: video/mp4\r\n"
+        "X-Ignored: yes\r\n"
+        "\r\n");
     memcpy(out + n, file_bytes, sizeof file_bytes - 1);
     n += (int)sizeof file_bytes - 1;
     n += snprintf(out + n, size - (size_t)n, "\r\n--" B "--\r\nepilogue");
@@ -130,8 +133,8 @@ Test(multipart, same_parts_at_every_split_point)
 
 Test(multipart, body_starting_with_the_boundary_and_padding)
 {
-    const char body[] = "--" B "  \t\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--" B
-                        "--";
+    const char body[] =
+        "--" B "  \t\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--" B "--";
     struct collected c;
     cr_assert_eq(parse(B, body, sizeof body - 1, 3, &c), 0);
     cr_assert_eq(c.parts, 1);
@@ -168,9 +171,8 @@ Test(multipart, boundary_from_content_type)
     cr_assert_str_eq(b, "abc123");
     cr_assert_eq(http_multipart_boundary("Multipart/Form-Data;boundary=\"a b:c\"", b, sizeof b), 0);
     cr_assert_str_eq(b, "a b:c");
-    cr_assert_eq(http_multipart_boundary("multipart/form-data; charset=utf-8; boundary=x", b,
-                                         sizeof b),
-                 0);
+    cr_assert_eq(
+        http_multipart_boundary("multipart/form-data; charset=utf-8; boundary=x", b, sizeof b), 0);
     cr_assert_str_eq(b, "x");
     cr_assert_eq(http_multipart_boundary("application/json", b, sizeof b), -1);
     cr_assert_eq(http_multipart_boundary("multipart/form-datax; boundary=x", b, sizeof b), -1);

@@ -93,8 +93,8 @@ int test_ffprobe(const char *path, struct ffprobe_info *info)
 {
     char cmd[1024];
     memset(info, 0, sizeof *info);
-    snprintf(cmd, sizeof cmd,
-             "ffprobe -v error -print_format json -show_format -show_streams '%s'", path);
+    snprintf(cmd, sizeof cmd, "ffprobe -v error -print_format json -show_format -show_streams '%s'",
+             path);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -105,16 +105,15 @@ int test_ffprobe(const char *path, struct ffprobe_info *info)
         json_decref(doc);
         return -1;
     }
-    const char *dur = json_string_value(json_object_get(json_object_get(doc, "format"), "duration"));
+    const char *dur =
+        json_string_value(json_object_get(json_object_get(doc, "format"), "duration"));
     info->duration_s = dur ? strtod(dur, NULL) : -1;
     json_t *streams = json_object_get(doc, "streams");
     for (size_t i = 0; i < json_array_size(streams) && i < 8; i++) {
         json_t *s = json_array_get(streams, i);
         struct ffprobe_stream *o = &info->streams[info->stream_count++];
-        snprintf(o->type, sizeof o->type, "%s",
-                 or_empty(json_object_get(s, "codec_type")));
-        snprintf(o->codec, sizeof o->codec, "%s",
-                 or_empty(json_object_get(s, "codec_name")));
+        snprintf(o->type, sizeof o->type, "%s", or_empty(json_object_get(s, "codec_type")));
+        snprintf(o->codec, sizeof o->codec, "%s", or_empty(json_object_get(s, "codec_name")));
         o->width = (int)json_integer_value(json_object_get(s, "width"));
         o->height = (int)json_integer_value(json_object_get(s, "height"));
         o->channels = (int)json_integer_value(json_object_get(s, "channels"));

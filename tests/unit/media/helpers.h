@@ -30,7 +30,7 @@ int test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test_have_ffmpeg(void);
 
 struct ffprobe_stream {
-    char type[16];   /* "video", "audio" */
+    char type[16]; /* "video", "audio" */
     char codec[32];
     int width, height;
     int sample_rate, channels;

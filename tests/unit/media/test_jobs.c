@@ -101,20 +101,16 @@ static void make_bad_input(const char *path, enum media_reason reason)
 {
     char *tmp = test_path(dir, "good.mp4");
     switch (reason) {
-    case MEDIA_EMPTY:
-        test_write_file(path, "", 0);
-        break;
-    case MEDIA_NOT_VIDEO:
-        test_write_file(path, "just some text, named .mp4\n", 27);
-        break;
+    case MEDIA_EMPTY: test_write_file(path, "", 0); break;
+    case MEDIA_NOT_VIDEO: test_write_file(path, "just some text, named .mp4\n", 27); break;
     case MEDIA_TRUNCATED:
-        test_synth(tmp, &(struct synth_request){.width = 320, .height = 240, .duration_ms = 2000,
-                                               .audio = true});
+        test_synth(tmp, &(struct synth_request){
+                            .width = 320, .height = 240, .duration_ms = 2000, .audio = true});
         test_truncate_copy(tmp, path, test_file_size(tmp) / 2);
         break;
     case MEDIA_INCONSISTENT:
-        test_synth(path, &(struct synth_request){.width = 320, .height = 240,
-                                                .duration_ms = 2000, .faststart = true});
+        test_synth(path, &(struct synth_request){
+                             .width = 320, .height = 240, .duration_ms = 2000, .faststart = true});
         test_mp4_claim_duration(path, 10 * 3600);
         break;
     case MEDIA_AUDIO_ONLY:
@@ -127,11 +123,10 @@ static void make_bad_input(const char *path, enum media_reason reason)
                      0);
         break;
     case MEDIA_TOO_LARGE:
-        test_synth(path, &(struct synth_request){.width = 640, .height = 480, .duration_ms = 6000,
-                                                .audio = true});
+        test_synth(path, &(struct synth_request){
+                             .width = 640, .height = 480, .duration_ms = 6000, .audio = true});
         break;
-    default:
-        cr_assert_fail("no such bad input");
+    default: cr_assert_fail("no such bad input");
     }
     unlink(tmp);
     free(tmp);
@@ -142,8 +137,8 @@ Test(jobs, bad_inputs_fail_with_their_reason_and_leave_nothing)
     if (!test_have_ffmpeg())
         cr_skip_test("ffmpeg is not installed");
     const struct bad_input inputs[] = {
-        {"text.mp4", MEDIA_NOT_VIDEO},   {"truncated.mp4", MEDIA_TRUNCATED},
-        {"audio.mp4", MEDIA_AUDIO_ONLY}, {"zero.mp4", MEDIA_EMPTY},
+        {"text.mp4", MEDIA_NOT_VIDEO},    {"truncated.mp4", MEDIA_TRUNCATED},
+        {"audio.mp4", MEDIA_AUDIO_ONLY},  {"zero.mp4", MEDIA_EMPTY},
         {"liar.mp4", MEDIA_INCONSISTENT}, {"image.mp4", MEDIA_IMAGE},
         {"huge.mp4", MEDIA_TOO_LARGE},
     };
@@ -190,7 +185,8 @@ Test(jobs, cancel_stops_a_job_and_removes_everything)
     media_jobs_wait_idle(jobs);
     media_jobs_destroy(jobs);
     cr_assert_eq(c.count, 1);
-    cr_assert_eq(c.results[0].reason, MEDIA_CANCELLED, "%s", media_reason_slug(c.results[0].reason));
+    cr_assert_eq(c.results[0].reason, MEDIA_CANCELLED, "%s",
+                 media_reason_slug(c.results[0].reason));
     assert_nothing_left();
     free(path);
 }
@@ -298,8 +294,12 @@ Test(jobs, recovery_sorts_what_a_crash_left)
     test_run("mkdir -p '%s' '%s'", work, pub);
     make_file(work, "source");
     make_file(pub, "720.mp4");
-    struct media_result published = {.reason = MEDIA_OK, .duration_ms = 4321, .width = 720,
-                                     .height = 1280, .rendition_count = 1, .thumbnail = "thumb.jpg"};
+    struct media_result published = {.reason = MEDIA_OK,
+                                     .duration_ms = 4321,
+                                     .width = 720,
+                                     .height = 1280,
+                                     .rendition_count = 1,
+                                     .thumbnail = "thumb.jpg"};
     snprintf(published.renditions[0].name, sizeof published.renditions[0].name, "720");
     snprintf(published.renditions[0].file, sizeof published.renditions[0].file, "720.mp4");
     published.renditions[0].width = 720;

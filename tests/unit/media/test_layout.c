@@ -21,15 +21,15 @@ Test(layout, paths_and_content_types)
     cr_assert_eq(media_layout_file("/srv/site", 42, "thumb.jpg", out, sizeof out), 0);
     cr_assert_str_eq(media_layout_content_type("thumb.jpg"), "image/jpeg");
     cr_assert_str_eq(media_layout_content_type("1080.mp4"), "video/mp4");
-    const char *refused[] = {"../42/720.mp4", "result.json", "source", "", "720.mp4/..",
-                             "/etc/passwd", "720.MP4"};
+    const char *refused[] = {"../42/720.mp4", "result.json", "source", "",
+                             "720.mp4/..",    "/etc/passwd", "720.MP4"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         cr_assert_null(media_layout_content_type(refused[i]), "%s", refused[i]);
         cr_assert_eq(media_layout_file("/srv/site", 42, refused[i], out, sizeof out), -1);
     }
     char small[16];
-    cr_assert_eq(media_layout_video_dir("/a/very/long/site/directory", 42, small, sizeof small),
-                 -1, "truncation is an error");
+    cr_assert_eq(media_layout_video_dir("/a/very/long/site/directory", 42, small, sizeof small), -1,
+                 "truncation is an error");
 }
 
 Test(layout, delete_removes_one_video)

@@ -44,8 +44,11 @@ static enum media_reason probe(const char *path, struct media_probe_info *info)
 static char *small_clip(const char *name, bool faststart)
 {
     char *path = test_path(dir, name);
-    test_synth(path, &(struct synth_request){.width = 320, .height = 240, .duration_ms = 2000,
-                                            .audio = true, .faststart = faststart});
+    test_synth(path, &(struct synth_request){.width = 320,
+                                             .height = 240,
+                                             .duration_ms = 2000,
+                                             .audio = true,
+                                             .faststart = faststart});
     return path;
 }
 
@@ -70,8 +73,8 @@ Test(probe, accepts_a_video_and_measures_it)
 Test(probe, applies_rotation_to_the_displayed_size)
 {
     char *path = test_path(dir, "rot.mp4");
-    test_synth(path, &(struct synth_request){.width = 320, .height = 240, .duration_ms = 1000,
-                                            .rotation = 90});
+    test_synth(path, &(struct synth_request){
+                         .width = 320, .height = 240, .duration_ms = 1000, .rotation = 90});
     struct media_probe_info info;
     cr_assert_eq(probe(path, &info), MEDIA_OK, "%s", info.message);
     cr_assert_eq(info.rotation, 90);
@@ -176,9 +179,9 @@ Test(probe, images_are_not_videos)
         char name[32];
         snprintf(name, sizeof name, "picture.%s", kinds[i]);
         char *path = test_path(dir, name);
-        cr_assert_eq(test_run("ffmpeg -v error -y -f lavfi -i testsrc2=s=128x128 -frames:v 1 '%s'",
-                              path),
-                     0);
+        cr_assert_eq(
+            test_run("ffmpeg -v error -y -f lavfi -i testsrc2=s=128x128 -frames:v 1 '%s'", path),
+            0);
         /* Named .mp4, as a confused client would send it. */
         char *renamed = test_path(dir, "picture.mp4");
         cr_assert_eq(rename(path, renamed), 0);
@@ -234,10 +237,9 @@ Test(probe, missing_file_is_an_io_error)
 
 Test(probe, every_reason_has_a_slug_and_status)
 {
-    enum media_reason all[] = {MEDIA_EMPTY,       MEDIA_TOO_LARGE,  MEDIA_NOT_VIDEO,
-                               MEDIA_IMAGE,       MEDIA_AUDIO_ONLY, MEDIA_NO_VIDEO,
-                               MEDIA_TRUNCATED,   MEDIA_TOO_LONG,   MEDIA_BAD_DIMENSIONS,
-                               MEDIA_INCONSISTENT};
+    enum media_reason all[] = {
+        MEDIA_EMPTY,    MEDIA_TOO_LARGE, MEDIA_NOT_VIDEO, MEDIA_IMAGE,          MEDIA_AUDIO_ONLY,
+        MEDIA_NO_VIDEO, MEDIA_TRUNCATED, MEDIA_TOO_LONG,  MEDIA_BAD_DIMENSIONS, MEDIA_INCONSISTENT};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         cr_assert_str_neq(media_reason_slug(all[i]), "unknown");
         int status = media_reason_http_status(all[i]);

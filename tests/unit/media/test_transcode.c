@@ -161,9 +161,10 @@ static void transcode_case(uint64_t id, const struct synth_request *req, const s
 
 Test(transcode, landscape_10s_with_audio)
 {
-    transcode_case(101, &(struct synth_request){.width = 640, .height = 360, .duration_ms = 10000,
-                                               .audio = true},
-                   &(struct expect){.renditions = 2, .audio = true, .width = 640, .height = 360});
+    transcode_case(
+        101,
+        &(struct synth_request){.width = 640, .height = 360, .duration_ms = 10000, .audio = true},
+        &(struct expect){.renditions = 2, .audio = true, .width = 640, .height = 360});
 }
 
 Test(transcode, portrait_10s_without_audio)
@@ -174,9 +175,13 @@ Test(transcode, portrait_10s_without_audio)
 
 Test(transcode, square_10s_mono_44k_becomes_stereo)
 {
-    transcode_case(103, &(struct synth_request){.width = 480, .height = 480, .duration_ms = 10000,
-                                               .audio = true, .channels = 1,
-                                               .sample_rate = 44100},
+    transcode_case(103,
+                   &(struct synth_request){.width = 480,
+                                           .height = 480,
+                                           .duration_ms = 10000,
+                                           .audio = true,
+                                           .channels = 1,
+                                           .sample_rate = 44100},
                    &(struct expect){.renditions = 2, .audio = true, .width = 480, .height = 480});
     struct ffprobe_info info;
     char path[MEDIA_PATH_MAX];
@@ -188,30 +193,35 @@ Test(transcode, square_10s_mono_44k_becomes_stereo)
 
 Test(transcode, variable_frame_rate_10s)
 {
-    transcode_case(104, &(struct synth_request){.width = 320, .height = 240, .duration_ms = 10000,
-                                               .audio = true, .vfr = true},
-                   &(struct expect){.renditions = 2, .audio = true, .width = 320, .height = 240});
+    transcode_case(
+        104,
+        &(struct synth_request){
+            .width = 320, .height = 240, .duration_ms = 10000, .audio = true, .vfr = true},
+        &(struct expect){.renditions = 2, .audio = true, .width = 320, .height = 240});
 }
 
 Test(transcode, three_minutes)
 {
-    transcode_case(105, &(struct synth_request){.width = 160, .height = 96, .fps = 10,
-                                               .duration_ms = 180000, .audio = true},
+    transcode_case(105,
+                   &(struct synth_request){
+                       .width = 160, .height = 96, .fps = 10, .duration_ms = 180000, .audio = true},
                    &(struct expect){.renditions = 2, .audio = true, .width = 160, .height = 96});
 }
 
 Test(transcode, full_hd_portrait_gets_the_1080_rung)
 {
-    transcode_case(106, &(struct synth_request){.width = 1080, .height = 1920,
-                                               .duration_ms = 1500, .audio = true},
-                   &(struct expect){.renditions = 3, .audio = true, .width = 1080, .height = 1920});
+    transcode_case(
+        106,
+        &(struct synth_request){.width = 1080, .height = 1920, .duration_ms = 1500, .audio = true},
+        &(struct expect){.renditions = 3, .audio = true, .width = 1080, .height = 1920});
 }
 
 Test(transcode, rotated_phone_video_is_upright)
 {
-    transcode_case(107, &(struct synth_request){.width = 320, .height = 240, .duration_ms = 2000,
-                                               .rotation = 90},
-                   &(struct expect){.renditions = 2, .audio = false, .width = 240, .height = 320});
+    transcode_case(
+        107,
+        &(struct synth_request){.width = 320, .height = 240, .duration_ms = 2000, .rotation = 90},
+        &(struct expect){.renditions = 2, .audio = false, .width = 240, .height = 320});
 }
 
 /* Luma of row y of the first frame of a rendition, averaged. */

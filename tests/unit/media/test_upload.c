@@ -154,10 +154,11 @@ Test(upload, owners_ids_and_concurrent_appends)
     cr_assert_eq(media_upload_begin(&w1, site, info.id, OWNER + 1, 0, NULL),
                  MEDIA_UPLOAD_FORBIDDEN);
     const char *bad_ids[] = {"../../../../etc/passwd", "", "ABCDEF0123456789ABCDEF0123456789",
-                             "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0"};
+                             "0123456789abcdef0123456789abcde",
+                             "0123456789abcdef0123456789abcdef0"};
     for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++)
-        cr_assert_eq(media_upload_stat(site, bad_ids[i], OWNER, &other), MEDIA_UPLOAD_INVALID,
-                     "%s", bad_ids[i]);
+        cr_assert_eq(media_upload_stat(site, bad_ids[i], OWNER, &other), MEDIA_UPLOAD_INVALID, "%s",
+                     bad_ids[i]);
     cr_assert_eq(media_upload_stat(site, "0123456789abcdef0123456789abcdef", OWNER, &other),
                  MEDIA_UPLOAD_NOT_FOUND);
     cr_assert_eq(media_upload_begin(&w1, site, info.id, OWNER, 0, NULL), MEDIA_UPLOAD_OK);
