@@ -1,13 +1,13 @@
 /*
  * media_bench.c — reel-bench-media, the C side of bench/media.sh.
  *
-^ *   reel-bench-media synth OUT.mp4 [SECONDS]   the benchmark source: 1080x1920,
- *                                         30 fps, with a tone (synth.h)
-^ *   reel-bench-media transcode SRC OUT_DIR     Reel's whole ladder, exactly as a
- *                                         job runs it, with the [media]
- *                                         defaults of config/reel.ini
-^ *   reel-bench-media settings                  prints the preset, crf, threads and
- *                                         audio bit rate, for the ffmpeg run
+ *   reel-bench-media synth OUT.mp4 [SECONDS]
+ *       the benchmark source: 1080x1920, 30 fps, with a tone (synth.h)
+ *   reel-bench-media transcode SRC OUT_DIR
+ *       Reel's whole ladder, exactly as a job runs it, with the [media]
+ *       defaults of config/reel.ini
+ *   reel-bench-media settings
+ *       prints the preset, crf, threads and audio bit rate, for the ffmpeg run
  *
  * Timing is done by the script around the process, the same way for Reel
  * and for ffmpeg.
@@ -54,6 +54,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    fprintf(stderr, "usage: media_bench synth OUT [SECONDS] | transcode SRC OUT_DIR | settings\n");
+    fprintf(stderr,
+            "usage: reel-bench-media synth OUT [SECONDS] | transcode SRC OUT_DIR | settings\n");
     return 2;
 }
