@@ -1,5 +1,5 @@
 /*
- * media_bench.c — reel-bench-media, the C side of bench/media.sh.
+ * media.c — reel-bench-media, the C side of bench/media.sh.
  *
  *   reel-bench-media synth OUT.mp4 [SECONDS]
  *       the benchmark source: 1080x1920, 30 fps, with a tone (synth.h)
