@@ -2,6 +2,7 @@
 #   make run     install missing Debian packages, build, start on http://127.0.0.1:8080
 #   make test    the whole suite (unit + end-to-end + browser), under ASan+UBSan
 #   make bench   the benchmarks (release build), printing medians and ratios
+#   make fuzz    the libFuzzer drivers (clang), FUZZ_TIME seconds each
 # Variables: SANITIZE=0 runs the tests on a plain build; DATA=dir for `make run`.
 
 RELEASE  ?= build
@@ -69,8 +70,25 @@ bench: deps $(RELEASE)/build.ninja
 	ninja -C $(RELEASE) -j $(JOBS)
 	bench/run.sh $(RELEASE)
 
+# libFuzzer drivers (tests/fuzz), built with clang and sanitizers, each run
+# for FUZZ_TIME seconds on a working copy of its committed seed corpus.
+FUZZDIR   ?= build-fuzz
+FUZZ_TIME ?= 60
+
+$(FUZZDIR)/build.ninja:
+	CC=clang meson setup $(FUZZDIR) -Dfuzz=true -Dtests=false --buildtype=debugoptimized \
+	    -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: deps $(FUZZDIR)/build.ninja
+	ninja -C $(FUZZDIR) -j $(JOBS)
+	@for f in probe multipart; do \
+	    mkdir -p $(FUZZDIR)/corpus-$$f && cp tests/fuzz/corpus/$$f/* $(FUZZDIR)/corpus-$$f/ && \
+	    ./$(FUZZDIR)/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZDIR)/crash-$$f- $(FUZZDIR)/corpus-$$f || exit 1; \
+	done
+
 clean:
-	rm -rf $(RELEASE) $(TESTDIR) build-test
+	rm -rf $(RELEASE) $(TESTDIR) build-test $(FUZZDIR)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')

@@ -8,7 +8,8 @@ set -eu
 packages="
   build-essential meson ninja-build pkg-config python3 git ca-certificates curl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev libinih-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
+  libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev libswscale-dev
+  libswresample-dev
   libcriterion-dev python3-pytest python3-requests ffmpeg
   clang libclang-rt-14-dev
   chromium

@@ -85,6 +85,19 @@ static const struct key_spec key_specs[] = {
     {"stats", "weight_follow", KEY_UINT, F(stats_weight_follow), 0, 1000},
     {"stats", "penalty_skip", KEY_UINT, F(stats_penalty_skip), 0, 1000},
     {"stats", "penalty_not_interested", KEY_UINT, F(stats_penalty_not_interested), 0, 1000},
+    {"media", "max_upload_bytes", KEY_BYTES, F(media_max_upload_bytes), 1024, 64ULL << 30},
+    {"media", "max_duration", KEY_SECONDS, F(media_max_duration_s), 1, 4 * 3600},
+    {"media", "max_dimension", KEY_UINT, F(media_max_dimension), 64, 16384},
+    {"media", "min_dimension", KEY_UINT, F(media_min_dimension), 2, 4096},
+    {"media", "daily_quota_bytes", KEY_BYTES, F(media_daily_quota_bytes), 0, 1ULL << 40},
+    {"media", "daily_quota_videos", KEY_UINT, F(media_daily_quota_videos), 0, 1000000},
+    {"media", "workers", KEY_UINT, F(media_workers), 0, 256},
+    {"media", "queue", KEY_UINT, F(media_queue), 1, 1000000},
+    {"media", "x264_preset", KEY_STRING, F(media_x264_preset), 0, 0},
+    {"media", "x264_crf", KEY_UINT, F(media_x264_crf), 0, 51},
+    {"media", "encoder_threads", KEY_UINT, F(media_encoder_threads), 0, 64},
+    {"media", "audio_kbps", KEY_UINT, F(media_audio_kbps), 32, 512},
+    {"media", "upload_expiry", KEY_SECONDS, F(media_upload_expiry_s), 60, 30ULL * 86400},
 };
 
 #undef F
@@ -142,6 +155,32 @@ void config_init(struct config *cfg)
     cfg->stats_weight_follow = 10;
     cfg->stats_penalty_skip = 1;
     cfg->stats_penalty_not_interested = 5;
+    cfg->media_max_upload_bytes = 512ULL << 20;
+    cfg->media_max_duration_s = 10 * 60;
+    cfg->media_max_dimension = 4096;
+    cfg->media_min_dimension = 64;
+    cfg->media_daily_quota_bytes = 4ULL << 30;
+    cfg->media_daily_quota_videos = 100;
+    cfg->media_workers = 0;
+    cfg->media_queue = 256;
+    snprintf(cfg->media_x264_preset, sizeof cfg->media_x264_preset, "veryfast");
+    cfg->media_x264_crf = 23;
+    cfg->media_encoder_threads = 0;
+    cfg->media_audio_kbps = 128;
+    cfg->media_upload_expiry_s = 24 * 3600;
+}
+
+/* libx264's preset names, checked here so a typo stops start-up rather than
+ * failing every transcoding job later. */
+static bool x264_preset_valid(const char *name)
+{
+    static const char *const presets[] = {"ultrafast", "superfast", "veryfast", "faster",
+                                          "fast",      "medium",    "slow",     "slower",
+                                          "veryslow",  "placebo"};
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (strcmp(name, presets[i]) == 0)
+            return true;
+    return false;
 }
 
 /* ---- parsing state ------------------------------------------------------ */
@@ -577,6 +616,14 @@ __attribute__((format(printf, 3, 4))) static int check_fail(char *err, size_t er
 
 int config_check(const struct config *cfg, char *err, size_t errlen)
 {
+    if (!x264_preset_valid(cfg->media_x264_preset))
+        return check_fail(err, errlen,
+                          "[media] x264_preset: '%s' is not a libx264 preset (ultrafast, "
+                          "superfast, veryfast, faster, fast, medium, slow, slower, veryslow, "
+                          "placebo)",
+                          cfg->media_x264_preset);
+    if (cfg->media_min_dimension > cfg->media_max_dimension)
+        return check_fail(err, errlen, "[media] min_dimension is larger than max_dimension");
     if (cfg->region_count == 0)
         return check_fail(err, errlen, "no [region NAME] section: at least one region is needed");
     for (int i = 0; i < cfg->site_count; i++)

@@ -8,7 +8,7 @@
  * a typo in a residency setting must never be silently ignored.
  *
  * Sections:
- *   [server] [limits] [security] [log] [stats] [events] [feed]
+ *   [server] [limits] [security] [log] [stats] [events] [feed] [media]
  *                   scalar settings, see config/reel.ini
  *   [site NAME]     a place where data is stored: its country (and path)
  *   [region NAME]   a jurisdiction: id, countries served, allowed storage
@@ -124,6 +124,20 @@ struct config {
     unsigned stats_weight_follow;
     unsigned stats_penalty_skip;
     unsigned stats_penalty_not_interested;
+    /* [media] uploads and transcoding (media/) */
+    size_t media_max_upload_bytes;    /* largest upload; past it 413 while streaming */
+    unsigned media_max_duration_s;    /* longest accepted video */
+    unsigned media_max_dimension;     /* longest side in pixels */
+    unsigned media_min_dimension;     /* shortest side in pixels */
+    size_t media_daily_quota_bytes;   /* per user and UTC day; 0 = no quota */
+    unsigned media_daily_quota_videos;/* per user and UTC day; 0 = no quota */
+    unsigned media_workers;           /* transcoding jobs at once; 0 = number of cores */
+    unsigned media_queue;             /* jobs waiting beyond the workers */
+    char media_x264_preset[16];       /* ultrafast .. placebo */
+    unsigned media_x264_crf;          /* 0..51, lower is better and bigger */
+    unsigned media_encoder_threads;   /* libx264 threads per rendition; 0 = auto */
+    unsigned media_audio_kbps;        /* AAC bit rate, stereo */
+    unsigned media_upload_expiry_s;   /* abandoned resumable uploads are deleted after */
 
     struct config_site sites[CONFIG_MAX_SITES];
     int site_count;
