@@ -36,6 +36,7 @@ const PAGE = 8;
 const SKIP_MS = 2000;
 const TAP_MS = 280;
 const SETTLE_MS = 900;
+const DWELL_MS = 150; // a free scroll must rest this long on a slide
 
 let soundOn = false;
 
@@ -375,12 +376,20 @@ export async function feedScreen(view, { tab, videoId }) {
     clearTimeout(settleTimer);
   };
 
+  // A slide becomes current — and counts an impression — only when the
+  // scroll rests on it: during a move the slides it passes (or overshoots,
+  // when a smooth scroll is slow) are not "shown". A move to a target waits
+  // for the target; a free (touch) scroll waits for DWELL_MS without change.
+  let candidate = -1;
+  let dwellTimer = 0;
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      if (e.isIntersecting && e.intersectionRatio >= 0.6) {
-        const i = state.slides.indexOf(e.target);
-        if (i >= 0) setCurrent(i);
-      }
+      if (!e.isIntersecting || e.intersectionRatio < 0.6) continue;
+      const i = state.slides.indexOf(e.target);
+      if (i < 0 || (pending != null && i !== pending)) continue;
+      candidate = i;
+      clearTimeout(dwellTimer);
+      dwellTimer = setTimeout(() => setCurrent(candidate), pending != null ? 0 : DWELL_MS);
     }
   }, { root: scroller, threshold: [0.6] });
 
