@@ -58,6 +58,14 @@ static int open_audit(struct app *app, const struct region *r, char *err, size_t
         return -1;
     int rc = audit_open(&app->gateway.logs[r->index], dir, r->name, &key, err, errlen);
     custodian_key_wipe(&key);
+    /* Copies at every replica site, kept in step with every append. */
+    for (int k = 0; rc == 0 && k < r->replica_count; k++) {
+        char site_dir[CONFIG_PATH_MAX], copy[CONFIG_PATH_MAX + 8];
+        if (region_site_dir(&app->cfg, r->replicas[k], site_dir) < 0)
+            continue;
+        snprintf(copy, sizeof copy, "%s/audit", site_dir);
+        rc = audit_add_mirror(app->gateway.logs[r->index], copy, err, errlen);
+    }
     return rc;
 }
 
@@ -135,8 +143,17 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         if (!app->serves[i] || app->logs[i])
             continue;
         char logdir[CONFIG_PATH_MAX + 16], logerr[CONFIG_ERR_MAX];
+        char mirrors[EVENTLOG_MAX_MIRRORS][CONFIG_PATH_MAX + 16];
         snprintf(logdir, sizeof logdir, "%s/events", r->primary_dir);
         opts.region_id = r->id;
+        opts.mirror_count = 0;
+        for (int k = 0; k < r->replica_count && k < EVENTLOG_MAX_MIRRORS; k++) {
+            char site_dir[CONFIG_PATH_MAX];
+            if (region_site_dir(&app->cfg, r->replicas[k], site_dir) < 0)
+                continue;
+            snprintf(mirrors[k], sizeof mirrors[k], "%s/events", site_dir);
+            opts.mirror_dirs[opts.mirror_count++] = mirrors[k];
+        }
         if (eventlog_open(&app->logs[i], logdir, &opts, logerr, sizeof logerr) != EVENTLOG_OK) {
             snprintf(err, errlen, "region %s event log: %s", r->name, logerr);
             return -1;

@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -26,6 +27,22 @@ static void usage(FILE *out)
             "\n"
             "Makes replica SITE the primary site of its region (run with the server stopped).\n"
             "Refuses a replica marked stale (it missed writes) unless --force is given.\n");
+}
+
+/* A replica site is stale if any of its copies — the store, the event log,
+ * the audit log, the media — missed writes (each marks itself STALE). */
+static bool site_is_stale(const char *dir)
+{
+    if (store_replica_is_stale(dir))
+        return true;
+    static const char *const parts[] = {"events", "audit", "media"};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char marker[CONFIG_PATH_MAX + 32];
+        snprintf(marker, sizeof marker, "%s/%s/STALE", dir, parts[i]);
+        if (access(marker, F_OK) == 0)
+            return true;
+    }
+    return false;
 }
 
 int cli_site(int argc, char **argv)
@@ -83,7 +100,7 @@ int cli_site(int argc, char **argv)
                 fprintf(stderr, "reel: site %s: path too long\n", site);
                 return 1;
             }
-            if (store_replica_is_stale(dir) && !force) {
+            if (site_is_stale(dir) && !force) {
                 fprintf(stderr,
                         "reel: replica %s is stale (it missed writes or was never copied); "
                         "promoting it would lose data. Use --force to promote it anyway.\n",

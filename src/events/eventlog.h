@@ -56,6 +56,8 @@ enum eventlog_status {
 #define EVENTLOG_BATCH_MAX 4096
 #define EVENTLOG_CONSUMER_NAME_MAX 64
 
+#define EVENTLOG_MAX_MIRRORS 4
+
 struct eventlog_options {
     unsigned region_id;               /* written into segment headers and checked on open */
     uint64_t segment_bytes;           /* start a new segment once one reaches this size */
@@ -66,6 +68,12 @@ struct eventlog_options {
     unsigned commit_delay_us;         /* a group-commit leader waits this long for company */
     size_t max_pending_bytes;         /* appenders wait while this much awaits writing */
     bool read_only;                   /* tools: no recovery writes, no appends */
+    /* Replica sites' copies (directories), kept byte-identical: a batch is
+     * durable — and acknowledged — only once it is on every healthy copy.
+     * A copy that fails a write is dropped and marked STALE until the next
+     * open brings it up to date. See eventlog_mirror.c. Ignored read-only. */
+    const char *mirror_dirs[EVENTLOG_MAX_MIRRORS];
+    int mirror_count;
 };
 
 /* Fills opts with the defaults (64 MiB segments, fsync on, no retention). */
@@ -91,6 +99,8 @@ void eventlog_close(struct eventlog *log);
  * readers. Returns EVENTLOG_OK or an error (some records may be rewritten:
  * run it again). */
 int eventlog_erase_user(struct eventlog *log, uint64_t user_id, uint64_t *erased);
+/* Copies kept in step (healthy mirrors). */
+int eventlog_mirrors_healthy(struct eventlog *log);
 
 /* Appends n (1..EVENTLOG_BATCH_MAX) events as one batch and returns once they
  * are durable (or written, with fsync off). Sets *first_offset (may be NULL).

@@ -289,6 +289,7 @@ int eventlog_retain(struct eventlog *log, int64_t now_ms, size_t *deleted)
             if (unlink(doomed[i]->path) < 0 && errno != ENOENT)
                 rc = EVENTLOG_IO;
             pthread_mutex_lock(&log->lock);
+            el_mirrors_segment_removed(log, doomed[i]->base);
             el_segment_unref(doomed[i]);
             pthread_mutex_unlock(&log->lock);
         }

@@ -31,7 +31,9 @@
 #include "core/crc32c.h"
 #include "core/log.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 static void make_tombstone(unsigned char *r)
 {
@@ -41,15 +43,18 @@ static void make_tombstone(unsigned char *r)
     el_put32(r, crc32c(0, r + 4, RECORD_SIZE - 4));
 }
 
-static int erase_in_segment(struct eventlog *log, struct segment *s, uint64_t end,
-                            uint64_t user_id, uint64_t *erased)
+/* Rewrites the user's records of one segment file (fd, first offset base)
+ * up to offset end. `readers`: the primary, whose readers must not see a
+ * half-rewritten record (a copy has no readers). */
+static int erase_in_file(struct eventlog *log, int fd, uint64_t base, uint64_t end,
+                         uint64_t user_id, uint64_t *erased, bool readers)
 {
     unsigned char chunk[READ_CHUNK * RECORD_SIZE];
     bool changed = false;
-    for (uint64_t at = s->base; at < end;) {
+    for (uint64_t at = base; at < end;) {
         uint64_t k = end - at < READ_CHUNK ? end - at : READ_CHUNK;
-        off_t pos = (off_t)(SEG_HEADER_SIZE + (at - s->base) * RECORD_SIZE);
-        if (el_read_all(s->fd, chunk, k * RECORD_SIZE, pos) < 0)
+        off_t pos = (off_t)(SEG_HEADER_SIZE + (at - base) * RECORD_SIZE);
+        if (el_read_all(fd, chunk, k * RECORD_SIZE, pos) < 0)
             return EVENTLOG_IO;
         bool hit = false;
         for (uint64_t i = 0; i < k; i++) {
@@ -67,18 +72,40 @@ static int erase_in_segment(struct eventlog *log, struct segment *s, uint64_t en
             hit = true;
         }
         if (hit) {
-            pthread_rwlock_wrlock(&log->rewrite_lock);
-            int rc = el_write_all(s->fd, chunk, k * RECORD_SIZE, pos);
-            pthread_rwlock_unlock(&log->rewrite_lock);
+            if (readers)
+                pthread_rwlock_wrlock(&log->rewrite_lock);
+            int rc = el_write_all(fd, chunk, k * RECORD_SIZE, pos);
+            if (readers)
+                pthread_rwlock_unlock(&log->rewrite_lock);
             if (rc < 0)
                 return EVENTLOG_IO;
             changed = true;
         }
         at += k;
     }
-    if (changed && el_sys.fdatasync(s->fd) != 0)
+    if (changed && el_sys.fdatasync(fd) != 0)
         return EVENTLOG_IO;
     return EVENTLOG_OK;
+}
+
+/* The same rewrite on every copy of the segment at base, independently of
+ * the primary, so a copy a crash left behind is mended by running again. */
+static int erase_in_mirrors(struct eventlog *log, uint64_t base, uint64_t end, uint64_t user_id)
+{
+    int rc = EVENTLOG_OK;
+    for (int i = 0; i < log->mirror_count; i++) {
+        if (!log->mirrors[i].healthy)
+            continue;
+        char path[LOG_PATH_MAX];
+        el_segment_file(log->mirrors[i].dir, base, "", path);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint64_t ignored = 0;
+        if (fd < 0 || erase_in_file(log, fd, base, end, user_id, &ignored, false) != EVENTLOG_OK)
+            rc = EVENTLOG_IO;
+        if (fd >= 0)
+            close(fd);
+    }
+    return rc;
 }
 
 int eventlog_erase_user(struct eventlog *log, uint64_t user_id, uint64_t *erased)
@@ -113,8 +140,11 @@ int eventlog_erase_user(struct eventlog *log, uint64_t user_id, uint64_t *erased
 
     int rc = EVENTLOG_OK;
     for (size_t i = 0; i < n && rc == EVENTLOG_OK; i++)
-        if (ends[i] > segs[i]->base)
-            rc = erase_in_segment(log, segs[i], ends[i], user_id, &count);
+        if (ends[i] > segs[i]->base) {
+            rc = erase_in_file(log, segs[i]->fd, segs[i]->base, ends[i], user_id, &count, true);
+            if (rc == EVENTLOG_OK)
+                rc = erase_in_mirrors(log, segs[i]->base, ends[i], user_id);
+        }
     pthread_mutex_lock(&log->lock);
     for (size_t i = 0; i < n; i++)
         el_segment_unref(segs[i]);

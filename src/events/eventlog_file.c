@@ -294,11 +294,16 @@ static struct segment *active_segment(struct eventlog *log)
 }
 
 /* Paths fit: eventlog_open refuses directories within 64 bytes of the limit. */
+void el_segment_file(const char *dir, uint64_t base, const char *suffix, char *out)
+{
+    if (snprintf(out, LOG_PATH_MAX, "%s/%020llu.seg%s", dir, (unsigned long long)base, suffix) >=
+        LOG_PATH_MAX)
+        out[0] = '\0';
+}
+
 static void segment_path(const struct eventlog *log, uint64_t base, const char *suffix, char *out)
 {
-    if (snprintf(out, LOG_PATH_MAX, "%s/%020llu.seg%s", log->dir, (unsigned long long)base,
-                 suffix) >= LOG_PATH_MAX)
-        out[0] = '\0';
+    el_segment_file(log->dir, base, suffix, out);
 }
 
 /* Creates the segment starting at `base` (temporary name, header, sync,
@@ -327,6 +332,7 @@ static int segment_create(struct eventlog *log, uint64_t base)
         goto fail_closed;
     }
     log->active_bytes = SEG_HEADER_SIZE;
+    el_mirrors_segment_created(log, base, header, sizeof header);
     return 0;
 fail:
     unlink(tmp);
@@ -586,6 +592,8 @@ int eventlog_open(struct eventlog **out, const char *dir, const struct eventlog_
     }
     if (el_load_consumers(log, err, errlen) < 0)
         goto fail;
+    if (!log->opts.read_only && el_mirrors_open(log, err, errlen) < 0)
+        goto fail;
     *out = log;
     return EVENTLOG_OK;
 fail:
@@ -609,6 +617,7 @@ void eventlog_close(struct eventlog *log)
     while (log->flush_running || log->pending_len)
         pthread_cond_wait(&log->flushed, &log->lock);
     pthread_mutex_unlock(&log->lock);
+    el_mirrors_close(log);
     for (size_t i = 0; i < log->seg_count; i++)
         el_segment_unref(log->segs[i]);
     reel_free(log->segs);
@@ -665,6 +674,8 @@ static void flush_pending(struct eventlog *log)
 
     int werr = el_write_all(seg->fd, data, len, (off_t)at);
     int serr = !werr && log->opts.fsync ? el_sys.fdatasync(seg->fd) : 0;
+    if (!werr && !serr)
+        el_mirrors_append(log, data, len, at); /* before anything is acknowledged */
 
     pthread_mutex_lock(&log->lock);
     log->syncs++;
@@ -683,6 +694,7 @@ static void flush_pending(struct eventlog *log)
                 size_t nd = el_retain_locked(log, clock_now_ms(), doomed, 64);
                 for (size_t i = 0; i < nd; i++) {
                     unlink(doomed[i]->path);
+                    el_mirrors_segment_removed(log, doomed[i]->base);
                     el_segment_unref(doomed[i]);
                 }
             }

@@ -29,6 +29,12 @@ struct segment {
     char path[LOG_PATH_MAX];
 };
 
+struct mirror {
+    char dir[LOG_PATH_MAX];
+    int fd;        /* the copy of the active segment; -1 when unhealthy */
+    bool healthy;
+};
+
 struct consumer_slot {
     char name[EVENTLOG_CONSUMER_NAME_MAX + 1];
     uint64_t committed;
@@ -68,6 +74,8 @@ struct eventlog {
     pthread_t flusher; /* completes async appends */
     struct consumer_slot consumers[MAX_CONSUMERS];
     int consumer_count;
+    struct mirror mirrors[EVENTLOG_MAX_MIRRORS];
+    int mirror_count;
 };
 
 struct eventlog_consumer {
@@ -90,6 +98,23 @@ int el_make_dir(const char *path);
 /* Whole-buffer pwrite / pread, retrying short transfers. Return 0 or -1. */
 int el_write_all(int fd, const void *data, size_t len, off_t offset);
 int el_read_all(int fd, void *data, size_t len, off_t offset);
+/* Mirrors (eventlog_mirror.c). */
+/* At open, after recovery: brings every copy up to date with the primary
+ * (missing segments copied, longer ones cut, stale ones copied whole,
+ * segments retention removed deleted) and opens the active segment's copy.
+ * A copy that cannot be brought up to date is an error. */
+int el_mirrors_open(struct eventlog *log, char *err, size_t errlen);
+void el_mirrors_close(struct eventlog *log);
+/* Writes bytes at `at` of the active segment's copies and syncs them.
+ * Called by the flush leader without the lock; a copy that fails is dropped. */
+void el_mirrors_append(struct eventlog *log, const void *data, size_t len, uint64_t at);
+/* A new active segment (its header bytes), or one retention removed. Lock held. */
+void el_mirrors_segment_created(struct eventlog *log, uint64_t base, const unsigned char *header,
+                                size_t header_len);
+void el_mirrors_segment_removed(struct eventlog *log, uint64_t base);
+/* File name of the segment starting at base, inside dir. */
+void el_segment_file(const char *dir, uint64_t base, const char *suffix, char *out);
+
 /* Drops a reference; the last one closes the file and frees. Lock held. */
 void el_segment_unref(struct segment *s);
 /* Reads every consumer's committed offset at open. Returns 0 or -1 with err. */

@@ -363,8 +363,22 @@ static int entry_to_record(const struct audit_entry *e, const struct custodian_k
 
 /* ---- the writer ---------------------------------------------------------- */
 
+#define AUDIT_MAX_MIRRORS 4
+
+/* A replica site's copy of the two files, written with the same bytes at the
+ * same positions before an append returns. */
+struct audit_mirror {
+    char dir[CONFIG_PATH_MAX];
+    int log_fd, heads_fd;
+    bool healthy;
+};
+
+static void mirror_drop(struct audit_mirror *m, const char *why);
+
 struct audit_log {
     pthread_mutex_t lock;
+    struct audit_mirror mirrors[AUDIT_MAX_MIRRORS];
+    int mirror_count;
     int log_fd, heads_fd;
     uint64_t log_end, heads_end; /* bytes */
     struct merkle_frontier frontier;
@@ -394,6 +408,12 @@ void audit_close(struct audit_log *log)
 {
     if (!log)
         return;
+    for (int i = 0; i < log->mirror_count; i++) {
+        if (log->mirrors[i].log_fd >= 0)
+            close(log->mirrors[i].log_fd);
+        if (log->mirrors[i].heads_fd >= 0)
+            close(log->mirrors[i].heads_fd);
+    }
     if (log->log_fd >= 0)
         close(log->log_fd); /* releases the flock */
     if (log->heads_fd >= 0)
@@ -625,12 +645,100 @@ int audit_append(struct audit_log *log, const struct audit_entry *entry, uint64_
         log->broken = true;
         goto out;
     }
+    for (int i = 0; i < log->mirror_count; i++) {
+        struct audit_mirror *m = &log->mirrors[i];
+        if (m->healthy &&
+            (pwrite_all(m->log_fd, frame, frame_len, log->log_end) < 0 ||
+             fdatasync(m->log_fd) < 0 || pwrite_all(m->heads_fd, raw, sizeof raw, log->heads_end) < 0 ||
+             fdatasync(m->heads_fd) < 0))
+            mirror_drop(m, "write or sync failed");
+    }
     log->log_end += frame_len;
     log->heads_end += sizeof raw;
     log->frontier = next;
     log->latest = head;
     if (index)
         *index = head.tree_size - 1;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&log->lock);
+    return rc;
+}
+
+static void mirror_drop(struct audit_mirror *m, const char *why)
+{
+    char path[CONFIG_PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/STALE", m->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (write(fd, why, strlen(why)) < 0 || fsync(fd) < 0)
+            log_error("event=audit_mirror_stale_marker_failed dir=%s", m->dir);
+        close(fd);
+    }
+    log_error("event=audit_mirror_dropped dir=%s reason=\"%s\"", m->dir, why);
+    m->healthy = false;
+}
+
+/* Copies `size` bytes of src into the file at path, replacing it. */
+static int copy_file(int src, uint64_t size, const char *path, int *out_fd)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    uint8_t buf[64 * 1024];
+    for (uint64_t at = 0; at < size;) {
+        size_t n = size - at < sizeof buf ? (size_t)(size - at) : sizeof buf;
+        ssize_t r = pread(src, buf, n, (off_t)at);
+        if (r <= 0 || pwrite_all(fd, buf, (size_t)r, at) < 0) {
+            close(fd);
+            return -1;
+        }
+        at += (uint64_t)r;
+    }
+    if (fdatasync(fd) < 0) {
+        close(fd);
+        return -1;
+    }
+    *out_fd = fd;
+    return 0;
+}
+
+int audit_add_mirror(struct audit_log *log, const char *dir, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&log->lock);
+    int rc = -1;
+    if (log->mirror_count >= AUDIT_MAX_MIRRORS) {
+        snprintf(err, errlen, "audit log %s: too many copies", log->region);
+        goto out;
+    }
+    struct audit_mirror *m = &log->mirrors[log->mirror_count];
+    memset(m, 0, sizeof *m);
+    m->log_fd = m->heads_fd = -1;
+    char log_path[CONFIG_PATH_MAX + 32], heads_path[CONFIG_PATH_MAX + 32];
+    if (snprintf(m->dir, sizeof m->dir, "%s", dir) >= (int)sizeof m->dir ||
+        region_mkdirs(dir, 0700) < 0) {
+        snprintf(err, errlen, "audit copy %s: cannot create: %s", dir, strerror(errno));
+        goto out;
+    }
+    snprintf(log_path, sizeof log_path, "%s/%s", dir, AUDIT_LOG_NAME);
+    snprintf(heads_path, sizeof heads_path, "%s/%s", dir, AUDIT_HEADS_NAME);
+    /* The files are small: the copy is made whole at every open, so a copy
+     * that missed appends, was cut or was edited is simply replaced. */
+    if (copy_file(log->log_fd, log->log_end, log_path, &m->log_fd) < 0 ||
+        copy_file(log->heads_fd, log->heads_end, heads_path, &m->heads_fd) < 0 ||
+        region_fsync_parent(log_path) < 0) {
+        snprintf(err, errlen, "audit copy %s: cannot copy the log: %s", dir, strerror(errno));
+        if (m->log_fd >= 0)
+            close(m->log_fd);
+        if (m->heads_fd >= 0)
+            close(m->heads_fd);
+        goto out;
+    }
+    char marker[CONFIG_PATH_MAX + 8];
+    snprintf(marker, sizeof marker, "%s/STALE", dir);
+    unlink(marker);
+    m->healthy = true;
+    log->mirror_count++;
     rc = 0;
 out:
     pthread_mutex_unlock(&log->lock);

@@ -135,6 +135,11 @@ struct audit_log;
 int audit_open(struct audit_log **out, const char *dir, const char *region,
                const struct custodian_key *key, char *err, size_t errlen);
 void audit_close(struct audit_log *log);
+/* Keeps a copy of the log in dir (a replica site's audit directory): the
+ * files are copied now, and every later append writes and syncs the copy
+ * before it returns. A copy that fails a write is dropped and marked STALE.
+ * Returns 0, or -1 with err. */
+int audit_add_mirror(struct audit_log *log, const char *dir, char *err, size_t errlen);
 
 /* Appends a record and a signed head for the new tree, and returns only once
  * both are on disk (fdatasync): a caller answers the access it records only

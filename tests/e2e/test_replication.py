@@ -108,3 +108,92 @@ def test_promote_refuses_stale_replica_and_unknown_site(reel_factory):
     assert not (s.site_dir("eu-no") / "STALE").exists()
     r = subprocess.run(base[:3] + ["eu-no"] + base[3:], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_event_and_audit_logs_are_copied_to_replica_sites(reel_factory):
+    s = reel_factory()
+    _, token = s.signup(country="DE")
+    # Events are server-side here (follows), audit records come from an operator.
+    from test_admin import add_operator
+    op = add_operator(s, "eu", "custodian", "repl_custodian")
+    target, _ = s.signup(country="FR")
+    assert s.put(f"/api/v1/users/{target['id']}/follow", token=token).status_code == 204
+    assert s.get(f"/api/v1/admin/users/{target['id']}?purpose=check", token=op).status_code == 200
+    assert s.stop() == 0
+    for part in ("events", "audit"):
+        primary = sorted(p.relative_to(s.site_dir("eu-ie") / part)
+                         for p in (s.site_dir("eu-ie") / part).rglob("*") if p.is_file()
+                         and (p.suffix == ".seg" or p.name.startswith("audit.")))
+        assert primary, part
+        for rel in primary:
+            a = (s.site_dir("eu-ie") / part / rel).read_bytes()
+            b = (s.site_dir("eu-no") / part / rel).read_bytes()
+            assert a == b, f"{part}/{rel} differs on the replica"
+
+
+def test_failover_keeps_acknowledged_events_and_audit_records(reel_factory):
+    import json
+    from test_admin import add_operator
+    s = reel_factory()
+    op = add_operator(s, "eu", "support", "fo_support")
+    subject, _ = s.signup(country="DE")
+    users = [s.signup(country="FR") for _ in range(4)]
+    acked_batches = []   # (user id, marker watched_ms)
+    audited = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+    from social_helpers import make_video
+    video = make_video(s, subject["id"])
+
+    def post_events(n):
+        user, token = users[n]
+        k = 0
+        while not stop.is_set():
+            k += 1
+            marker = n * 1_000_000 + k
+            try:
+                r = s.post("/api/v1/events", token=token, timeout=5, json={"events": [
+                    {"type": "watch", "video_id": video, "watched_ms": marker}]})
+            except Exception:
+                return
+            if r.status_code == 202:
+                with lock:
+                    acked_batches.append(marker)
+
+    def audit_reads():
+        while not stop.is_set():
+            try:
+                r = s.get(f"/api/v1/admin/users/{subject['id']}?purpose=load", token=op, timeout=5)
+            except Exception:
+                return
+            if r.status_code == 200:
+                with lock:
+                    audited[0] += 1
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(post_events, n) for n in range(4)] + [pool.submit(audit_reads)]
+        time.sleep(3)
+        s.kill()
+        stop.set()
+        for f in futures:
+            f.result()
+    assert len(acked_batches) > 20 and audited[0] > 5
+    r = subprocess.run([REEL_BIN, "site", "promote", "eu-no", "--config", str(s.config_path),
+                        "--data", str(s.data)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    # The promoted site's event log has every acknowledged batch...
+    dump = subprocess.run([REEL_BIN, "events", "dump", "--config", str(s.config_path), "--data",
+                           str(s.data), "--region", "eu"], capture_output=True, text=True, check=True)
+    seen = {json.loads(l).get("watched_ms") for l in dump.stdout.splitlines() if l.strip()}
+    missing = [m for m in acked_batches if m not in seen]
+    assert not missing, f"{len(missing)} acknowledged batches lost, e.g. {missing[:3]}"
+    # ...and its audit log verifies and holds every acknowledged access.
+    v = subprocess.run([REEL_BIN, "audit", "verify", "--config", str(s.config_path), "--data",
+                        str(s.data), "--region", "eu"], capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "eu-no" in v.stdout
+    import re
+    records = int(re.search(r"(\d+) records", v.stdout).group(1))
+    assert records >= audited[0]
+    s.start()
+    assert s.get("/healthz").status_code == 200
