@@ -183,6 +183,7 @@ struct store_video {
     char thumbnail_url[STORE_URL_MAX];  /* "" = none */
     int64_t likes, comments, shares, views; /* public counters */
     int64_t created_ms;
+    int64_t source_bytes; /* size of the uploaded file (0 for records made without one) */
 };
 
 /* Inserts a video, indexes its hashtags (video->hashtags) and caption words,
@@ -203,6 +204,15 @@ int store_video_brief(struct store *store, uint64_t id, uint64_t *creator_id,
 int store_video_set_status(struct store *store, uint64_t id, int status, const char *error,
                            int32_t duration_ms, int32_t width, int32_t height,
                            const char *renditions_json, const char *thumbnail_url);
+/* A creator's uploads since a moment, for the daily quota: how many of the
+ * creator's videos have an id >= since_id (ids grow with time, core/id.h)
+ * and the sum of their source_bytes. Deleted videos no longer count. */
+int store_video_usage(struct store *store, uint64_t creator_id, uint64_t since_id,
+                      int64_t *videos, int64_t *bytes);
+/* Videos still processing with id > after, in id order, up to limit (the
+ * start-up check of the media pipeline; a partial index keeps it cheap). */
+int store_video_list_processing(struct store *store, uint64_t after, size_t limit, uint64_t *out,
+                                size_t *n);
 /* Deletes a video, its hashtag and caption index entries, and uncounts it
  * from its creator. Engagement records of other users (likes, comments in
  * their own regions) stay with them. STORE_NOTFOUND if absent. */

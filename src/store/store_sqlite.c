@@ -157,6 +157,11 @@ static const char *const region_migrations[] = {
     /* 4: account deactivation (erasure after a grace period) */
     "ALTER TABLE users ADD COLUMN deactivated_ms INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX users_deactivated ON users(deactivated_ms) WHERE deactivated_ms > 0;",
+    /* 5: uploads — the size of each video's source (the per-user daily
+     * quota sums it) and an index of the videos still processing (the
+     * server's start-up check finds the ones a crash left behind). */
+    "ALTER TABLE videos ADD COLUMN source_bytes INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX videos_processing ON videos(id) WHERE status = 0;",
 };
 
 static const char *const directory_migrations[] = {

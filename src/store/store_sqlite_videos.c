@@ -30,8 +30,8 @@
 
 static const char SQL_VIDEO_INSERT[] =
     "INSERT INTO videos (id, creator_id, caption, hashtags, duration_ms, width, height, status,"
-    " error, renditions, thumbnail_url, created_ms)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    " error, renditions, thumbnail_url, created_ms, source_bytes)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 static const char SQL_VIDEO_TAG_INSERT[] =
     "INSERT OR IGNORE INTO video_hashtags (tag, video_id) VALUES (?1, ?2)";
 static const char SQL_HASHTAG_COUNT_UP[] = "INSERT INTO hashtags (tag, videos) VALUES (?1, 1)"
@@ -65,6 +65,11 @@ static const char SQL_SEARCH[] =
 static const char SQL_POPULAR[] =
     "SELECT id, creator_id, likes + 2 * comments + 3 * shares + views / 10.0 AS engagement"
     " FROM videos WHERE status = 1 AND id >= ?1 ORDER BY engagement DESC, id DESC LIMIT ?2";
+static const char SQL_USAGE[] =
+    "SELECT count(*), coalesce(sum(source_bytes), 0) FROM videos WHERE creator_id = ?1"
+    " AND id >= ?2";
+static const char SQL_LIST_PROCESSING[] =
+    "SELECT id FROM videos WHERE status = 0 AND id > ?1 ORDER BY id LIMIT ?2";
 static const char SQL_HASHTAG_PREFIX[] =
     "SELECT tag, videos FROM hashtags WHERE tag >= ?1 AND tag < ?2 AND videos > 0"
     " ORDER BY videos DESC, tag LIMIT ?3";
@@ -159,6 +164,7 @@ int store_video_create(struct store *store, const struct store_video *v)
     sq_bind_text(st, 10, v->renditions[0] ? v->renditions : "[]");
     sq_bind_text(st, 11, v->thumbnail_url);
     sqlite3_bind_int64(st, 12, v->created_ms);
+    sqlite3_bind_int64(st, 13, v->source_bytes);
     if ((rc = sq_step_done(c, st, "video_insert")) != STORE_OK ||
         (rc = for_each_tag(c, v->hashtags, v->id, index_tag)) != STORE_OK ||
         (rc = user_videos_add(c, v->creator_id, 1)) != STORE_OK)
@@ -314,6 +320,46 @@ int store_video_delete(struct store *store, uint64_t id)
 rollback:
     sq_txn_rollback(store, c);
 out:
+    sq_release(store, c);
+    return rc;
+}
+
+int store_video_usage(struct store *store, uint64_t creator_id, uint64_t since_id,
+                      int64_t *videos, int64_t *bytes)
+{
+    struct sq_conn *c = sq_acquire(store);
+    sqlite3_stmt *st = sq_stmt(c, SQL_USAGE);
+    int rc = STORE_ERROR;
+    *videos = *bytes = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)creator_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)since_id);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            *videos = sqlite3_column_int64(st, 0);
+            *bytes = sqlite3_column_int64(st, 1);
+            rc = STORE_OK;
+        } else {
+            rc = sq_status(c, step, "video_usage");
+        }
+        sqlite3_reset(st);
+    }
+    sq_release(store, c);
+    return rc;
+}
+
+int store_video_list_processing(struct store *store, uint64_t after, size_t limit, uint64_t *out,
+                                size_t *n)
+{
+    struct sq_conn *c = sq_acquire(store);
+    sqlite3_stmt *st = sq_stmt(c, SQL_LIST_PROCESSING);
+    int rc = STORE_ERROR;
+    *n = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+        rc = sq_collect_ids(c, st, out, limit, n, "video_list_processing");
+    }
     sq_release(store, c);
     return rc;
 }

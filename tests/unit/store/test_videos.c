@@ -1,0 +1,112 @@
+/*
+ * Video records as the media pipeline uses them: the per-user daily quota's
+ * usage query (count and source bytes since a moment, deleted videos no
+ * longer counting) and the list of videos still processing that the
+ * server's start-up check walks.
+ */
+#include "core/id.h"
+#include "store/store.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char dir[] = "/tmp/reel-store-videos-XXXXXX";
+static char err[256];
+static const unsigned char test_key[STORE_FIELD_KEY_BYTES] = "0123456789abcdef0123456789abcde";
+static struct store *store;
+
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    struct store_options opts = {.connections = 2, .field_key = test_key};
+    cr_assert_eq(store_open(&store, STORE_KIND_REGION, dir, &opts, err, sizeof err), STORE_OK,
+                 "%s", err);
+}
+
+static void teardown(void)
+{
+    store_close(store);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(store_videos, .init = setup, .fini = teardown);
+
+static void make_user(uint64_t id, const char *name)
+{
+    struct store_user u;
+    memset(&u, 0, sizeof u);
+    u.id = id;
+    snprintf(u.username, sizeof u.username, "%s", name);
+    snprintf(u.email, sizeof u.email, "%s@example.com", name);
+    snprintf(u.country, sizeof u.country, "DE");
+    snprintf(u.password_hash, sizeof u.password_hash, "$argon2id$fake");
+    cr_assert_eq(store_user_create(store, &u, NULL), STORE_OK);
+}
+
+static void make_video(uint64_t id, uint64_t creator, int status, int64_t bytes)
+{
+    static struct store_video v;
+    memset(&v, 0, sizeof v);
+    v.id = id;
+    v.creator_id = creator;
+    v.status = status;
+    v.source_bytes = bytes;
+    v.created_ms = (int64_t)id_unix_ms(id);
+    cr_assert_eq(store_video_create(store, &v), STORE_OK);
+}
+
+Test(store_videos, usage_counts_videos_and_bytes_since_a_moment)
+{
+    const uint64_t day = 1767225600000; /* 2026-01-01T00:00:00Z */
+    const uint64_t alice = id_make(1, day - 86400000, 0, 1), bob = id_make(1, day - 86400000, 0, 2);
+    make_user(alice, "alice");
+    make_user(bob, "bob");
+    make_video(id_make(1, day - 1000, 0, 0), alice, STORE_VIDEO_READY, 5000); /* yesterday */
+    make_video(id_make(1, day + 1000, 0, 0), alice, STORE_VIDEO_READY, 700);
+    make_video(id_make(1, day + 2000, 0, 0), alice, STORE_VIDEO_FAILED, 300);
+    make_video(id_make(1, day + 3000, 0, 0), alice, STORE_VIDEO_PROCESSING, 11);
+    make_video(id_make(1, day + 4000, 0, 0), bob, STORE_VIDEO_READY, 100000);
+
+    int64_t videos, bytes;
+    cr_assert_eq(store_video_usage(store, alice, id_make(1, day, 0, 0), &videos, &bytes), STORE_OK);
+    cr_assert_eq(videos, 3);
+    cr_assert_eq(bytes, 1011);
+    cr_assert_eq(store_video_delete(store, id_make(1, day + 1000, 0, 0)), STORE_OK);
+    cr_assert_eq(store_video_usage(store, alice, id_make(1, day, 0, 0), &videos, &bytes), STORE_OK);
+    cr_assert_eq(videos, 2, "a deleted video no longer counts");
+    cr_assert_eq(bytes, 311);
+    cr_assert_eq(store_video_usage(store, 999, 0, &videos, &bytes), STORE_OK);
+    cr_assert_eq(videos, 0);
+    cr_assert_eq(bytes, 0);
+}
+
+Test(store_videos, processing_list_pages_in_id_order)
+{
+    const uint64_t t = 1767225600000;
+    const uint64_t alice = id_make(1, t, 0, 1);
+    make_user(alice, "alice");
+    uint64_t ids[7];
+    for (int i = 0; i < 7; i++) {
+        ids[i] = id_make(1, t + 1000 + (uint64_t)i, 0, 0);
+        make_video(ids[i], alice, i % 2 ? STORE_VIDEO_READY : STORE_VIDEO_PROCESSING, 1);
+    }
+    uint64_t out[8];
+    size_t n;
+    cr_assert_eq(store_video_list_processing(store, 0, 2, out, &n), STORE_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(out[0], ids[0]);
+    cr_assert_eq(out[1], ids[2]);
+    cr_assert_eq(store_video_list_processing(store, out[1], 8, out, &n), STORE_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(out[0], ids[4]);
+    cr_assert_eq(out[1], ids[6]);
+    cr_assert_eq(store_video_set_status(store, ids[4], STORE_VIDEO_READY, NULL, 1, 2, 3, NULL, NULL),
+                 STORE_OK);
+    cr_assert_eq(store_video_list_processing(store, 0, 8, out, &n), STORE_OK);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(out[2], ids[6]);
+}
