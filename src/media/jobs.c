@@ -216,9 +216,14 @@ done:
     if (shelve) {
         media_layout_remove_tree(p.out);
     } else {
-        media_layout_remove_tree(p.work);
+        /* The callback records the outcome before .work/<id> goes: a crash
+         * in between leaves the job for recovery (published: its result is
+         * recorded again; failed: it is redone), never a video whose
+         * outcome nobody recorded. */
+        media_layout_remove_tree(p.out);
         if (jobs->opts.on_done)
             jobs->opts.on_done(jobs->opts.ctx, job->site_dir, job->video_id, &result);
+        media_layout_remove_tree(p.work);
     }
     pthread_mutex_lock(&jobs->lock);
     forget_job(jobs, job);
@@ -345,6 +350,14 @@ bool media_jobs_cancel(struct media_jobs *jobs, uint64_t video_id)
         atomic_store(&job->cancel, true);
     pthread_mutex_unlock(&jobs->lock);
     return job != NULL;
+}
+
+bool media_jobs_active(struct media_jobs *jobs, uint64_t video_id)
+{
+    pthread_mutex_lock(&jobs->lock);
+    bool active = find_job(jobs, video_id) != NULL;
+    pthread_mutex_unlock(&jobs->lock);
+    return active;
 }
 
 unsigned media_jobs_pending(struct media_jobs *jobs)

@@ -8,10 +8,10 @@
  *                       (same file system: a rename, not a copy) and queued
  *   worker              probe + transcode into .work/<id>/out/, fsync the
  *                       files, write out/result.json, then rename out/ to
- *                       media/<id>/ (the one step that publishes), remove
- *                       .work/<id>, and call on_done with the result
- *   failure             .work/<id> is removed, nothing else was ever created,
- *                       on_done gets the reason
+ *                       media/<id>/ (the one step that publishes), call
+ *                       on_done with the result, then remove .work/<id>
+ *   failure             on_done gets the reason, then .work/<id> is removed;
+ *                       nothing else was ever created
  *
  * So at any instant a video's files are either absent or complete, and
  * whatever a crash leaves is under .work/ where media_jobs_recover finds it.
@@ -76,6 +76,8 @@ int media_jobs_submit(struct media_jobs *jobs, const char *site_dir, uint64_t vi
  * there was such a job. Call before media_layout_delete_video. */
 bool media_jobs_cancel(struct media_jobs *jobs, uint64_t video_id);
 
+/* True if a job for video_id is queued or running. */
+bool media_jobs_active(struct media_jobs *jobs, uint64_t video_id);
 /* Jobs queued or running. */
 unsigned media_jobs_pending(struct media_jobs *jobs);
 /* Blocks until no job is queued or running (tests, `reel seed`). */

@@ -357,3 +357,24 @@ int media_upload_expire(const char *site_dir, int64_t now_ms, int64_t max_idle_m
     closedir(d);
     return removed;
 }
+
+int media_upload_recover(const char *site_dir)
+{
+    char dir[MEDIA_PATH_MAX], path[MEDIA_PATH_MAX];
+    if (media_layout_uploads_dir(site_dir, dir, sizeof dir) < 0)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        bool done = n > 5 && strcmp(e->d_name + n - 5, ".done") == 0;
+        bool tmp = n > 9 && strcmp(e->d_name + n - 9, ".info.tmp") == 0;
+        if ((done || tmp) && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path &&
+            unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}

@@ -17,7 +17,7 @@
  *          8     8  declared total size in bytes      (u64 little-endian)
  *         16     8  owner (user id)                    (u64 little-endian)
  *         24     8  created, ms since the Unix epoch   (i64 little-endian)
- *         32     4  metadata length N, <= 4096         (u32 little-endian)
+ *         32     4  metadata length N, <= 16384        (u32 little-endian)
  *         36     N  metadata: opaque bytes (the route's caption, file name)
  *
  * An id is 32 lowercase hex characters of fresh randomness (128 bits): it
@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #define MEDIA_UPLOAD_ID_LEN 32
-#define MEDIA_UPLOAD_METADATA_MAX 4096
+#define MEDIA_UPLOAD_METADATA_MAX 16384 /* room for a caption of 2,200 4-byte characters */
 
 enum media_upload_status {
     MEDIA_UPLOAD_OK = 0,
@@ -109,6 +109,12 @@ int media_upload_finish(const char *site_dir, const char *id, uint64_t owner, ch
 /* Deletes an upload (the client gave up). Returns OK, NOT_FOUND, FORBIDDEN,
  * INVALID or IO. */
 int media_upload_delete(const char *site_dir, const char *id, uint64_t owner);
+
+/* At start-up, before any upload is served: removes files a crash left
+ * between media_upload_finish and the job taking the file (<id>.done) and
+ * half-written .info.tmp files. Returns how many were removed, or -1 if the
+ * directory cannot be read. */
+int media_upload_recover(const char *site_dir);
 
 /* Deletes uploads not appended to for max_idle_ms (by the .part file's
  * mtime) and stray files of broken creates. Returns how many uploads were

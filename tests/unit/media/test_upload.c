@@ -213,3 +213,38 @@ Test(upload, abandoned_uploads_expire)
     cr_assert(!test_exists(stray));
     free(stray);
 }
+
+Test(upload, recovery_removes_finished_files_nobody_took)
+{
+    struct media_upload_info info;
+    char path[MEDIA_PATH_MAX], dir[MEDIA_PATH_MAX];
+    cr_assert_eq(media_upload_create(site, OWNER, 3, 100, "m", 1, &info), MEDIA_UPLOAD_OK);
+    struct media_upload_writer w;
+    cr_assert_eq(media_upload_begin(&w, site, info.id, OWNER, 0, NULL), MEDIA_UPLOAD_OK);
+    cr_assert_eq(media_upload_write(&w, "abc", 3), MEDIA_UPLOAD_OK);
+    cr_assert_eq(media_upload_end(&w, NULL), MEDIA_UPLOAD_OK);
+    cr_assert_eq(media_upload_finish(site, info.id, OWNER, path, sizeof path), MEDIA_UPLOAD_OK);
+    cr_assert(test_exists(path));
+    /* a second upload still in progress must survive */
+    struct media_upload_info other;
+    cr_assert_eq(media_upload_create(site, OWNER, 3, 100, "m", 1, &other), MEDIA_UPLOAD_OK);
+    cr_assert_eq(media_upload_recover(site), 1);
+    cr_assert(!test_exists(path), "a crash between finish and the job leaves nothing");
+    cr_assert_eq(media_upload_stat(site, other.id, OWNER, &info), MEDIA_UPLOAD_OK);
+    media_layout_uploads_dir(site, dir, sizeof dir);
+    cr_assert_eq(test_count_entries(dir), 2, "the other upload's .part and .info");
+}
+
+Test(upload, metadata_holds_a_long_caption)
+{
+    static char meta[MEDIA_UPLOAD_METADATA_MAX];
+    memset(meta, 'x', sizeof meta);
+    static struct media_upload_info created, info;
+    cr_assert_eq(media_upload_create(site, OWNER, 10, 100, meta, sizeof meta, &created),
+                 MEDIA_UPLOAD_OK);
+    cr_assert_eq(media_upload_stat(site, created.id, OWNER, &info), MEDIA_UPLOAD_OK);
+    cr_assert_eq(info.metadata_len, sizeof meta);
+    cr_assert_eq(memcmp(info.metadata, meta, sizeof meta), 0);
+    cr_assert_eq(media_upload_create(site, OWNER, 10, 100, meta, sizeof meta + 1, &info),
+                 MEDIA_UPLOAD_INVALID);
+}
