@@ -257,6 +257,73 @@ int api_stats_register(struct http_router *router);
 int api_audit_register(struct http_router *router);
 int api_privacy_register(struct http_router *router);
 
+/* ---- media (media_pipeline.c, ingest.c, uploads.c, media_files.c) ----------- */
+
+struct media_jobs;
+struct media_limits;
+
+/* Starts the media pipeline: the transcoding pool from [media], then for
+ * every served region recovery of what a crash left (jobs resumed, results
+ * recorded, lost ones failed), the replica sites' media brought in line
+ * with the primary's, and videos left processing settled; with
+ * sweep_uploads, a thread that deletes resumable uploads idle for [media]
+ * upload_expiry. Call before the server accepts uploads. Returns 0, or -1
+ * with err. */
+int api_media_start(struct app *app, bool sweep_uploads, char *err, size_t errlen);
+/* Stops the sweeper and the pool (running jobs are shelved for the next
+ * start). NULL-safe: does nothing when not started. */
+void api_media_stop(struct app *app);
+/* Blocks until no job is queued or running (`reel seed`). */
+void api_media_wait_idle(struct app *app);
+/* The job pool and upload limits, or NULL when the pipeline is not running. */
+struct media_jobs *api_media_jobs(struct app *app);
+const struct media_limits *api_media_limits(struct app *app);
+/* The site directory holding an id's media: its region's primary site
+ * (whether or not this node serves the region), or NULL for no region. */
+const char *api_media_site(struct app *app, uint64_t id);
+/* A video is gone (deleted, erased): cancels its job and removes its files
+ * from the primary and every replica site of its region. */
+void api_media_forget(struct app *app, uint64_t video_id);
+
+/* Why an upload was refused: an HTTP status, a problem type slug (the
+ * media reason's slug for files that are not acceptable videos), a title
+ * and words for the uploader; for a field error the field ("caption"); for
+ * 429/503 the seconds to wait. */
+struct api_upload_refusal {
+    int status;
+    const char *type;
+    const char *title;
+    char detail[320];
+    const char *field;
+    unsigned retry_after;
+};
+/* Answers the refusal as problem+json (with Retry-After when set). */
+void api_upload_refuse(struct http_request *req, const struct api_upload_refusal *why);
+/* Fills *why with the 413 of a file over `limit` bytes; returns -1. */
+int api_upload_too_large(struct api_upload_refusal *why, uint64_t limit);
+/* The per-user daily quota ([media] daily_quota_videos, daily_quota_bytes,
+ * per UTC day): returns 0 if one more video of `bytes` fits, else -1 with
+ * a 429 `quota-exceeded` (Retry-After: until midnight UTC) in *why. */
+int api_upload_quota(struct app *app, uint64_t user_id, uint64_t bytes,
+                     struct api_upload_refusal *why);
+
+struct api_upload {
+    uint64_t creator_id;
+    const char *path;    /* the received file, on the creator's home site's file system */
+    const char *caption; /* NULL = "" */
+    bool check_quota;    /* false for `reel seed` */
+};
+/* The one path every upload takes once its bytes are on disk: caption
+ * rules, quota, probe, a `processing` video record in the creator's home
+ * store, a transcoding job. Returns 0 with *video_id; or -1 with *why, and
+ * then nothing was recorded. The file is consumed either way (moved into
+ * the job, or removed). Blocks (probe): run it on a worker thread. */
+int api_upload_ingest(struct app *app, const struct api_upload *up, uint64_t *video_id,
+                      struct api_upload_refusal *why);
+
+int api_uploads_register(struct http_router *router);
+int api_media_register(struct http_router *router);
+
 /* ---- erasure (privacy.c) -------------------------------------------------- */
 
 /* Erases a user everywhere this node reaches (see privacy.c). Returns 0, or

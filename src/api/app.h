@@ -25,6 +25,7 @@ struct feed_seen;
 struct video_cache;
 struct play_counts;
 struct analytics;
+struct api_media;
 
 struct app {
     struct config cfg;
@@ -40,6 +41,8 @@ struct app {
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
     struct feed_seen *seen;                   /* the For You baseline's "already shown" */
+    struct api_media *media;                  /* the media pipeline (api_media_start): the
+                                                 server and `reel seed`; NULL elsewhere */
     struct http_server *server;               /* set by `reel serve` */
     int64_t started_ms;
 };

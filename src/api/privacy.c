@@ -24,6 +24,8 @@
  *   3. the outbox deltas are applied; the username is released;
  *   4. the home region's event log: the user's events become tombstones;
  *   5. in-memory state: the feed's seen filter, the video cache.
+ * Before all of it, the videos' media: running jobs are cancelled and the
+ * files removed from the region's primary and replica sites.
  * Audit records stay: they name the user only by a keyed pseudonym.
  */
 #include "api/api.h"
@@ -335,6 +337,23 @@ static void collect_video(void *arg, uint64_t video_id)
     v->ids[v->n++] = video_id;
 }
 
+/* Cancels the jobs of every video of user_id and removes their files from
+ * every site of the region. Returns 0 or -1 (the store failed). */
+static int forget_media(struct app *app, struct store *home, uint64_t user_id)
+{
+    uint64_t ids[256], before = 0;
+    size_t n;
+    do {
+        if (store_video_list_by_creator(home, user_id, true, before, 256, ids, &n) != STORE_OK)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            api_media_forget(app, ids[i]);
+        if (n)
+            before = ids[n - 1];
+    } while (n == 256);
+    return 0;
+}
+
 int api_account_erase(struct app *app, uint64_t user_id, char *err, size_t errlen)
 {
     const struct region *r = region_for_id(&app->regions, user_id);
@@ -347,6 +366,13 @@ int api_account_erase(struct app *app, uint64_t user_id, char *err, size_t errle
     int rc = store_user_get_public(home, user_id, &user);
     if (rc == STORE_NOTFOUND) {
         snprintf(err, errlen, "no such user (already erased?)");
+        return -1;
+    }
+    /* The media goes first: a crash after it is mended by running the
+     * erasure again, whereas files of videos already purged from the store
+     * would be left with nothing pointing at them. */
+    if (rc == STORE_OK && forget_media(app, home, user_id) < 0) {
+        snprintf(err, errlen, "the user's videos could not be listed");
         return -1;
     }
     struct video_list videos = {0};

@@ -12,6 +12,8 @@ int api_register_routes(struct http_router *router)
         api_health_register,
         api_accounts_register,
         api_videos_register,
+        api_uploads_register,
+        api_media_register,
         api_social_register,
         api_comments_register,
         api_events_register,

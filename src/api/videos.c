@@ -1,8 +1,8 @@
 /*
- * videos.c — video records (API.md "Videos"): read one, delete one's own,
- * list a user's. Upload (POST /api/v1/videos) belongs to the media
- * pipeline, which creates the record with store_video_create and finishes it
- * with store_video_set_status.
+ * videos.c — video records (API.md "Videos"): read one, delete one's own
+ * (with its media on every site of its region), list a user's. Upload
+ * (POST /api/v1/videos) is uploads.c: the media pipeline creates the record
+ * with store_video_create and finishes it with store_video_set_status.
  *
  * Visibility: a ready video of an active creator is public; a video still
  * processing (or failed) is visible to its creator only — anyone else gets
@@ -81,6 +81,9 @@ static void delete_video(struct http_request *req)
         api_store_problem(req, rc, "video");
         return;
     }
+    /* The record first: a job finishing meanwhile finds it gone and removes
+     * what it published. Then the job and the files on every site. */
+    api_media_forget(app, id);
     char idbuf[ID_STR_MAX];
     log_info("event=video_deleted video=%s", id_format(id, idbuf));
     http_respond_empty(req, 204);

@@ -1,7 +1,9 @@
 /*
  * serve.c — `reel serve`: load the config, open every region's store, start
- * the HTTP front, and run until SIGTERM or SIGINT, then shut down gracefully
- * (stop accepting, finish requests in flight, close the stores).
+ * the media pipeline (recovering what a crash left), start the HTTP front,
+ * and run until SIGTERM or SIGINT, then shut down gracefully (stop
+ * accepting, finish requests in flight, shelve running transcodes for the
+ * next start, close the stores).
  *
  * Signals are blocked in every thread and taken synchronously with sigwait
  * in the main thread, so no handler runs in async-signal context.
@@ -98,6 +100,12 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "reel: %s\n", err);
         goto out;
     }
+    /* Media recovery (jobs resumed, replicas brought in line, videos left
+     * processing settled) finishes before the first upload is accepted. */
+    if (api_media_start(&app, true, err, sizeof err) < 0) {
+        fprintf(stderr, "reel: media: %s\n", err);
+        goto out;
+    }
     router = http_router_create();
     if (!router || api_register_routes(router) < 0) {
         fprintf(stderr, "reel: could not build the route table\n");
@@ -144,6 +152,7 @@ out:
     api_purger_stop(purger);
     http_server_stop(server);
     app.server = NULL;
+    api_media_stop(&app); /* running jobs are shelved for the next start */
     http_router_destroy(router);
     app_close(&app);
     if (lock_fd >= 0)

@@ -10,7 +10,8 @@
  *      rate limits are checked (429), and a declared Content-Length over the
  *      route's body limit is refused at once (413, the body is never read);
  *   2. the body is read into a capped buffer — or, for a streaming route,
- *      handed piece by piece to the route's on_body callback (uploads);
+ *      authenticated and started (on_start, which may refuse before a byte
+ *      is read) and then handed piece by piece to on_body (uploads);
  *   3. the handler runs: inline on the event thread for cheap routes, or on
  *      the blocking worker pool (connection suspended meanwhile) for routes
  *      that hash passwords, fsync or transcode;
@@ -62,6 +63,14 @@ struct http_route {
     const char *pattern;  /* "/api/v1/users/{id}/follow"; a final "{*rest}" takes the rest */
     http_handler_fn handler;
     http_body_fn on_body; /* NULL: the body is buffered (up to max_body) */
+    /* Streaming routes only (may be NULL): called once on the event thread
+     * when the headers have arrived — after authentication (before_handler),
+     * before any byte of the body is read — to set up req->user_data or to
+     * refuse. An answer given here (401, 413, 429...) is sent without
+     * reading the body: a body declared larger than a few MiB is cut off,
+     * a smaller one is read and dropped first so the answer reaches the
+     * client. */
+    http_handler_fn on_start;
     size_t max_body;      /* 0: the server default ([limits] max_body_bytes) */
     unsigned flags;
     int index;            /* set by the router: position, for metrics */

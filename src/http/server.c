@@ -66,6 +66,7 @@ struct request_ctx {
     bool stream_stopped; /* the streaming callback answered early */
     uint64_t dropped;    /* body bytes read and dropped */
     size_t max_body;
+    bool authenticated;     /* before_handler already ran (streaming routes) */
     bool deferred;          /* the handler answers later (http_request_defer) */
     atomic_int finish_refs; /* deferred: the worker and the completer; the last sends */
 };
@@ -256,6 +257,17 @@ static bool begin_request(struct request_ctx *ctx, const char *url, const char *
         return drain;
     }
     buf_init(&ctx->body, ctx->max_body);
+    if (req->route->on_body) {
+        /* A streaming route learns who is asking, and may refuse, before
+         * the first byte of a possibly huge body is read. */
+        ctx->authenticated = true;
+        if (s->opts.before_handler)
+            s->opts.before_handler(req);
+        if (!req->resp.status && req->route->on_start)
+            req->route->on_start(req);
+        if (req->resp.status)
+            return drain;
+    }
     return true;
 }
 
@@ -293,7 +305,7 @@ static void run_handler(struct request_ctx *ctx)
         req->body = ctx->body.data;
         req->body_len = ctx->body.len;
     }
-    if (ctx->server->opts.before_handler)
+    if (ctx->server->opts.before_handler && !ctx->authenticated)
         ctx->server->opts.before_handler(req);
     if (!req->resp.status)
         req->route->handler(req);
