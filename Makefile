@@ -1,5 +1,6 @@
 # Reel — thin wrapper over Meson/Ninja. The targets a person needs:
-#   make run     install missing Debian packages, build, start on http://127.0.0.1:8080
+#   make run     install missing Debian packages, build, seed demo content into an
+#                empty data directory, start on http://127.0.0.1:8080
 #   make test    the whole suite (unit + end-to-end + browser), under ASan+UBSan
 #   make bench   the benchmarks (release build), printing medians and ratios
 #   make fuzz    the libFuzzer drivers (clang), FUZZ_TIME seconds each
@@ -38,7 +39,11 @@ $(RELEASE)/build.ninja:
 build: deps $(RELEASE)/build.ninja
 	ninja -C $(RELEASE) -j $(JOBS)
 
+# A data directory without users gets demo content first: a few users and
+# short synthetic clips put through the upload and transcoding path, so the
+# feed opens playable (reel seed --if-empty does nothing once users exist).
 run: build
+	./$(RELEASE)/reel seed --data $(DATA) --if-empty
 	./$(RELEASE)/reel serve --data $(DATA)
 
 $(TEST_BUILD)/build.ninja:

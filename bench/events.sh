@@ -29,7 +29,7 @@ REEL_OVERRIDES="log.requests=off log.level=warn limits.rate_ip_per_s=0 limits.ra
 export REEL_OVERRIDES
 start_reel "$work"
 "$REEL_BUILD/reel" seed --config "$work/reel.ini" --data "$work/data" --users "$USERS" \
-    --videos "$VIDEOS" --seed 7 --json >"$work/seed.json"
+    --videos "$VIDEOS" --no-media --seed 7 --json >"$work/seed.json"
 
 # The wrk script: tokens and 64 ready-made bodies of 100 events each.
 /usr/bin/python3 - "$work" <<'PY'
