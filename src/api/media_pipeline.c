@@ -333,13 +333,14 @@ static void *sweeper_main(void *arg)
     struct api_media *m = arg;
     struct app *app = m->app;
     int64_t expiry_ms = (int64_t)app->cfg.media_upload_expiry_s * 1000;
-    /* Often enough that an upload outlives its expiry by at most a quarter
-     * of it (and at most a minute): a directory scan is cheap. */
+    /* Often: an upload outlives its expiry by at most 10 s (a quarter of
+     * the expiry when that is shorter). A scan is a readdir and an lstat per
+     * upload in progress — cheap next to the uploads themselves. */
     int64_t every_ms = expiry_ms / 4;
-    if (every_ms < 250)
-        every_ms = 250;
-    if (every_ms > 60000)
-        every_ms = 60000;
+    if (every_ms < 1000)
+        every_ms = 1000;
+    if (every_ms > 10000)
+        every_ms = 10000;
     pthread_mutex_lock(&m->lock);
     while (!m->stopping) {
         pthread_mutex_unlock(&m->lock);
