@@ -192,8 +192,8 @@ static void on_job_done(void *ctx, const char *site_dir, uint64_t video_id,
     if (result->reason == MEDIA_OK)
         record_ready(app, video_id, result);
     else if (result->reason != MEDIA_CANCELLED) /* cancelled: the video is gone */
-        record_failed(app, video_id, result->message[0] ? result->message
-                                                        : media_reason_slug(result->reason));
+        record_failed(app, video_id,
+                      result->message[0] ? result->message : media_reason_slug(result->reason));
 }
 
 /* ---- start-up ----------------------------------------------------------------- */
@@ -210,9 +210,7 @@ static void on_recovered(void *ctx, uint64_t video_id, enum media_recover_state 
 {
     struct recovery *rec = ctx;
     switch (state) {
-    case MEDIA_RECOVER_PUBLISHED:
-        record_ready(rec->app, video_id, result);
-        break;
+    case MEDIA_RECOVER_PUBLISHED: record_ready(rec->app, video_id, result); break;
     case MEDIA_RECOVER_LOST:
         record_failed(rec->app, video_id,
                       "processing was interrupted by a restart and the upload was lost; "
@@ -253,8 +251,9 @@ static void resubmit(struct app *app, const char *site, uint64_t id)
     rc = media_jobs_submit(app->media->jobs, site, id, NULL);
     if (rc < 0) {
         log_error("event=media_resubmit_failed video=%" PRIu64 " code=%d", id, rc);
-        record_failed(app, id, "processing was interrupted by a restart and could not resume; "
-                               "upload the video again");
+        record_failed(app, id,
+                      "processing was interrupted by a restart and could not resume; "
+                      "upload the video again");
     } else {
         log_info("event=media_job_resumed video=%" PRIu64, id);
     }
@@ -321,8 +320,7 @@ static int start_region(struct app *app, const struct region *r, char *err, size
     }
     int stray = media_upload_recover(r->primary_dir);
     if (found || stray > 0)
-        log_info("event=media_recovered region=%s jobs=%d stray_uploads=%d", r->name, found,
-                 stray);
+        log_info("event=media_recovered region=%s jobs=%d stray_uploads=%d", r->name, found, stray);
     return 0;
 }
 
@@ -347,8 +345,8 @@ static void *sweeper_main(void *arg)
         for (int i = 0; i < app->regions.count; i++) {
             if (!app->serves[i])
                 continue;
-            int n = media_upload_expire(app->regions.regions[i].primary_dir, clock_now_ms(),
-                                        expiry_ms);
+            int n =
+                media_upload_expire(app->regions.regions[i].primary_dir, clock_now_ms(), expiry_ms);
             if (n > 0)
                 log_info("event=uploads_expired region=%s count=%d", app->regions.regions[i].name,
                          n);

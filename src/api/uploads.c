@@ -118,8 +118,9 @@ static void form_problem(struct http_request *req, int error)
                        : status >= 500 ? "internal-error"
                                        : "malformed-upload";
     char detail[160];
-    snprintf(detail, sizeof detail, "%s; send multipart/form-data with a `file` part and an "
-                                    "optional `caption`",
+    snprintf(detail, sizeof detail,
+             "%s; send multipart/form-data with a `file` part and an "
+             "optional `caption`",
              http_form_strerror(error));
     http_problem(req, status, type, http_status_reason(status), detail, NULL);
 }
@@ -251,13 +252,12 @@ static void upload_problem(struct http_request *req, int rc, uint64_t offset)
                      ? "Upload-Offset does not match the bytes received; resume at %" PRIu64
                      : "the upload is not complete; resume at %" PRIu64,
                  offset);
-        json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:I}", "type",
-                                 rc == MEDIA_UPLOAD_CONFLICT ? "/problems/offset-mismatch"
-                                                             : "/problems/upload-incomplete",
-                                 "title",
-                                 rc == MEDIA_UPLOAD_CONFLICT ? "Offset mismatch"
-                                                             : "Upload incomplete",
-                                 "status", 409, "detail", detail, "offset", (json_int_t)offset);
+        json_t *body = json_pack(
+            "{s:s, s:s, s:i, s:s, s:I}", "type",
+            rc == MEDIA_UPLOAD_CONFLICT ? "/problems/offset-mismatch"
+                                        : "/problems/upload-incomplete",
+            "title", rc == MEDIA_UPLOAD_CONFLICT ? "Offset mismatch" : "Upload incomplete",
+            "status", 409, "detail", detail, "offset", (json_int_t)offset);
         if (!body) {
             http_problem_status(req, 503, "out of memory");
             return;
@@ -290,8 +290,7 @@ static const char *upload_id(struct http_request *req)
     return id ? id : "";
 }
 
-static void write_upload(struct http_request *req, const struct media_upload_info *info,
-                         int status)
+static void write_upload(struct http_request *req, const struct media_upload_info *info, int status)
 {
     struct app *app = api_app(req);
     char url[96];
@@ -379,8 +378,8 @@ static void create_upload(struct http_request *req)
     struct media_upload_info *info = pool_alloc(req->pool, sizeof *info);
     int rc = !info || jsonw_finish(&w) != 0
                  ? MEDIA_UPLOAD_IO
-                 : media_upload_create(api_media_site(app, req->user_id), req->user_id, bytes,
-                                       max, meta.data, meta.len, info);
+                 : media_upload_create(api_media_site(app, req->user_id), req->user_id, bytes, max,
+                                       meta.data, meta.len, info);
     buf_clear(&meta);
     if (rc != MEDIA_UPLOAD_OK) {
         upload_problem(req, rc, 0);
@@ -400,8 +399,8 @@ static void get_upload(struct http_request *req)
         http_problem_status(req, 503, "out of memory");
         return;
     }
-    int rc = media_upload_stat(api_media_site(app, req->user_id), upload_id(req), req->user_id,
-                               info);
+    int rc =
+        media_upload_stat(api_media_site(app, req->user_id), upload_id(req), req->user_id, info);
     if (rc != MEDIA_UPLOAD_OK) {
         upload_problem(req, rc, 0);
         return;
@@ -560,12 +559,20 @@ static void finish_upload(struct http_request *req)
 int api_uploads_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
-        {.method = HTTP_POST, .pattern = "/api/v1/videos", .handler = form_finish,
-         .on_start = form_start, .on_body = form_body, .max_body = STREAM_MAX},
+        {.method = HTTP_POST,
+         .pattern = "/api/v1/videos",
+         .handler = form_finish,
+         .on_start = form_start,
+         .on_body = form_body,
+         .max_body = STREAM_MAX},
         {.method = HTTP_POST, .pattern = "/api/v1/uploads", .handler = create_upload},
         {.method = HTTP_GET, .pattern = "/api/v1/uploads/{id}", .handler = get_upload},
-        {.method = HTTP_PATCH, .pattern = "/api/v1/uploads/{id}", .handler = patch_finish,
-         .on_start = patch_start, .on_body = patch_body, .max_body = STREAM_MAX},
+        {.method = HTTP_PATCH,
+         .pattern = "/api/v1/uploads/{id}",
+         .handler = patch_finish,
+         .on_start = patch_start,
+         .on_body = patch_body,
+         .max_body = STREAM_MAX},
         {.method = HTTP_DELETE, .pattern = "/api/v1/uploads/{id}", .handler = delete_upload},
         {.method = HTTP_POST, .pattern = "/api/v1/uploads/{id}/finish", .handler = finish_upload},
     };

@@ -71,8 +71,8 @@ static int copy_fd(int in, int out, uint64_t size)
         if (kernel) {
             size_t want = size - done > (1u << 30) ? (1u << 30) : (size_t)(size - done);
             n = copy_file_range(in, NULL, out, NULL, want, 0);
-            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-                          errno == EOPNOTSUPP)) {
+            if (n < 0 &&
+                (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
                 kernel = false;
                 continue;
             }
@@ -123,15 +123,14 @@ static int copy_file(const char *from, const char *to)
         goto out;
     if (copy_fd(in, out, (uint64_t)st.st_size) == 0 && fsync(out) == 0)
         rc = 0;
-out:
-    {
-        int saved = errno;
-        close(in);
-        if (out >= 0 && close(out) < 0 && rc == 0)
-            rc = -1;
-        else
-            errno = saved;
-    }
+out : {
+    int saved = errno;
+    close(in);
+    if (out >= 0 && close(out) < 0 && rc == 0)
+        rc = -1;
+    else
+        errno = saved;
+}
     return rc;
 }
 

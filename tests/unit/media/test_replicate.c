@@ -55,7 +55,8 @@ static void publish(const char *site, uint64_t id, const char *tag, size_t big)
             test_write_file(p, data, big);
             free(data);
         } else {
-            int n = snprintf(body, sizeof body, "%s %llu %s", names[i], (unsigned long long)id, tag);
+            int n =
+                snprintf(body, sizeof body, "%s %llu %s", names[i], (unsigned long long)id, tag);
             test_write_file(p, body, (size_t)n);
         }
     }

@@ -21,8 +21,8 @@ static void setup(void)
 {
     cr_assert_not_null(mkdtemp(dir));
     struct store_options opts = {.connections = 2, .field_key = test_key};
-    cr_assert_eq(store_open(&store, STORE_KIND_REGION, dir, &opts, err, sizeof err), STORE_OK,
-                 "%s", err);
+    cr_assert_eq(store_open(&store, STORE_KIND_REGION, dir, &opts, err, sizeof err), STORE_OK, "%s",
+                 err);
 }
 
 static void teardown(void)
@@ -104,8 +104,9 @@ Test(store_videos, processing_list_pages_in_id_order)
     cr_assert_eq(n, 2);
     cr_assert_eq(out[0], ids[4]);
     cr_assert_eq(out[1], ids[6]);
-    cr_assert_eq(store_video_set_status(store, ids[4], STORE_VIDEO_READY, NULL, 1, 2, 3, NULL, NULL),
-                 STORE_OK);
+    cr_assert_eq(
+        store_video_set_status(store, ids[4], STORE_VIDEO_READY, NULL, 1, 2, 3, NULL, NULL),
+        STORE_OK);
     cr_assert_eq(store_video_list_processing(store, 0, 8, out, &n), STORE_OK);
     cr_assert_eq(n, 3);
     cr_assert_eq(out[2], ids[6]);
