@@ -504,19 +504,19 @@ int cli_seed(int argc, char **argv)
     static struct app app;
     char err[CONFIG_ERR_MAX];
     int lock_fd = -1, rc = 1;
-    /* Media work (recovery, jobs, files) belongs to one process at a time. */
-    if (media && (lock_fd = cli_lock_data(&cfg, "seed")) < 0)
-        return 1;
     /* The transcoding workers write to the stores too. */
     if (app_open(&app, &cfg, 8, err, sizeof err) < 0) {
         fprintf(stderr, "reel seed: %s\n", err);
-        goto out;
+        return 1;
     }
     if (if_empty && has_users(&app)) {
         printf("the data directory already has users: not seeding\n");
         rc = 0;
         goto close;
     }
+    /* Media work (recovery, jobs, files) belongs to one process at a time. */
+    if (media && (lock_fd = cli_lock_data(&cfg, "seed")) < 0)
+        goto close;
     if (media && api_media_start(&app, false, err, sizeof err) < 0) {
         fprintf(stderr, "reel seed: media: %s\n", err);
         goto close;
@@ -533,7 +533,6 @@ int cli_seed(int argc, char **argv)
     api_media_stop(&app);
 close:
     app_close(&app);
-out:
     if (lock_fd >= 0)
         close(lock_fd);
     return rc;
