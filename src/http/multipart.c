@@ -293,42 +293,67 @@ static int emit(struct http_multipart *mp, const char *data, size_t len)
 }
 
 /* Scans part data for the delimiter from data[*pos]; returns at the end of
- * the input or just after a complete delimiter (state then S_DELIM_TAIL). */
+ * the input or just after a complete delimiter (state then S_DELIM_TAIL).
+ *
+ * The delimiter is CRLF "--" boundary, and a boundary has no CR (RFC 2046
+ * bchars), so a delimiter can only start at a CR: the scan jumps from CR to
+ * CR with memchr and compares there, and data between delimiters goes to
+ * on_part_data in runs as long as the input piece. (Emitting at every CR
+ * would turn binary data, where one byte in 256 is a CR, into a write(2)
+ * per 256 bytes.) A delimiter prefix that reaches the end of the piece is
+ * held back in mp->match until the next piece says whether it was one. */
 static int scan_body(struct http_multipart *mp, const char *data, size_t len, size_t *pos)
 {
-    size_t run = *pos;
     size_t i = *pos;
     int rc;
-    for (; i < len; i++) {
-        char c = data[i];
-        if (c == mp->delimiter[mp->match]) {
-            if (mp->match == 0 && (rc = emit(mp, data + run, i - run)) != 0)
-                return rc;
-            if (++mp->match == mp->delimiter_len) {
-                mp->match = 0;
-                mp->state = S_DELIM_TAIL;
-                if (mp->cb.on_part_end && mp->cb.on_part_end(mp->ctx) != 0)
-                    return HTTP_MULTIPART_E_ABORTED;
-                *pos = i + 1;
-                return 0;
-            }
-            continue;
-        }
-        if (mp->match > 0) {
+    while (mp->match > 0 && i < len) {
+        if (data[i] != mp->delimiter[mp->match]) {
             /* What looked like a delimiter was data: hand it on. */
             if ((rc = emit(mp, mp->delimiter, mp->match)) != 0)
                 return rc;
             mp->match = 0;
-            run = i;
-            if (c == mp->delimiter[0]) {
-                mp->match = 1;
-                continue;
-            }
+            break;
         }
+        i++;
+        if (++mp->match == mp->delimiter_len)
+            goto delimiter;
     }
-    if (mp->match == 0 && (rc = emit(mp, data + run, len - run)) != 0)
+    if (mp->match > 0) { /* the piece ended inside the prefix */
+        *pos = len;
+        return 0;
+    }
+    size_t run = i;
+    while (i < len) {
+        const char *cr = memchr(data + i, '\r', len - i);
+        if (!cr)
+            break;
+        size_t at = (size_t)(cr - data);
+        size_t n = len - at < mp->delimiter_len ? len - at : mp->delimiter_len;
+        if (memcmp(cr, mp->delimiter, n) != 0) {
+            i = at + 1;
+            continue;
+        }
+        if ((rc = emit(mp, data + run, at - run)) != 0)
+            return rc;
+        i = at + n;
+        mp->match = n;
+        if (n < mp->delimiter_len) { /* a prefix at the end of the piece */
+            *pos = len;
+            return 0;
+        }
+        goto delimiter;
+    }
+    if ((rc = emit(mp, data + run, len - run)) != 0)
         return rc;
     *pos = len;
+    return 0;
+
+delimiter:
+    mp->match = 0;
+    mp->state = S_DELIM_TAIL;
+    if (mp->cb.on_part_end && mp->cb.on_part_end(mp->ctx) != 0)
+        return HTTP_MULTIPART_E_ABORTED;
+    *pos = i;
     return 0;
 }
 
