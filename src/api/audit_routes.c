@@ -19,8 +19,8 @@
  * Verification reads the files while this process may be appending: an
  * append writes its record, then its head, both before it returns. A check
  * that lands between the two sees a record no head covers yet; that is the
- * only way a healthy log can look cut, so a failed check is repeated once
- * after a short pause before it is reported. Cost: the whole log is read on
+ * only way a healthy log can look cut, so a failed check is repeated (up to
+ * AUDIT_RETRIES times, after a short pause each) before it is reported. Cost: the whole log is read on
  * every call (the CLI does the same); fine for the dashboard's use, and the
  * page of records comes from the same pass.
  */
@@ -40,6 +40,7 @@
 #define AUDIT_PAGE_DEFAULT 25
 #define AUDIT_PAGE_MAX 100
 #define AUDIT_RETRY_NS 20000000L /* 20 ms */
+#define AUDIT_RETRIES 5
 
 static bool bad_query(struct http_request *req, const char *field, const char *message)
 {
@@ -124,14 +125,17 @@ static void write_record(struct jsonw *w, uint64_t index, const struct audit_rec
 }
 
 /* Verifies the log in dir against the custodian's public key, repeating a
- * failed check once (see the top of the file). Returns 0 or -1 (unreadable;
+ * failed check a few times (see the top of the file). Returns 0 or -1 (unreadable;
  * message in res). */
 static int verify_log(const char *dir, const struct region *r, const uint8_t *public_key,
                       struct audit_verify_result *res)
 {
     if (audit_verify(dir, r->name, public_key, NULL, res) < 0)
         return -1;
-    if (!res->intact) {
+    /* Several tries: the dashboard's own parallel reads append records, so
+     * on a loaded machine one retry can land between a record and its head
+     * again. */
+    for (int attempt = 0; attempt < AUDIT_RETRIES && !res->intact; attempt++) {
         struct timespec pause = {.tv_sec = 0, .tv_nsec = AUDIT_RETRY_NS};
         nanosleep(&pause, NULL);
         if (audit_verify(dir, r->name, public_key, NULL, res) < 0)
