@@ -11,7 +11,6 @@
 #include "cli/cli.h"
 #include "cli/replay.h"
 
-#include "core/clock.h"
 #include "core/parse.h"
 
 #include <math.h>
@@ -22,50 +21,6 @@
 
 #define SETS_MAX 64
 #define SEEDS_MAX 100
-
-/* ---- progress bar ------------------------------------------------------- */
-
-void replay_progress_start(struct replay_progress *p, const char *label, uint64_t total,
-                           int enabled)
-{
-    p->label = label;
-    p->done = 0;
-    p->total = total ? total : 1;
-    p->last_ns = 0;
-    p->enabled = enabled;
-    replay_progress_step(p, 0);
-}
-
-void replay_progress_step(struct replay_progress *p, uint64_t done)
-{
-    if (!p->enabled)
-        return;
-    uint64_t now = clock_mono_ns();
-    p->done = done;
-    if (p->last_ns && now - p->last_ns < 100000000ULL && done < p->total)
-        return;
-    p->last_ns = now;
-    int width = 30;
-    int filled = (int)((double)done / (double)p->total * width);
-    if (filled > width)
-        filled = width;
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r%-36s [%s] %3d%%", p->label, bar,
-            (int)((double)done * 100.0 / (double)p->total));
-    fflush(stderr);
-}
-
-void replay_progress_end(struct replay_progress *p)
-{
-    if (!p->enabled)
-        return;
-    p->last_ns = 0;
-    replay_progress_step(p, p->total);
-    fputc('\n', stderr);
-}
 
 /* ---- options ------------------------------------------------------------ */
 

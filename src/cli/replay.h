@@ -59,20 +59,6 @@ int csv_double(struct csv_reader *r, unsigned field, const char *name, double *o
 /* Requires exactly n fields on the current line. */
 int csv_expect_fields(struct csv_reader *r, unsigned n, char *err, size_t errlen);
 
-/* ---- progress ------------------------------------------------------------- */
-
-struct replay_progress {
-    const char *label;
-    uint64_t done, total;
-    uint64_t last_ns;
-    int enabled;
-};
-
-void replay_progress_start(struct replay_progress *p, const char *label, uint64_t total,
-                           int enabled);
-void replay_progress_step(struct replay_progress *p, uint64_t done);
-void replay_progress_end(struct replay_progress *p);
-
 /* ---- KuaiRec (replay_kuairec.c) ----------------------------------------- */
 
 struct kuairec_data {

@@ -14,6 +14,7 @@
 #include "cli/replay.h"
 
 #include "core/alloc.h"
+#include "core/progress.h"
 #include "core/clock.h"
 #include "rec/engine.h"
 #include "rec/idmap.h"
@@ -340,8 +341,8 @@ static int run_policy(const struct kuairec_data *d, const struct config_rec *cfg
     char label[64];
     snprintf(label, sizeof label, "kuairec seed %llu %s", (unsigned long long)seed,
              names[policy]);
-    struct replay_progress bar;
-    replay_progress_start(&bar, label, (uint64_t)rounds * d->users, progress);
+    struct progress bar;
+    progress_init(&bar, label, (uint64_t)rounds * d->users, progress ? 1 : UINT64_MAX);
     int64_t now = START_MS;
     memset(out, 0, sizeof *out);
     for (unsigned round = 0; round < rounds; round++) {
@@ -425,10 +426,10 @@ static int run_policy(const struct kuairec_data *d, const struct config_rec *cfg
                     goto out;
                 }
             }
-            replay_progress_step(&bar, (uint64_t)round * d->users + k + 1);
+            progress_update(&bar, (uint64_t)round * d->users + k + 1);
         }
     }
-    replay_progress_end(&bar);
+    progress_finish(&bar);
     if (events_per_s)
         *events_per_s = observe_ns ? (double)events * 1e9 / (double)observe_ns : 0;
     rc = 0;

@@ -24,6 +24,7 @@
 #include "cli/replay.h"
 
 #include "core/alloc.h"
+#include "core/progress.h"
 #include "rec/engine.h"
 #include "rec/idmap.h"
 
@@ -614,8 +615,8 @@ int movielens_run(const struct movielens_data *d, const struct config_rec *cfg, 
     rec_engine_set_spill(e, &store);
     char label[64];
     snprintf(label, sizeof label, "movielens seed %llu replay", (unsigned long long)seed);
-    struct replay_progress bar;
-    replay_progress_start(&bar, label, ntrain, progress);
+    struct progress bar;
+    progress_init(&bar, label, ntrain, progress ? 1 : UINT64_MAX);
     int64_t last_ms = first_ms;
     for (uint32_t k = 0; k < ntrain; k++) {
         uint32_t r = time_order[k];
@@ -643,14 +644,14 @@ int movielens_run(const struct movielens_data *d, const struct config_rec *cfg, 
             last_ms = at;
         }
         if ((k & 1023) == 0)
-            replay_progress_step(&bar, k);
+            progress_update(&bar, k);
     }
-    replay_progress_end(&bar);
+    progress_finish(&bar);
     int64_t now = d->ts[time_order[ntrain - 1]] * 1000 + 1000;
     rec_engine_tick(e, now);
 
     snprintf(label, sizeof label, "movielens seed %llu evaluate", (unsigned long long)seed);
-    replay_progress_start(&bar, label, d->users, progress);
+    progress_init(&bar, label, d->users, progress ? 1 : UINT64_MAX);
     for (uint32_t u = 0; u < d->users; u++) {
         uint32_t ntest = s.user_start[u + 1] - s.train_end[u];
         for (uint32_t p = s.user_start[u]; p < s.train_end[u]; p++)
@@ -696,9 +697,9 @@ int movielens_run(const struct movielens_data *d, const struct config_rec *cfg, 
             metric_add(&m[pol ? ML_REEL : ML_ENGINE_POPULAR], ranked, n, ntest, test_mark, u,
                        topn);
         }
-        replay_progress_step(&bar, u + 1);
+        progress_update(&bar, u + 1);
     }
-    replay_progress_end(&bar);
+    progress_finish(&bar);
     for (int p = 0; p < ML_POLICIES; p++) {
         out->recall[p] = m[p].users ? m[p].recall / m[p].users : 0;
         out->ndcg[p] = m[p].users ? m[p].ndcg / m[p].users : 0;
