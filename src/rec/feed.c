@@ -215,11 +215,16 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     return 0;
 }
 
+/* Nearest videos to the user's embedding; a user without one (not admitted
+ * yet) gets the zero query, which ranks by engagement propensity alone. */
 static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float *user_vec)
 {
     struct rec_engine *e = f->e;
     size_t k = e->cfg.candidates_nearest;
-    if (!user_vec || k == 0)
+    static const float zero[MODEL_DIM_MAX];
+    if (!user_vec)
+        user_vec = zero;
+    if (k == 0)
         return;
     uint32_t rows[4096];
     float scores[4096];
@@ -298,6 +303,19 @@ static void source_fresh(struct feed_ctx *f, struct cand_set *cs)
         if (--want == 0)
             break;
     }
+}
+
+/* Random live videos: serendipity outside what the other sources know, other
+ * creators for the creator rule, and enough candidates when the sources are
+ * thin (a new catalogue, a user who has seen most of it). */
+static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
+{
+    struct rec_engine *e = f->e;
+    uint32_t used = e->videos.used;
+    if (!used)
+        return;
+    for (size_t tries = 0; cs->n < want && tries < want * 8; tries++)
+        add_row(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH);
 }
 
 static unsigned interest_matches(const struct prefs_entry *p, const struct video_row *v)
@@ -415,15 +433,18 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
         }
         if (pick == UINT32_MAX) {
             explore = 0;
+            /* The best RERANK_WINDOW eligible candidates compete with the
+             * hashtag penalty; past the window only the creator rule counts. */
             uint32_t looked = 0;
-            for (uint32_t i = first; i < cs->n && looked < RERANK_WINDOW; i++) {
+            for (uint32_t i = first; i < cs->n && (looked < RERANK_WINDOW || pick == UINT32_MAX);
+                 i++) {
                 const struct cand *c = &cs->c[i];
                 if (c->used)
                     continue;
-                looked++;
                 const struct video_row *v = &e->videos.rows[c->row];
                 if (v->creator_id && v->creator_id == prev_creator)
                     continue;
+                looked++;
                 float s = c->score;
                 if (!popular && cfg->hashtag_spread > 0)
                     for (size_t k = 0; k < n; k++)
@@ -484,7 +505,7 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
                        : cfg->candidates_nearest + cfg->candidates_coengaged +
                              cfg->candidates_trending + cfg->candidates_following +
                              cfg->candidates_fresh + TOP_GLOBAL +
-                             REC_INTERESTS_MAX * TOP_TAG + 1;
+                             REC_INTERESTS_MAX * TOP_TAG + 4 * REC_FEED_MAX + 1;
     if (cands_init(&cs, cap) < 0) {
         rc = REC_ENOMEM;
         goto out;
@@ -506,6 +527,10 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
         source_following(&f, &cs);
         source_trending(&f, &cs);
         source_fresh(&f, &cs);
+        size_t want = cs.n + 2 * req->limit;
+        if (want < 4 * req->limit)
+            want = 4 * req->limit;
+        source_fill(&f, &cs, want < cap ? want : cap - 1);
     }
     if (rc == 0) {
         score_all(&f, &cs, user_vec, user_bias);

@@ -74,6 +74,12 @@ static void drop_oldest(struct seen_filter *seen)
 int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity)
 {
     uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL);
+    /* Served, then reported as an impression: count each video once, or the
+     * filter would fill (and forget) twice as fast. Only the newest segment
+     * is asked: a hit there (true or false) lasts as long as a new entry
+     * would, so no id can be forgotten early. */
+    if (seen->nsegs && seg_has(&seen->segs[seen->nsegs - 1], h))
+        return 0;
     struct seen_segment *last = seen->nsegs ? &seen->segs[seen->nsegs - 1] : NULL;
     if (!last || last->count >= last->capacity) {
         uint32_t cap = last ? last->capacity * 2 : FIRST_CAPACITY;

@@ -40,8 +40,8 @@ void seen_init(struct seen_filter *seen);
 void seen_clear(struct seen_filter *seen);
 /* True if id was added (or, rarely, a false positive). */
 int seen_has(const struct seen_filter *seen, uint64_t id);
-/* Adds id; `capacity` caps what is remembered. Returns 0 or -1 (out of memory:
- * the id is then not remembered). */
+/* Adds id (no-op if already held); `capacity` caps what is remembered.
+ * Returns 0 or -1 (out of memory: the id is then not remembered). */
 int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity);
 size_t seen_bytes(const struct seen_filter *seen);
 

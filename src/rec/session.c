@@ -289,6 +289,10 @@ void session_creator_add(struct session *s, uint64_t creator, float delta, int64
     float base = c->creator_id == creator ? decayed(c, now_ms) : 0;
     c->creator_id = creator;
     c->affinity = base + delta;
+    if (c->affinity > SESSION_AFFINITY_MAX)
+        c->affinity = SESSION_AFFINITY_MAX;
+    if (c->affinity < -SESSION_AFFINITY_MAX)
+        c->affinity = -SESSION_AFFINITY_MAX;
     c->at_ms = now_ms;
 }
 

@@ -31,6 +31,7 @@
 #define SESSION_RECENT_MAX 32
 #define SESSION_CREATORS 8
 #define SESSION_PENDING 4
+#define SESSION_AFFINITY_MAX 4.0f /* |affinity| saturates: one creator cannot take over */
 
 struct creator_affinity {
     uint64_t creator_id;
