@@ -70,6 +70,7 @@ Test(seen, remembers_recent_ids_with_few_false_positives)
     cr_assert_eq(seen_deserialise(&t, buf, n), n);
     for (uint64_t id = 30000 - 12288 + 1; id <= 30000; id++)
         cr_assert(seen_has(&t, id * 7919));
+    seen_clear(&t);
     cr_assert_eq(seen_deserialise(&t, buf, n - 1), 0, "truncated input is refused");
     free(buf);
     seen_clear(&s);
