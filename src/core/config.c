@@ -142,6 +142,7 @@ static const struct key_spec key_specs[] = {
     {"rec", "coengagement_neighbours", KEY_UINT, F(rec.coengagement_neighbours), 0, 256},
     {"rec", "recent_engagements", KEY_UINT, F(rec.recent_engagements), 1, 32},
     {"rec", "coengagement_decay", KEY_DOUBLE, F(rec.coengagement_decay), 0, 1000},
+    {"rec", "coengagement_window", KEY_UINT, F(rec.coengagement_window), 1, 32},
     {"rec", "trending_half_life", KEY_SECONDS, F(rec.trending_half_life_s), 60, 90 * 86400},
     {"rec", "following_max_age", KEY_SECONDS, F(rec.following_max_age_s), 60, 400 * 86400},
     {"rec", "fresh_budget", KEY_UINT, F(rec.fresh_budget), 0, 100000},
@@ -269,6 +270,7 @@ void config_rec_init(struct config_rec *rec)
     rec->coengagement_neighbours = 100;
     rec->recent_engagements = 32;
     rec->coengagement_decay = 0.85;
+    rec->coengagement_window = 8;
     rec->trending_half_life_s = 6 * 3600;
     rec->following_max_age_s = 7 * 86400;
     rec->fresh_budget = 20;

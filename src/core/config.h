@@ -99,6 +99,7 @@ struct config_rec {
     unsigned coengagement_neighbours; /* co-engagement list length per video */
     unsigned recent_engagements; /* a user's engagements remembered for co-engagement */
     double coengagement_decay;   /* weight of the k-th most recent engagement: decay^k */
+    unsigned coengagement_window;/* recent engagements a new one is paired with */
     unsigned trending_half_life_s;
     unsigned following_max_age_s;/* followed creators' videos this recent are candidates */
     unsigned fresh_budget;       /* first impressions every new video gets */

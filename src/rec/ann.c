@@ -179,13 +179,16 @@ static void encode(struct ann_list *l, uint32_t pos, const float *q, unsigned di
             max = fabsf(q[i]);
     float scale = max > 0 ? max / 127.0f : 1.0f;
     int8_t *c = l->codes + (size_t)pos * dim;
-    for (unsigned i = 0; i < dim; i++)
-        c[i] = (int8_t)lrintf(q[i] / scale);
+    float inv = 1.0f / scale;
+    for (unsigned i = 0; i < dim; i++) {
+        float x = q[i] * inv;
+        c[i] = (int8_t)(x >= 0 ? x + 0.5f : x - 0.5f);
+    }
     l->scales[pos] = scale;
     l->biases[pos] = bias;
 }
 
-static uint32_t nearest_list(const struct ann_index *ann, const float *q, float bias)
+CLONES static uint32_t nearest_list(const struct ann_index *ann, const float *q, float bias)
 {
     if (ann->nlists == 1)
         return 0;

@@ -124,7 +124,8 @@ struct rec_engine *rec_engine_create(const struct config_rec *cfg, int *err)
     failed |= tags_init(&e->tags) < 0;
     failed |= ann_init(&e->ann, cfg->dim) < 0;
     failed |= coeng_init(&e->coeng, cfg->coengagement_neighbours) < 0;
-    failed |= trending_init(&e->trending, (double)cfg->trending_half_life_s * 1000.0) < 0;
+    failed |= trending_init(&e->trending, (double)cfg->trending_half_life_s * 1000.0,
+                            &e->videos) < 0;
     failed |= fresh_init(&e->fresh) < 0;
     failed |= prefs_init(&e->prefs) < 0;
     failed |= creators_init(&e->creators) < 0;
@@ -256,9 +257,31 @@ out:
 
 /* ---- learning ----------------------------------------------------------- */
 
+/* A video whose embedding or engagement bias changed: its index entry is
+ * re-quantised once at the end of the batch (rec_engine_observe_batch), not
+ * after every event — head videos get many events per batch — and always
+ * before the lock is released, so the next feed sees it. */
 static void refresh_video(struct rec_engine *e, uint32_t row)
 {
-    ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
+    struct video_row *v = &e->videos.rows[row];
+    if (v->dirty)
+        return;
+    if (e->dirty_count == REC_BATCH_MAX * 2) {
+        ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
+        return;
+    }
+    v->dirty = 1;
+    e->dirty[e->dirty_count++] = row;
+}
+
+static void flush_dirty(struct rec_engine *e)
+{
+    for (uint32_t i = 0; i < e->dirty_count; i++) {
+        uint32_t row = e->dirty[i];
+        e->videos.rows[row].dirty = 0;
+        ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
+    }
+    e->dirty_count = 0;
 }
 
 static void watch_step(struct rec_engine *e, uint32_t urow, uint32_t vrow, float target,
@@ -268,12 +291,16 @@ static void watch_step(struct rec_engine *e, uint32_t urow, uint32_t vrow, float
                      weight);
 }
 
+/* A sampled negative nudges a random video's embedding a little; its index
+ * copy is refreshed at that video's next own event or at re-training, which
+ * saves a cache miss per negative on the learning path. */
 static void engage_step(struct rec_engine *e, uint32_t urow, uint32_t vrow, float label,
                         float weight, int sampled)
 {
     model_engage_step(&e->model, &e->cfg, &e->users, urow, &e->videos, vrow, label, weight,
                       sampled);
-    refresh_video(e, vrow);
+    if (!sampled)
+        refresh_video(e, vrow);
 }
 
 /* Judges a fresh video once it has had its first batch of impressions. */
@@ -330,8 +357,9 @@ static void engagement(struct rec_engine *e, struct session *s, uint32_t urow, u
     if (!s || !in_recent(s, vrow)) {
         v->engagements++;
         if (s) {
-            unsigned n = s->recent_count < e->cfg.recent_engagements ? s->recent_count
-                                                                      : e->cfg.recent_engagements;
+            unsigned n = s->recent_count < e->cfg.coengagement_window
+                             ? s->recent_count
+                             : e->cfg.coengagement_window;
             float weight = 1.0f;
             for (unsigned k = 0; k < n; k++) {
                 uint32_t w = s->recent[(s->recent_head + SESSION_RECENT_MAX - 1 - k) %
@@ -522,6 +550,7 @@ int rec_engine_observe(struct rec_engine *e, const struct event *ev)
         return REC_EINVAL;
     pthread_rwlock_wrlock(&e->lock);
     int rc = apply(e, ev);
+    flush_dirty(e);
     pthread_rwlock_unlock(&e->lock);
     return rc;
 }
@@ -538,10 +567,12 @@ size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events
             if (j + 4 < end) {
                 idmap_prefetch(&e->users.map, events[j + 4].user_id);
                 idmap_prefetch(&e->videos.map, events[j + 4].video_id);
+                session_prefetch(&e->sessions, events[j + 4].user_id);
             }
             if (apply(e, &events[j]) == 0)
                 applied++;
         }
+        flush_dirty(e);
         pthread_rwlock_unlock(&e->lock);
     }
     return applied;

@@ -35,6 +35,8 @@ struct rec_engine {
     struct creator_index creators;
     struct session_table sessions;
     struct rec_spill spill;
+    uint32_t dirty[REC_BATCH_MAX * 2]; /* videos whose index entry waits for the batch end */
+    uint32_t dirty_count;
     int64_t clock_ms;          /* latest event or tick time */
     int64_t last_age_ms;       /* last ageing of admission counters */
     uint64_t events;           /* applied */

@@ -24,6 +24,22 @@ void seen_clear(struct seen_filter *seen)
     memset(seen, 0, sizeof *seen);
 }
 
+static uint32_t block_count(uint32_t capacity);
+
+void seen_reset(struct seen_filter *seen)
+{
+    if (seen->nsegs == 0 || seen->segs[0].capacity != FIRST_CAPACITY) {
+        seen_clear(seen);
+        return;
+    }
+    for (uint32_t i = 1; i < seen->nsegs; i++)
+        reel_free(seen->segs[i].blocks);
+    memset(seen->segs[0].blocks, 0, (size_t)block_count(FIRST_CAPACITY) * 64);
+    seen->segs[0].count = 0;
+    seen->nsegs = 1;
+    seen->total = 0;
+}
+
 static uint32_t block_count(uint32_t capacity)
 {
     return capacity / 32; /* 16 bits per item, 512 bits per block */

@@ -38,6 +38,9 @@ struct seen_filter {
 
 void seen_init(struct seen_filter *seen);
 void seen_clear(struct seen_filter *seen);
+/* Empties the filter but keeps its first segment's memory if it is the
+ * smallest size (a recycled session then allocates nothing). */
+void seen_reset(struct seen_filter *seen);
 /* True if id was added (or, rarely, a false positive). */
 int seen_has(const struct seen_filter *seen, uint64_t id);
 /* Adds id (no-op if already held); `capacity` caps what is remembered.

@@ -1,10 +1,9 @@
 /*
  * session.c — see session.h.
  *
- * Each shard keeps its sessions in a slot array with a free list and an
- * intrusive doubly linked LRU list through the slot indices; the id map gives
- * the slot of a user. Everything here runs with the shard's mutex held by the
- * caller.
+ * Each shard keeps its sessions in a slot array with a free list; the id map
+ * gives the slot of a user. Everything here runs with the shard's mutex held
+ * by the caller (or under the exclusive engine lock).
  */
 #include "rec/session.h"
 
@@ -17,13 +16,17 @@
 #define NONE UINT32_MAX
 #define SPILL_MAX (1u << 22)
 
+/* Slot marks for the CLOCK eviction (ref[]). */
+#define REF_CLEAR 0 /* live, not used since the hand last passed */
+#define REF_SET 1   /* live, used since */
+#define REF_FREE 2  /* no session */
+
 int session_table_init(struct session_table *table, uint32_t sessions_max)
 {
     memset(table, 0, sizeof *table);
     table->max_per_shard = sessions_max / SESSION_SHARDS ? sessions_max / SESSION_SHARDS : 1;
     for (int i = 0; i < SESSION_SHARDS; i++) {
         struct session_shard *sh = &table->shards[i];
-        sh->lru_head = sh->lru_tail = NONE;
         if (pthread_mutex_init(&sh->lock, NULL) != 0 || idmap_init(&sh->map, 16) < 0) {
             for (int j = 0; j < i; j++) {
                 pthread_mutex_destroy(&table->shards[j].lock);
@@ -50,6 +53,8 @@ void session_table_clear(struct session_table *table)
         for (uint32_t j = 0; j < sh->used; j++)
             session_free(sh->slots[j]);
         reel_free(sh->slots);
+        reel_free(sh->ids);
+        reel_free(sh->ref);
         reel_free(sh->free_slots);
         idmap_clear(&sh->map);
         pthread_mutex_destroy(&sh->lock);
@@ -57,30 +62,27 @@ void session_table_clear(struct session_table *table)
     memset(table, 0, sizeof *table);
 }
 
-static void lru_unlink(struct session_shard *sh, uint32_t i)
+/* Grows the shard's slot arrays to hold at least one more slot. */
+static int grow_slots(struct session_shard *sh)
 {
-    struct session *s = sh->slots[i];
-    if (s->lru_prev != NONE)
-        sh->slots[s->lru_prev]->lru_next = s->lru_next;
-    else
-        sh->lru_head = s->lru_next;
-    if (s->lru_next != NONE)
-        sh->slots[s->lru_next]->lru_prev = s->lru_prev;
-    else
-        sh->lru_tail = s->lru_prev;
-    s->lru_prev = s->lru_next = NONE;
-}
-
-static void lru_push_front(struct session_shard *sh, uint32_t i)
-{
-    struct session *s = sh->slots[i];
-    s->lru_prev = NONE;
-    s->lru_next = sh->lru_head;
-    if (sh->lru_head != NONE)
-        sh->slots[sh->lru_head]->lru_prev = i;
-    sh->lru_head = i;
-    if (sh->lru_tail == NONE)
-        sh->lru_tail = i;
+    if (sh->used < sh->cap)
+        return 0;
+    uint32_t cap = sh->cap ? sh->cap * 2 : 64;
+    void *slots = sh->slots, *ids = sh->ids, *ref = sh->ref, *free_slots = sh->free_slots;
+    if (reel_array_grow(&slots, cap, sizeof *sh->slots) < 0)
+        return -1;
+    sh->slots = slots;
+    if (reel_array_grow(&ids, cap, sizeof *sh->ids) < 0)
+        return -1;
+    sh->ids = ids;
+    if (reel_array_grow(&ref, cap, sizeof *sh->ref) < 0)
+        return -1;
+    sh->ref = ref;
+    if (reel_array_grow(&free_slots, cap, sizeof *sh->free_slots) < 0)
+        return -1;
+    sh->free_slots = free_slots;
+    sh->cap = cap;
+    return 0;
 }
 
 static void spill_out(struct session_table *table, struct session *s,
@@ -99,16 +101,53 @@ static void spill_out(struct session_table *table, struct session *s,
     reel_free(buf);
 }
 
-/* Removes slot i from the shard (not from the spill store). */
-static void drop_slot(struct session_shard *sh, uint32_t i)
+/* Removes slot i from the shard (not from the spill store). With keep, the
+ * session's memory is returned cleared for reuse instead of freed. */
+static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
 {
     struct session *s = sh->slots[i];
-    lru_unlink(sh, i);
-    idmap_del(&sh->map, s->user_id);
-    session_free(s);
+    idmap_del(&sh->map, sh->ids[i]);
+    if (keep) {
+        struct seen_filter seen = s->seen;
+        seen_reset(&seen);
+        memset(s, 0, sizeof *s);
+        s->seen = seen;
+    } else {
+        session_free(s);
+        s = NULL;
+    }
     sh->slots[i] = NULL;
+    sh->ids[i] = 0;
+    sh->ref[i] = REF_FREE;
     sh->free_slots[sh->free_count++] = i;
     sh->live--;
+    return s;
+}
+
+static void drop_slot(struct session_shard *sh, uint32_t i)
+{
+    take_slot(sh, i, 0);
+}
+
+/* CLOCK (second chance): the hand sweeps the slots in order, clearing the
+ * mark of sessions used since it last passed and stopping at the first one
+ * not used: approximately the least recently used, found by a sequential
+ * walk over one byte per slot instead of a list touched on every event. */
+static uint32_t clock_victim(struct session_shard *sh)
+{
+    for (uint32_t steps = 0; steps < 2 * sh->used + 1; steps++) {
+        if (sh->hand >= sh->used)
+            sh->hand = 0;
+        uint32_t j = sh->hand++;
+        if (sh->ref[j] == REF_FREE)
+            continue;
+        if (sh->ref[j] == REF_SET) {
+            sh->ref[j] = REF_CLEAR;
+            continue;
+        }
+        return j;
+    }
+    return NONE;
 }
 
 static struct session *spill_in(struct session_table *table, uint64_t user,
@@ -140,60 +179,56 @@ struct session *session_get(struct session_table *table, struct session_shard *s
     uint32_t i = idmap_get(&sh->map, user);
     if (i != NONE) {
         struct session *s = sh->slots[i];
+        sh->ref[i] = REF_SET;
         if (now_ms > s->last_ms)
             s->last_ms = now_ms;
-        if (sh->lru_head != i) {
-            lru_unlink(sh, i);
-            lru_push_front(sh, i);
-        }
         return s;
     }
     if (!create)
         return NULL;
-    if (sh->live >= table->max_per_shard && sh->lru_tail != NONE) {
-        uint32_t victim = sh->lru_tail;
-        spill_out(table, sh->slots[victim], video_id, ctx);
-        drop_slot(sh, victim);
+    struct session *recycled = NULL;
+    if (sh->live >= table->max_per_shard && sh->live > 0) {
+        uint32_t victim = clock_victim(sh);
+        if (victim != NONE) {
+            spill_out(table, sh->slots[victim], video_id, ctx);
+            recycled = take_slot(sh, victim, 1);
+        }
     }
     struct session *s = spill_in(table, user, video_row, ctx);
-    if (!s) {
-        s = reel_calloc(1, sizeof *s);
-        if (!s)
-            return NULL;
+    if (s) {
+        session_free(recycled);
+    } else {
+        s = recycled;
+        if (!s) {
+            s = reel_calloc(1, sizeof *s);
+            if (!s)
+                return NULL;
+            seen_init(&s->seen);
+        }
         s->user_id = user;
-        seen_init(&s->seen);
     }
     if (now_ms > s->last_ms)
         s->last_ms = now_ms;
     if (sh->free_count) {
         i = sh->free_slots[--sh->free_count];
     } else {
-        if (sh->used == sh->cap) {
-            uint32_t cap = sh->cap ? sh->cap * 2 : 64;
-            void *slots = sh->slots, *free_slots = sh->free_slots;
-            if (reel_array_grow(&slots, cap, sizeof *sh->slots) < 0) {
-                session_free(s);
-                return NULL;
-            }
-            sh->slots = slots;
-            if (reel_array_grow(&free_slots, cap, sizeof *sh->free_slots) < 0) {
-                session_free(s);
-                return NULL;
-            }
-            sh->free_slots = free_slots;
-            sh->cap = cap;
+        if (grow_slots(sh) < 0) {
+            session_free(s);
+            return NULL;
         }
         i = sh->used++;
     }
     if (idmap_put(&sh->map, user, i) < 0) {
         sh->slots[i] = NULL;
+        sh->ids[i] = 0;
+        sh->ref[i] = REF_FREE;
         sh->free_slots[sh->free_count++] = i;
         session_free(s);
         return NULL;
     }
     sh->slots[i] = s;
-    s->lru_prev = s->lru_next = NONE;
-    lru_push_front(sh, i);
+    sh->ids[i] = user;
+    sh->ref[i] = REF_SET;
     sh->live++;
     return s;
 }
@@ -215,15 +250,46 @@ size_t session_expire(struct session_table *table, struct session_shard *sh, int
                       size_t budget, uint64_t (*video_id)(void *, uint32_t), void *ctx)
 {
     size_t n = 0;
-    while (n < budget && sh->lru_tail != NONE) {
-        uint32_t i = sh->lru_tail;
-        if (sh->slots[i]->last_ms >= min_last_ms)
-            break;
-        spill_out(table, sh->slots[i], video_id, ctx);
-        drop_slot(sh, i);
-        n++;
+    for (size_t k = 0; k < budget && sh->used; k++) {
+        if (sh->sweep >= sh->used)
+            sh->sweep = 0;
+        struct session *s = sh->slots[sh->sweep];
+        if (s && s->last_ms < min_last_ms) {
+            spill_out(table, s, video_id, ctx);
+            drop_slot(sh, sh->sweep);
+            n++;
+        }
+        sh->sweep++;
     }
     return n;
+}
+
+int session_shard_reserve(struct session_shard *sh, uint32_t used)
+{
+    while (sh->used < used) {
+        if (grow_slots(sh) < 0)
+            return -1;
+        sh->ids[sh->used] = 0;
+        sh->ref[sh->used] = REF_FREE;
+        sh->slots[sh->used++] = NULL;
+    }
+    return 0;
+}
+
+int session_place(struct session_table *table, struct session_shard *sh, uint32_t slot,
+                  struct session *s, uint8_t ref)
+{
+    (void)table;
+    if (ref > REF_SET || session_shard_reserve(sh, slot + 1) < 0)
+        return -1;
+    if (sh->slots[slot] || idmap_get(&sh->map, s->user_id) != NONE ||
+        idmap_put(&sh->map, s->user_id, slot) < 0)
+        return -1;
+    sh->slots[slot] = s;
+    sh->ids[slot] = s->user_id;
+    sh->ref[slot] = ref;
+    sh->live++;
+    return 0;
 }
 
 void session_push_recent(struct session *s, uint32_t video_row, unsigned keep)
@@ -403,7 +469,7 @@ size_t session_bytes(struct session_table *table)
     for (int i = 0; i < SESSION_SHARDS; i++) {
         struct session_shard *sh = &table->shards[i];
         pthread_mutex_lock(&sh->lock);
-        n += idmap_bytes(&sh->map) + (size_t)sh->cap * (sizeof *sh->slots + sizeof(uint32_t));
+        n += idmap_bytes(&sh->map) + (size_t)sh->cap * (sizeof *sh->slots + sizeof *sh->ids + 1 + sizeof(uint32_t));
         for (uint32_t j = 0; j < sh->used; j++)
             if (sh->slots[j])
                 n += sizeof(struct session) + seen_bytes(&sh->slots[j]->seen);

@@ -8,8 +8,12 @@
  * followed by any engagement (they become negatives after `unengaged`).
  *
  * Sessions live only for recently active users: at most `sessions_max`, idle
- * ones leave after `session_ttl` (least recently used first when full). A
- * leaving session is handed to the spill store if one is installed
+ * ones leave after `session_ttl` (a sweep in rec_engine_tick). When a shard
+ * is full, a CLOCK hand (second-chance, approximately least recently used)
+ * picks the session that leaves: a use sets one byte, eviction walks a byte
+ * array in order — no list to relink on every event, which cost two cache
+ * misses per event at ten million users. A leaving session is handed to the
+ * spill store if one is installed
  * (engine.h, struct rec_spill) and taken back from it when the user returns,
  * so seen filters survive without staying in memory.
  *
@@ -47,7 +51,6 @@ struct pending_impression {
 struct session {
     uint64_t user_id;
     int64_t last_ms;      /* last activity (event or feed request) */
-    uint32_t lru_prev, lru_next;
     uint32_t requests;    /* feed requests served (per-request randomness) */
     uint64_t last_creator;/* creator of the last video served (no two in a row) */
     uint8_t recent_count; /* engagements held in recent[] (newest at recent_head - 1) */
@@ -63,11 +66,14 @@ struct session_shard {
     pthread_mutex_t lock;
     struct idmap map;     /* user id -> index in slots */
     struct session **slots;
+    uint64_t *ids;        /* user of each slot (0 = free): eviction reads no session */
+    uint8_t *ref;         /* CLOCK mark of each slot (session.c) */
     uint32_t used, cap;
     uint32_t *free_slots;
     uint32_t free_count;
-    uint32_t lru_head, lru_tail; /* most / least recently used, UINT32_MAX if none */
     uint32_t live;
+    uint32_t sweep;       /* next slot the idle sweep looks at */
+    uint32_t hand;        /* CLOCK hand */
 };
 
 struct rec_spill;
@@ -86,6 +92,12 @@ static inline struct session_shard *session_shard_of(struct session_table *table
     return &table->shards[rec_mix64(user ^ 0x5e55ULL) % SESSION_SHARDS];
 }
 
+/* Hints the CPU to fetch the user's slot in its shard's map. */
+static inline void session_prefetch(struct session_table *table, uint64_t user)
+{
+    idmap_prefetch(&session_shard_of(table, user)->map, user);
+}
+
 /* With the shard locked: the user's session, NULL if none (and create == 0)
  * or out of memory. create brings it back from the spill store or starts an
  * empty one, evicting the least recently used session when the shard is full.
@@ -97,8 +109,9 @@ struct session *session_get(struct session_table *table, struct session_shard *s
                             uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);
 /* With the shard locked: drops the user's session (and its spilled copy). */
 int session_forget(struct session_table *table, struct session_shard *shard, uint64_t user);
-/* With the shard locked: spills and drops sessions idle since before
- * min_last_ms, oldest first, at most budget. Returns how many left. */
+/* With the shard locked: looks at up to `budget` slots from where the last
+ * sweep stopped and spills and drops sessions idle since before min_last_ms.
+ * Returns how many left. */
 size_t session_expire(struct session_table *table, struct session_shard *shard,
                       int64_t min_last_ms, size_t budget,
                       uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);
@@ -123,6 +136,12 @@ size_t session_serialise(const struct session *s, unsigned char *out,
 size_t session_deserialise(struct session *s, const unsigned char *in, size_t len,
                            uint32_t (*video_row)(void *ctx, uint64_t id), void *ctx);
 size_t session_bytes(struct session_table *table);
+/* Puts a session read from a snapshot into slot `slot` of its shard (which
+ * must be free) with its CLOCK mark; takes ownership. Returns 0 or -1. */
+int session_place(struct session_table *table, struct session_shard *shard, uint32_t slot,
+                  struct session *s, uint8_t ref);
+/* Extends the shard's slot array to `used` slots (new ones empty). */
+int session_shard_reserve(struct session_shard *shard, uint32_t used);
 size_t session_count(struct session_table *table);
 
 #endif

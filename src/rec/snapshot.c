@@ -313,9 +313,14 @@ static int write_all(struct rec_engine *e, struct writer *w)
     size_t bufcap = 0;
     for (int i = 0; i < SESSION_SHARDS; i++) {
         struct session_shard *sh = &e->sessions.shards[i];
+        W(w, sh->used);
         W(w, sh->live);
-        for (uint32_t k = sh->lru_tail; k != UINT32_MAX; k = sh->slots[k]->lru_prev) {
+        W(w, sh->sweep);
+        W(w, sh->hand);
+        for (uint32_t k = 0; k < sh->used; k++) {
             const struct session *s = sh->slots[k];
+            if (!s)
+                continue;
             size_t n = session_serialised_size(s);
             if (n > bufcap) {
                 reel_free(buf);
@@ -327,9 +332,13 @@ static int write_all(struct rec_engine *e, struct writer *w)
                 }
             }
             uint64_t len = session_serialise(s, buf, row_as_id, e);
+            W(w, k);
+            W(w, sh->ref[k]);
             W(w, len);
             w_bytes(w, buf, len);
         }
+        W(w, sh->free_count);
+        w_bytes(w, sh->free_slots, (size_t)sh->free_count * sizeof *sh->free_slots);
     }
     reel_free(buf);
     section_end(w);
@@ -439,16 +448,26 @@ static int read_toplist(struct reader *r, struct toplist *l, uint32_t video_rows
     R(r, min_pos);
     if (r->failed || cap == 0 || cap > TOP_GLOBAL || count > cap || (count && min_pos >= count))
         return -1;
+    struct video_table *tracked = l->videos;
+    unsigned index = l->pos_index;
     toplist_clear(l);
     if (toplist_init(l, cap) < 0)
         return -1;
+    if (tracked)
+        toplist_track(l, tracked, index);
     l->count = count;
     l->min_pos = min_pos;
     r_bytes(r, l->rows, (size_t)count * sizeof *l->rows);
     r_bytes(r, l->scores, (size_t)count * sizeof *l->scores);
-    for (uint32_t i = 0; i < count; i++)
+    for (uint32_t i = 0; i < count; i++) {
         if (l->rows[i] >= video_rows)
             return -1;
+        if (tracked) {
+            if (tracked->rows[l->rows[i]].top_pos[index])
+                return -1; /* listed twice */
+            tracked->rows[l->rows[i]].top_pos[index] = (uint16_t)(i + 1);
+        }
+    }
     return r->failed ? -1 : 0;
 }
 
@@ -759,37 +778,52 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
     case SEC_SESSIONS:
         for (int i = 0; i < SESSION_SHARDS; i++) {
             struct session_shard *sh = &e->sessions.shards[i];
-            uint32_t count;
-            R(r, count);
-            if (r->failed)
+            uint32_t used, live, sweep, free_count, hand;
+            R(r, used);
+            R(r, live);
+            R(r, sweep);
+            R(r, hand);
+            if (r->failed || live > used || used > (1u << 28))
                 return -1;
-            for (uint32_t k = 0; k < count; k++) {
+            for (uint32_t k = 0; k < live; k++) {
+                uint32_t slot;
+                uint8_t ref;
                 uint64_t len;
+                R(r, slot);
+                R(r, ref);
                 R(r, len);
-                if (r->failed || len > (uint64_t)(r->end - r->p))
+                if (r->failed || slot >= used || len > (uint64_t)(r->end - r->p))
                     return -1;
-                struct session tmp;
-                memset(&tmp, 0, sizeof tmp);
-                size_t used = session_deserialise(&tmp, r->p, (size_t)len, id_as_row, e);
-                if (used != len || session_shard_of(&e->sessions, tmp.user_id) != sh) {
-                    seen_clear(&tmp.seen);
+                struct session *s = reel_calloc(1, sizeof *s);
+                if (!s)
+                    return -1;
+                size_t got = session_deserialise(s, r->p, (size_t)len, id_as_row, e);
+                if (got != len || session_shard_of(&e->sessions, s->user_id) != sh ||
+                    session_place(&e->sessions, sh, slot, s, ref) < 0) {
+                    seen_clear(&s->seen);
+                    reel_free(s);
                     return -1;
                 }
                 r->p += len;
-                /* No spill store during load: create an empty session, then
-                 * move the read state into it. */
-                struct session *s = session_get(&e->sessions, sh, tmp.user_id, tmp.last_ms, 1,
-                                                NULL, NULL, NULL);
-                if (!s || s->seen.nsegs || s->recent_count) {
-                    seen_clear(&tmp.seen);
-                    return -1;
-                }
-                uint32_t prev = s->lru_prev, next = s->lru_next;
-                seen_clear(&s->seen);
-                *s = tmp;
-                s->lru_prev = prev;
-                s->lru_next = next;
             }
+            /* Slots up to `used` exist; the free list comes back in its order. */
+            if (session_shard_reserve(sh, used) < 0)
+                return -1;
+            R(r, free_count);
+            if (r->failed || free_count > used)
+                return -1;
+            for (uint32_t k = 0; k < free_count; k++) {
+                uint32_t slot;
+                R(r, slot);
+                if (r->failed || slot >= used || sh->slots[slot])
+                    return -1;
+                sh->free_slots[k] = slot;
+            }
+            sh->free_count = free_count;
+            if (sh->live != live || free_count + live != used)
+                return -1;
+            sh->sweep = sweep;
+            sh->hand = hand;
         }
         return 0;
     }

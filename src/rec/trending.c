@@ -31,6 +31,36 @@ void toplist_clear(struct toplist *list)
     memset(list, 0, sizeof *list);
 }
 
+void toplist_track(struct toplist *list, struct video_table *videos, unsigned index)
+{
+    list->videos = videos;
+    list->pos_index = index;
+}
+
+static void set_pos(struct toplist *list, uint32_t i)
+{
+    if (list->videos)
+        list->videos->rows[list->rows[i]].top_pos[list->pos_index] = (uint16_t)(i + 1);
+}
+
+static void clear_pos(struct toplist *list, uint32_t row)
+{
+    if (list->videos)
+        list->videos->rows[row].top_pos[list->pos_index] = 0;
+}
+
+static int32_t find_row(const struct toplist *list, uint32_t row)
+{
+    if (list->videos) {
+        uint16_t p = list->videos->rows[row].top_pos[list->pos_index];
+        return p ? (int32_t)p - 1 : -1;
+    }
+    for (uint32_t i = 0; i < list->count; i++)
+        if (list->rows[i] == row)
+            return (int32_t)i;
+    return -1;
+}
+
 static void find_min(struct toplist *list)
 {
     uint32_t m = 0;
@@ -44,20 +74,23 @@ void toplist_update(struct toplist *list, uint32_t row, double score)
 {
     if (!list->cap)
         return;
-    /* A full list the score cannot enter and that does not hold the row is the
-     * common case: one comparison, then the scan only when needed. */
     int full = list->count == list->cap;
-    for (uint32_t i = 0; i < list->count; i++) {
-        if (list->rows[i] == row) {
-            list->scores[i] = score;
-            if (full && (i == list->min_pos || score < list->scores[list->min_pos]))
-                find_min(list);
-            return;
-        }
+    /* The common case, a full list the score cannot enter and that does not
+     * hold the row, costs one comparison when positions are tracked. */
+    if (full && score <= list->scores[list->min_pos] && list->videos &&
+        !list->videos->rows[row].top_pos[list->pos_index])
+        return;
+    int32_t at = find_row(list, row);
+    if (at >= 0) {
+        list->scores[at] = score;
+        if (full && ((uint32_t)at == list->min_pos || score < list->scores[list->min_pos]))
+            find_min(list);
+        return;
     }
     if (!full) {
         list->rows[list->count] = row;
         list->scores[list->count] = score;
+        set_pos(list, list->count);
         list->count++;
         if (list->count == list->cap)
             find_min(list);
@@ -65,26 +98,29 @@ void toplist_update(struct toplist *list, uint32_t row, double score)
     }
     if (score <= list->scores[list->min_pos])
         return;
+    clear_pos(list, list->rows[list->min_pos]);
     list->rows[list->min_pos] = row;
     list->scores[list->min_pos] = score;
+    set_pos(list, list->min_pos);
     find_min(list);
 }
 
 static void toplist_remove(struct toplist *list, uint32_t row)
 {
-    for (uint32_t i = 0; i < list->count; i++) {
-        if (list->rows[i] == row) {
-            list->count--;
-            list->rows[i] = list->rows[list->count];
-            list->scores[i] = list->scores[list->count];
-            if (list->count)
-                find_min(list);
-            return;
-        }
-    }
+    int32_t i = find_row(list, row);
+    if (i < 0)
+        return;
+    clear_pos(list, row);
+    list->count--;
+    list->rows[i] = list->rows[list->count];
+    list->scores[i] = list->scores[list->count];
+    if ((uint32_t)i < list->count)
+        set_pos(list, (uint32_t)i);
+    if (list->count)
+        find_min(list);
 }
 
-int trending_init(struct trending *tr, double half_life_ms)
+int trending_init(struct trending *tr, double half_life_ms, struct video_table *videos)
 {
     memset(tr, 0, sizeof *tr);
     tr->half_life_ms = half_life_ms;
@@ -92,6 +128,8 @@ int trending_init(struct trending *tr, double half_life_ms)
         trending_clear(tr);
         return -1;
     }
+    toplist_track(&tr->global, videos, 0);
+    toplist_track(&tr->popular, videos, 1);
     return 0;
 }
 
@@ -184,23 +222,26 @@ void trending_remove(struct trending *tr, const struct video_row *video, uint32_
             toplist_remove(&tr->per_tag[video->tags[i]], row);
 }
 
-static int by_score_desc(const void *a, const void *b, void *arg)
-{
-    const double *s = arg;
-    double x = s[*(const uint32_t *)a], y = s[*(const uint32_t *)b];
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 size_t toplist_best(const struct toplist *list, uint32_t *out, size_t n)
 {
-    uint32_t idx[TOP_GLOBAL];
-    uint32_t count = list->count < TOP_GLOBAL ? list->count : TOP_GLOBAL;
-    for (uint32_t i = 0; i < count; i++)
-        idx[i] = i;
-    qsort_r(idx, count, sizeof idx[0], by_score_desc, list->scores);
-    size_t k = n < count ? n : count;
-    for (size_t i = 0; i < k; i++)
-        out[i] = list->rows[idx[i]];
+    /* Selection of the best n by insertion into a sorted run (n is small). */
+    double best[TOP_GLOBAL];
+    size_t k = 0;
+    if (n > TOP_GLOBAL)
+        n = TOP_GLOBAL;
+    for (uint32_t i = 0; i < list->count; i++) {
+        double s = list->scores[i];
+        if (k == n && (n == 0 || s <= best[n - 1]))
+            continue;
+        size_t j = k < n ? k++ : n - 1;
+        while (j > 0 && (best[j - 1] < s || (best[j - 1] == s && out[j - 1] > list->rows[i]))) {
+            best[j] = best[j - 1];
+            out[j] = out[j - 1];
+            j--;
+        }
+        best[j] = s;
+        out[j] = list->rows[i];
+    }
     return k;
 }
 

@@ -31,6 +31,10 @@ struct toplist {
     uint32_t *rows;
     double *scores;
     uint32_t min_pos;       /* position of the lowest score when count == cap */
+    uint16_t *pos_field;    /* NULL, or where each listed row's position lives
+                               (video_row.top_pos[k]): no scan to find a row */
+    struct video_table *videos;
+    unsigned pos_index;
 };
 
 struct trending {
@@ -42,7 +46,7 @@ struct trending {
     uint32_t tag_cap;
 };
 
-int trending_init(struct trending *tr, double half_life_ms);
+int trending_init(struct trending *tr, double half_life_ms, struct video_table *videos);
 void trending_clear(struct trending *tr);
 /* Adds weight to the video's trending mass at time at_ms and updates the
  * global and hashtag lists. Returns 0 or -1 (out of memory for a tag list). */
@@ -63,6 +67,8 @@ size_t trending_bytes(const struct trending *tr);
 int toplist_init(struct toplist *list, uint32_t cap);
 void toplist_clear(struct toplist *list);
 void toplist_update(struct toplist *list, uint32_t row, double score);
+/* Makes the list keep each row's position in videos->rows[row].top_pos[index]. */
+void toplist_track(struct toplist *list, struct video_table *videos, unsigned index);
 /* Creates the tag list for tag (snapshot load). NULL when out of memory. */
 struct toplist *trending_tag_list(struct trending *tr, uint32_t tag);
 

@@ -42,11 +42,13 @@ struct video_row {
     uint32_t engagements;  /* engaged users: co-engagement normaliser */
     uint32_t fresh_served; /* exploration impressions served */
     uint32_t fresh_pos;    /* index in the fresh pool while FRESH_POOL */
+    uint16_t top_pos[2];   /* position + 1 in the trending / popular top lists, 0 = not in */
     uint32_t ann_list;     /* index list it is filed in (ann.h), or UINT32_MAX */
     uint32_t ann_pos;
     uint8_t state;         /* enum video_state */
     uint8_t fresh;         /* enum fresh_state */
     uint8_t tag_count;
+    uint8_t dirty;         /* index entry to refresh at the batch end (engine.c) */
 };
 
 struct video_table {
