@@ -46,6 +46,7 @@ struct ann_index {
     struct ann_list *lists;
     uint32_t count;
     uint32_t trained_at;    /* count at the last training, 0 = never */
+    int avx2;               /* the CPU has AVX2 and FMA: the scan uses them */
 };
 
 /* Returns nonzero to leave a row out of the results (seen, blocked, ...). */

@@ -153,6 +153,7 @@ void rec_engine_destroy(struct rec_engine *e)
     creators_clear(&e->creators);
     if (e->sessions.max_per_shard)
         session_table_clear(&e->sessions);
+    reel_free(e->dirty);
     pthread_rwlock_destroy(&e->lock);
     reel_free(e);
 }
@@ -258,23 +259,31 @@ out:
 /* ---- learning ----------------------------------------------------------- */
 
 /* A video whose embedding or engagement bias changed: its index entry is
- * re-quantised once at the end of the batch (rec_engine_observe_batch), not
- * after every event — head videos get many events per batch — and always
- * before the lock is released, so the next feed sees it. */
+ * re-quantised once at the next rec_engine_tick (every second), not after
+ * every event — head videos get hundreds of events a second. The index only
+ * picks candidates; ranking scores them with the current model, so a
+ * candidate list up to a second old changes nothing a user can see, while
+ * the user's own state (embedding, session) is always current. */
 static void refresh_video(struct rec_engine *e, uint32_t row)
 {
     struct video_row *v = &e->videos.rows[row];
     if (v->dirty)
         return;
-    if (e->dirty_count == REC_BATCH_MAX * 2) {
-        ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
-        return;
+    if (e->dirty_count == e->dirty_cap) {
+        uint32_t cap = e->dirty_cap ? e->dirty_cap * 2 : 4096;
+        void *p = e->dirty;
+        if (reel_array_grow(&p, cap, sizeof *e->dirty) < 0) {
+            ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
+            return;
+        }
+        e->dirty = p;
+        e->dirty_cap = cap;
     }
     v->dirty = 1;
     e->dirty[e->dirty_count++] = row;
 }
 
-static void flush_dirty(struct rec_engine *e)
+void engine_flush_dirty(struct rec_engine *e)
 {
     for (uint32_t i = 0; i < e->dirty_count; i++) {
         uint32_t row = e->dirty[i];
@@ -550,7 +559,6 @@ int rec_engine_observe(struct rec_engine *e, const struct event *ev)
         return REC_EINVAL;
     pthread_rwlock_wrlock(&e->lock);
     int rc = apply(e, ev);
-    flush_dirty(e);
     pthread_rwlock_unlock(&e->lock);
     return rc;
 }
@@ -572,7 +580,6 @@ size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events
             if (apply(e, &events[j]) == 0)
                 applied++;
         }
-        flush_dirty(e);
         pthread_rwlock_unlock(&e->lock);
     }
     return applied;
@@ -639,6 +646,7 @@ void rec_engine_tick(struct rec_engine *e, int64_t now_ms)
     pthread_rwlock_wrlock(&e->lock);
     if (now_ms > e->clock_ms)
         e->clock_ms = now_ms;
+    engine_flush_dirty(e);
     uint16_t today = engine_day(now_ms);
     uint16_t min_day = today > e->cfg.expire_days ? (uint16_t)(today - e->cfg.expire_days) : 0;
     users_expire_step(&e->users, min_day, EXPIRE_BUDGET);

@@ -185,8 +185,10 @@ int rec_engine_feed(struct rec_engine *engine, const struct rec_feed_request *re
  * nothing was held. */
 int rec_user_forget(struct rec_engine *engine, uint64_t user_id);
 
-/* Maintenance, called every second or so by the consumer thread: expires
- * idle users and sessions, retires fresh videos, refreshes the index.
+/* Maintenance, called every second or so by the consumer thread: refreshes
+ * the index entries of videos that changed (the index may lag the model by
+ * this interval; ranking never does), expires idle users and sessions,
+ * retires fresh videos, re-clusters the index when the catalogue doubled.
  * now_ms is the region's clock. Bounded work per call. */
 void rec_engine_tick(struct rec_engine *engine, int64_t now_ms);
 

@@ -35,8 +35,8 @@ struct rec_engine {
     struct creator_index creators;
     struct session_table sessions;
     struct rec_spill spill;
-    uint32_t dirty[REC_BATCH_MAX * 2]; /* videos whose index entry waits for the batch end */
-    uint32_t dirty_count;
+    uint32_t *dirty;           /* videos whose index entry waits for the next tick */
+    uint32_t dirty_count, dirty_cap;
     int64_t clock_ms;          /* latest event or tick time */
     int64_t last_age_ms;       /* last ageing of admission counters */
     uint64_t events;           /* applied */
@@ -50,6 +50,9 @@ float engine_video_bias(const struct rec_engine *e, uint32_t row);
 /* Session callbacks mapping video ids and rows (ctx is the engine). */
 uint32_t engine_video_row_cb(void *ctx, uint64_t id);
 uint64_t engine_video_id_cb(void *ctx, uint32_t row);
+
+/* Re-quantises the index entries of videos changed since the last call. */
+void engine_flush_dirty(struct rec_engine *e);
 
 /* feed.c */
 int feed_build(struct rec_engine *e, const struct rec_feed_request *req,

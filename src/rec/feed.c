@@ -226,12 +226,25 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
         user_vec = zero;
     if (k == 0)
         return;
-    uint32_t rows[4096];
-    float scores[4096];
-    if (k > 4096)
-        k = 4096;
-    size_t n = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
-    for (size_t i = 0; i < n; i++) {
+    enum { MAX = 4096 };
+    uint32_t rows[MAX];
+    float scores[MAX];
+    if (k > MAX / 2)
+        k = MAX / 2;
+    /* First without the filters (they cost a cache miss per video looked
+     * at): a quarter more than wanted, filtered afterwards. Only a user who
+     * has already seen much of their neighbourhood needs the filtered scan. */
+    size_t ask = k + k / 4 + 16;
+    size_t n = ann_search(&e->ann, user_vec, ask, e->cfg.ann_probe, NULL, NULL, rows, scores);
+    size_t kept = 0;
+    for (size_t i = 0; i < n && kept < k; i++)
+        if (!excluded(f, rows[i]))
+            rows[kept++] = rows[i];
+    if (kept < k && n == ask) {
+        n = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
+        kept = n;
+    }
+    for (size_t i = 0; i < kept; i++) {
         struct cand *c = cands_get(cs, rows[i], 1);
         if (c)
             c->sources |= REC_SOURCE_NEAREST;
@@ -340,17 +353,31 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
             cs->c[i].score = model_popular(&e->model, &e->videos.rows[cs->c[i].row], prior);
         return;
     }
+    /* Per-request constants: what decays with time is decayed once here. */
     float coeng_max = 0;
     for (uint32_t i = 0; i < cs->n; i++)
         if (cs->c[i].coeng > coeng_max)
             coeng_max = cs->c[i].coeng;
+    double trend_now = trending_value(&e->trending, &(struct video_row){.trend = 1.0},
+                                      f->req->now_ms);
     double trend_max = 0;
     if (cfg->weight_trending > 0)
-        for (uint32_t i = 0; i < cs->n; i++) {
-            double t = trending_value(&e->trending, &e->videos.rows[cs->c[i].row], f->req->now_ms);
-            if (t > trend_max)
-                trend_max = t;
-        }
+        for (uint32_t i = 0; i < cs->n; i++)
+            if (e->videos.rows[cs->c[i].row].trend > trend_max)
+                trend_max = e->videos.rows[cs->c[i].row].trend;
+    trend_max *= trend_now;
+    uint64_t aff_creator[SESSION_CREATORS];
+    float aff_value[SESSION_CREATORS];
+    unsigned naff = 0;
+    if (f->s && cfg->weight_creator > 0)
+        for (unsigned k = 0; k < SESSION_CREATORS; k++)
+            if (f->s->creators[k].creator_id) {
+                aff_creator[naff] = f->s->creators[k].creator_id;
+                aff_value[naff++] = session_creator_affinity(f->s, f->s->creators[k].creator_id,
+                                                             f->req->now_ms);
+            }
+    float like_w = (float)cfg->weight_like, share_w = (float)cfg->weight_share,
+          comment_w = (float)cfg->weight_comment;
     for (uint32_t i = 0; i < cs->n; i++) {
         struct cand *c = &cs->c[i];
         const struct video_row *v = &e->videos.rows[c->row];
@@ -359,23 +386,22 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
         if (cfg->weight_engage > 0)
             score += (float)cfg->weight_engage *
                      model_sigmoid(model_engage_logit(&e->model, &e->videos, c->row, user_vec));
-        if (cfg->weight_like > 0)
-            score += (float)cfg->weight_like * model_like_rate(&e->model, v, prior);
-        if (cfg->weight_share > 0)
-            score += (float)cfg->weight_share * model_share_rate(&e->model, v, prior);
-        if (cfg->weight_comment > 0)
-            score += (float)cfg->weight_comment * model_comment_rate(&e->model, v, prior);
+        if (like_w > 0)
+            score += like_w * model_like_rate(&e->model, v, prior);
+        if (share_w > 0)
+            score += share_w * model_share_rate(&e->model, v, prior);
+        if (comment_w > 0)
+            score += comment_w * model_comment_rate(&e->model, v, prior);
         if (coeng_max > 0)
             score += (float)cfg->weight_coengagement * c->coeng / coeng_max;
-        if (f->s && cfg->weight_creator > 0)
-            score += (float)cfg->weight_creator *
-                     session_creator_affinity(f->s, v->creator_id, f->req->now_ms);
+        for (unsigned k = 0; k < naff; k++)
+            if (aff_creator[k] == v->creator_id)
+                score += (float)cfg->weight_creator * aff_value[k];
         if (f->prefs && v->creator_id && prefs_follows(f->prefs, v->creator_id))
             score += (float)cfg->weight_follow;
         score += (float)cfg->weight_interest * (float)interest_matches(f->prefs, v);
         if (trend_max > 0)
-            score += (float)(cfg->weight_trending *
-                             trending_value(&e->trending, v, f->req->now_ms) / trend_max);
+            score += (float)(cfg->weight_trending * v->trend * trend_now / trend_max);
         score += (float)cfg->explore_bonus / sqrtf(v->feedback + prior + 1e-3f);
         c->score = score;
     }

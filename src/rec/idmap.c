@@ -6,7 +6,21 @@
 #include "core/alloc.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+void rec_hugepages(void *ptr, size_t size)
+{
+    if (!ptr || size < 4 * HUGE_PAGE)
+        return;
+    uintptr_t start = ((uintptr_t)ptr + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    uintptr_t end = ((uintptr_t)ptr + size) & ~(HUGE_PAGE - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
 
 static size_t capacity_for(size_t expected)
 {
@@ -25,6 +39,7 @@ int idmap_init(struct idmap *map, size_t expected)
         map->count = 0;
         return -1;
     }
+    rec_hugepages(map->slots, cap * sizeof *map->slots);
     map->mask = cap - 1;
     map->count = 0;
     return 0;
@@ -68,6 +83,7 @@ static int grow(struct idmap *map)
     struct idmap_slot *slots = reel_calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
+    rec_hugepages(slots, cap * sizeof *slots);
     for (size_t i = 0; i <= map->mask; i++)
         if (map->slots[i].key)
             insert_fresh(slots, cap - 1, map->slots[i].key, map->slots[i].row);

@@ -52,6 +52,12 @@ void idmap_prefetch(const struct idmap *map, uint64_t key);
 /* Bytes held by the slots. */
 size_t idmap_bytes(const struct idmap *map);
 
+/* Asks the kernel to back a large table with huge pages (transparent huge
+ * pages in "madvise" mode, Debian's default): at ten million users the page
+ * walks of random lookups cost as much as the lookups. No-op for small
+ * blocks and on failure. */
+void rec_hugepages(void *ptr, size_t size);
+
 /* The 64-bit mixer used for every hash in rec/ (splitmix64's finalizer). */
 static inline uint64_t rec_mix64(uint64_t x)
 {

@@ -108,10 +108,14 @@ static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
     struct session *s = sh->slots[i];
     idmap_del(&sh->map, sh->ids[i]);
     if (keep) {
-        struct seen_filter seen = s->seen;
-        seen_reset(&seen);
-        memset(s, 0, sizeof *s);
-        s->seen = seen;
+        /* Clear what is read without a count guarding it; recent[] and
+         * pending[] are guarded by their counts. */
+        seen_reset(&s->seen);
+        s->last_ms = 0;
+        s->requests = 0;
+        s->last_creator = 0;
+        s->recent_count = s->recent_head = s->pending_count = 0;
+        memset(s->creators, 0, sizeof s->creators);
     } else {
         session_free(s);
         s = NULL;

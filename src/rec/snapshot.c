@@ -375,8 +375,10 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
         set_err(err, errlen, "%s: path too long", dir);
         return REC_EINVAL;
     }
-    /* Exclusive: no event, and no feed (feeds write sessions). */
+    /* Exclusive: no event, and no feed (feeds write sessions). Pending index
+     * refreshes are applied first: the snapshot has none. */
     pthread_rwlock_wrlock(&e->lock);
+    engine_flush_dirty(e);
     int rc = REC_EIO;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
@@ -599,9 +601,11 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
         R(r, trained_at);
         if (r->failed || nlists == 0 || nlists > (1u << 20))
             return -1;
+        int avx2 = e->ann.avx2;
         ann_clear(&e->ann);
         memset(&e->ann, 0, sizeof e->ann);
         e->ann.dim = dim;
+        e->ann.avx2 = avx2;
         e->ann.lists = reel_calloc(nlists, sizeof *e->ann.lists);
         if (!e->ann.lists)
             return -1;

@@ -24,6 +24,7 @@ int users_init(struct user_table *users, unsigned dim, size_t expected)
         users_clear(users);
         return -1;
     }
+    rec_hugepages(users->rows, (size_t)users->cap * users->stride);
     return 0;
 }
 
@@ -47,6 +48,7 @@ static uint32_t take_row(struct user_table *users)
         if (reel_array_grow(&rows, (size_t)users->cap * 2, users->stride) < 0)
             return IDMAP_NONE;
         users->rows = rows;
+        rec_hugepages(rows, (size_t)users->cap * 2 * users->stride);
         memset(users->rows + (size_t)users->cap * users->stride, 0,
                (size_t)users->cap * users->stride);
         users->cap *= 2;

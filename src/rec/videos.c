@@ -19,6 +19,8 @@ int videos_init(struct video_table *videos, unsigned dim, size_t expected)
         videos_clear(videos);
         return -1;
     }
+    rec_hugepages(videos->rows, (size_t)videos->cap * sizeof *videos->rows);
+    rec_hugepages(videos->emb, (size_t)videos->cap * dim * sizeof *videos->emb);
     return 0;
 }
 
