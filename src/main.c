@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"site", cli_site, "site operations: promote a replica to primary"},
     {"seed", cli_seed, "create demo users and video records"},
     {"events", cli_events, "read a region's engagement event log (dump, stats)"},
+    {"replay", cli_replay, "evaluate the recommendation engine on a real dataset"},
 };
 
 static void usage(FILE *out)

@@ -18,6 +18,7 @@ int cli_purge(int argc, char **argv);
 int cli_seed(int argc, char **argv);
 int cli_events(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 /* Options every command that touches stored data accepts. */
 struct cli_common {

@@ -18,7 +18,16 @@
 #include <stdio.h>
 #include <string.h>
 
-enum key_type { KEY_STRING, KEY_UINT, KEY_BYTES, KEY_SECONDS, KEY_BOOL, KEY_LOG_LEVEL, KEY_LISTEN };
+enum key_type {
+    KEY_STRING,
+    KEY_UINT,
+    KEY_BYTES,
+    KEY_SECONDS,
+    KEY_BOOL,
+    KEY_LOG_LEVEL,
+    KEY_LISTEN,
+    KEY_DOUBLE, /* min/max are the range x 1000 (keys_specs stay integers) */
+};
 
 struct key_spec {
     const char *section;
@@ -98,6 +107,56 @@ static const struct key_spec key_specs[] = {
     {"media", "encoder_threads", KEY_UINT, F(media_encoder_threads), 0, 64},
     {"media", "audio_kbps", KEY_UINT, F(media_audio_kbps), 32, 512},
     {"media", "upload_expiry", KEY_SECONDS, F(media_upload_expiry_s), 60, 30ULL * 86400},
+    {"rec", "dim", KEY_UINT, F(rec.dim), 8, 64},
+    {"rec", "learning_rate", KEY_DOUBLE, F(rec.learning_rate), 0, 1000},
+    {"rec", "regularization", KEY_DOUBLE, F(rec.regularization), 0, 1000},
+    {"rec", "bias_prior", KEY_DOUBLE, F(rec.bias_prior), 0, 1000000},
+    {"rec", "bias_rate_min", KEY_DOUBLE, F(rec.bias_rate_min), 0, 1000},
+    {"rec", "watch_cap", KEY_DOUBLE, F(rec.watch_cap), 100, 1000000},
+    {"rec", "engaged_ratio", KEY_DOUBLE, F(rec.engaged_ratio), 0, 100000},
+    {"rec", "skip_weight", KEY_DOUBLE, F(rec.skip_weight), 0, 100000},
+    {"rec", "not_interested_weight", KEY_DOUBLE, F(rec.not_interested_weight), 0, 100000},
+    {"rec", "negatives", KEY_UINT, F(rec.negatives), 0, 64},
+    {"rec", "negative_weight", KEY_DOUBLE, F(rec.negative_weight), 0, 100000},
+    {"rec", "unengaged", KEY_SECONDS, F(rec.unengaged_s), 1, 86400},
+    {"rec", "unengaged_weight", KEY_DOUBLE, F(rec.unengaged_weight), 0, 100000},
+    {"rec", "weight_watch", KEY_DOUBLE, F(rec.weight_watch), 0, 1000000},
+    {"rec", "weight_engage", KEY_DOUBLE, F(rec.weight_engage), 0, 1000000},
+    {"rec", "weight_like", KEY_DOUBLE, F(rec.weight_like), 0, 1000000},
+    {"rec", "weight_share", KEY_DOUBLE, F(rec.weight_share), 0, 1000000},
+    {"rec", "weight_comment", KEY_DOUBLE, F(rec.weight_comment), 0, 1000000},
+    {"rec", "weight_coengagement", KEY_DOUBLE, F(rec.weight_coengagement), 0, 1000000},
+    {"rec", "weight_creator", KEY_DOUBLE, F(rec.weight_creator), 0, 1000000},
+    {"rec", "weight_follow", KEY_DOUBLE, F(rec.weight_follow), 0, 1000000},
+    {"rec", "weight_interest", KEY_DOUBLE, F(rec.weight_interest), 0, 1000000},
+    {"rec", "weight_trending", KEY_DOUBLE, F(rec.weight_trending), 0, 1000000},
+    {"rec", "explore_bonus", KEY_DOUBLE, F(rec.explore_bonus), 0, 1000000},
+    {"rec", "hashtag_spread", KEY_DOUBLE, F(rec.hashtag_spread), 0, 1000000},
+    {"rec", "explore_share", KEY_DOUBLE, F(rec.explore_share), 0, 1000},
+    {"rec", "candidates_nearest", KEY_UINT, F(rec.candidates_nearest), 0, 4096},
+    {"rec", "candidates_coengaged", KEY_UINT, F(rec.candidates_coengaged), 0, 4096},
+    {"rec", "candidates_trending", KEY_UINT, F(rec.candidates_trending), 0, 4096},
+    {"rec", "candidates_following", KEY_UINT, F(rec.candidates_following), 0, 4096},
+    {"rec", "candidates_fresh", KEY_UINT, F(rec.candidates_fresh), 0, 4096},
+    {"rec", "ann_probe", KEY_UINT, F(rec.ann_probe), 1, 65536},
+    {"rec", "coengagement_neighbours", KEY_UINT, F(rec.coengagement_neighbours), 0, 256},
+    {"rec", "recent_engagements", KEY_UINT, F(rec.recent_engagements), 1, 32},
+    {"rec", "coengagement_decay", KEY_DOUBLE, F(rec.coengagement_decay), 0, 1000},
+    {"rec", "coengagement_window", KEY_UINT, F(rec.coengagement_window), 1, 32},
+    {"rec", "trending_half_life", KEY_SECONDS, F(rec.trending_half_life_s), 60, 90 * 86400},
+    {"rec", "following_max_age", KEY_SECONDS, F(rec.following_max_age_s), 60, 400 * 86400},
+    {"rec", "fresh_budget", KEY_UINT, F(rec.fresh_budget), 0, 100000},
+    {"rec", "fresh_promote", KEY_DOUBLE, F(rec.fresh_promote), 0, 100000},
+    {"rec", "fresh_max_age", KEY_SECONDS, F(rec.fresh_max_age_s), 60, 400 * 86400},
+    {"rec", "admit_after", KEY_UINT, F(rec.admit_after), 1, 255},
+    {"rec", "expire_days", KEY_UINT, F(rec.expire_days), 1, 3650},
+    {"rec", "sessions_max", KEY_UINT, F(rec.sessions_max), 16, 100000000},
+    {"rec", "session_ttl", KEY_SECONDS, F(rec.session_ttl_s), 60, 30 * 86400},
+    {"rec", "seen_capacity", KEY_UINT, F(rec.seen_capacity), 256, 40000},
+    {"rec", "users_expected", KEY_UINT, F(rec.users_expected), 0, 2000000000},
+    {"rec", "videos_expected", KEY_UINT, F(rec.videos_expected), 0, 2000000000},
+    {"rec", "snapshot_interval", KEY_SECONDS, F(rec.snapshot_interval_s), 10, 86400},
+    {"rec", "seed", KEY_UINT, F(rec.seed), 0, UINT64_MAX},
 };
 
 #undef F
@@ -168,6 +227,64 @@ void config_init(struct config *cfg)
     cfg->media_encoder_threads = 0;
     cfg->media_audio_kbps = 128;
     cfg->media_upload_expiry_s = 24 * 3600;
+    config_rec_init(&cfg->rec);
+}
+
+/* The defaults are those of config/reel.ini; src/rec/README.md says how they
+ * were measured (`reel replay`). */
+void config_rec_init(struct config_rec *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->dim = 32;
+    rec->learning_rate = 0.1;
+    rec->regularization = 0.003;
+    rec->bias_prior = 4;
+    rec->bias_rate_min = 0.002;
+    rec->watch_cap = 2.5;
+    rec->engaged_ratio = 0.8;
+    rec->skip_weight = 1;
+    rec->not_interested_weight = 4;
+    rec->negatives = 4;
+    rec->negative_weight = 1;
+    rec->unengaged_s = 60;
+    rec->unengaged_weight = 0.5;
+    rec->weight_watch = 1;
+    rec->weight_engage = 1;
+    rec->weight_like = 1;
+    rec->weight_share = 2;
+    rec->weight_comment = 1;
+    rec->weight_coengagement = 1;
+    rec->weight_creator = 0.3;
+    rec->weight_follow = 0.3;
+    rec->weight_interest = 0.2;
+    rec->weight_trending = 0.1;
+    rec->explore_bonus = 0.05;
+    rec->hashtag_spread = 0.01;
+    rec->explore_share = 0.2;
+    rec->candidates_nearest = 200;
+    rec->candidates_coengaged = 200;
+    rec->candidates_trending = 50;
+    rec->candidates_following = 50;
+    rec->candidates_fresh = 32;
+    rec->ann_probe = 16;
+    rec->coengagement_neighbours = 100;
+    rec->recent_engagements = 32;
+    rec->coengagement_decay = 0.85;
+    rec->coengagement_window = 8;
+    rec->trending_half_life_s = 6 * 3600;
+    rec->following_max_age_s = 7 * 86400;
+    rec->fresh_budget = 20;
+    rec->fresh_promote = 1;
+    rec->fresh_max_age_s = 2 * 86400;
+    rec->admit_after = 2;
+    rec->expire_days = 90;
+    rec->sessions_max = 1000000;
+    rec->session_ttl_s = 3600;
+    rec->seen_capacity = 16384;
+    rec->users_expected = 0;
+    rec->videos_expected = 0;
+    rec->snapshot_interval_s = 300;
+    rec->seed = 1;
 }
 
 /* libx264's preset names, checked here so a typo stops start-up rather than
@@ -424,7 +541,9 @@ static int begin_section(struct parse_ctx *ctx, const char *section)
 
 static void store_uint(void *field, size_t size, unsigned long long v)
 {
-    if (size == sizeof(unsigned))
+    if (size == sizeof(unsigned long long))
+        *(unsigned long long *)field = v;
+    else if (size == sizeof(unsigned))
         *(unsigned *)field = (unsigned)v;
     else if (size == sizeof(size_t))
         *(size_t *)field = (size_t)v;
@@ -469,6 +588,16 @@ static int on_scalar_key(struct parse_ctx *ctx, const char *section, const char 
                 return fail(ctx, "[%s] %s: '%s' is not one of debug, info, warn, error, off",
                             section, name, value);
             return 1;
+        case KEY_DOUBLE: {
+            double d;
+            if (parse_double(value, &d) < 0)
+                return fail(ctx, "[%s] %s: '%s' is not a decimal number", section, name, value);
+            if (d < (double)k->min / 1000 || d > (double)k->max / 1000)
+                return fail(ctx, "[%s] %s: %s is out of range (%g..%g)", section, name, value,
+                            (double)k->min / 1000, (double)k->max / 1000);
+            *(double *)field = d;
+            return 1;
+        }
         case KEY_UINT:
             rc = parse_ull(value, &v);
             break;
@@ -516,12 +645,8 @@ int config_load_string(struct config *cfg, const char *text, const char *origin,
     if (errlen)
         err[0] = '\0';
     int rc = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
-    if (rc > 0 && ctx.error_line && rc < ctx.error_line) {
-        /* inih found a syntax error before the first error of ours. */
-        ctx.error_line = 0;
-    } else if (ctx.error_line) {
+    if (ctx.error_line)
         return -1;
-    }
     if (rc != 0) {
         ctx.line = rc > 0 ? rc : 0;
         fail(&ctx, "%s", rc > 0 ? "syntax error (expected [section] or key = value)"
@@ -558,6 +683,31 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
     int rc = config_load_string(cfg, text, path, err, errlen);
     reel_free(text);
     return rc;
+}
+
+int config_set(struct config *cfg, const char *section, const char *name, const char *value,
+               char *err, size_t errlen)
+{
+    struct parse_ctx ctx = {.cfg = cfg, .origin = "--set", .text = "", .err = err,
+                            .errlen = errlen, .line = 1};
+    if (errlen)
+        err[0] = '\0';
+    int known = 0;
+    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
+        known |= strcmp(key_specs[i].section, section) == 0;
+    if (!known) {
+        snprintf(err, errlen, "unknown section [%s]", section);
+        return -1;
+    }
+    on_scalar_key(&ctx, section, name, value);
+    if (ctx.error_line) {
+        /* Drop the "--set:1: " prefix: the caller names the option. */
+        size_t skip = strlen("--set:1: ");
+        if (strlen(err) > skip)
+            memmove(err, err + skip, strlen(err + skip) + 1);
+        return -1;
+    }
+    return 0;
 }
 
 int config_parse_listen(struct config *cfg, const char *value)

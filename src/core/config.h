@@ -10,6 +10,7 @@
  * Sections:
  *   [server] [limits] [security] [log] [stats] [events] [feed] [media]
  *                   scalar settings, see config/reel.ini
+ *   [rec]           the recommendation engine (struct config_rec, rec/engine.h)
  *   [site NAME]     a place where data is stored: its country (and path)
  *   [region NAME]   a jurisdiction: id, countries served, allowed storage
  *                   countries, primary site, replica sites
@@ -54,6 +55,67 @@ struct config_region {
     int replica_count;
     char key_file[CONFIG_PATH_MAX]; /* "" = <data_dir>/custody/<name>.key */
     int line;
+};
+
+/* [rec]: the recommendation engine of every region (rec/engine.h). The keys
+ * are the field names; config/reel.ini explains each one. */
+struct config_rec {
+    /* model */
+    unsigned dim;                /* embedding dimensions (8..64, a multiple of 8) */
+    double learning_rate;        /* SGD step of the embeddings */
+    double regularization;       /* L2 pull of the embeddings towards 0 */
+    double bias_prior;           /* pseudo-observations shrinking a new bias to its prior */
+    double bias_rate_min;        /* floor of a bias's 1/(n + prior) step: keeps tracking drift */
+    double watch_cap;            /* watch ratios are capped here in the objective */
+    double engaged_ratio;        /* a watch this long (ratio) is an engagement */
+    double skip_weight;          /* weight of a skip as a zero-watch example */
+    double not_interested_weight;
+    unsigned negatives;          /* sampled negatives per engagement */
+    double negative_weight;
+    unsigned unengaged_s;        /* an impression with nothing after it this long is a negative */
+    double unengaged_weight;
+    /* ranking: one score from these weights */
+    double weight_watch;         /* x predicted watch ratio */
+    double weight_engage;        /* x predicted engagement probability */
+    double weight_like;          /* x like probability */
+    double weight_share;         /* x share probability */
+    double weight_comment;       /* x comment probability */
+    double weight_coengagement;  /* x co-engagement with the user's recent engagements */
+    double weight_creator;       /* x the user's recent affinity to the creator */
+    double weight_follow;        /* bonus when the user follows the creator */
+    double weight_interest;      /* bonus per matching interest hashtag */
+    double weight_trending;      /* x normalised regional trending score */
+    double explore_bonus;        /* upper-confidence bonus / sqrt(feedback + bias_prior) */
+    /* re-ranking */
+    double hashtag_spread;       /* penalty per earlier item of the page sharing a hashtag */
+    double explore_share;        /* share of each page reserved for fresh videos */
+    /* candidate sources */
+    unsigned candidates_nearest; /* from the nearest-neighbour index */
+    unsigned candidates_coengaged;
+    unsigned candidates_trending;
+    unsigned candidates_following;
+    unsigned candidates_fresh;
+    unsigned ann_probe;          /* index lists scanned per query */
+    unsigned coengagement_neighbours; /* co-engagement list length per video */
+    unsigned recent_engagements; /* a user's engagements remembered for co-engagement */
+    double coengagement_decay;   /* weight of the k-th most recent engagement: decay^k */
+    unsigned coengagement_window;/* recent engagements a new one is paired with */
+    unsigned trending_half_life_s;
+    unsigned following_max_age_s;/* followed creators' videos this recent are candidates */
+    unsigned fresh_budget;       /* first impressions every new video gets */
+    double fresh_promote;        /* promoted if its mean value >= this x the global mean */
+    unsigned fresh_max_age_s;    /* only videos this young enter the fresh pool */
+    /* ids, expiry and memory */
+    unsigned admit_after;        /* sightings of a user before it gets model state */
+    unsigned expire_days;        /* model state idle this long is dropped */
+    unsigned sessions_max;       /* users with a seen filter in memory */
+    unsigned session_ttl_s;      /* idle time before a session leaves memory */
+    unsigned seen_capacity;      /* impressions a seen filter remembers */
+    unsigned users_expected;     /* pre-sizing of the tables */
+    unsigned videos_expected;
+    /* persistence */
+    unsigned snapshot_interval_s;/* how often `reel serve` snapshots the engine */
+    unsigned long long seed;     /* randomness of learning and exploration */
 };
 
 struct config {
@@ -139,6 +201,8 @@ struct config {
     unsigned media_audio_kbps;        /* AAC bit rate, stereo */
     unsigned media_upload_expiry_s;   /* abandoned resumable uploads are deleted after */
 
+    struct config_rec rec;
+
     struct config_site sites[CONFIG_MAX_SITES];
     int site_count;
     struct config_region regions[CONFIG_MAX_REGIONS];
@@ -150,6 +214,8 @@ extern const char config_default_text[];
 
 /* Fills *cfg with the scalar defaults and no regions or sites. */
 void config_init(struct config *cfg);
+/* Fills *rec with the [rec] defaults (those of config/reel.ini). */
+void config_rec_init(struct config_rec *rec);
 
 /* Parses INI text / a file into *cfg (which config_init prepared), then checks
  * it with config_check. `origin` names the source in messages. Returns 0, or
@@ -157,6 +223,12 @@ void config_init(struct config *cfg);
 int config_load_string(struct config *cfg, const char *text, const char *origin, char *err,
                        size_t errlen);
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Sets one scalar key as if the file said `key = value` in [section] (for
+ * command-line overrides such as `reel replay --set rec.dim=16`). Returns 0,
+ * or -1 with a message in err. */
+int config_set(struct config *cfg, const char *section, const char *name, const char *value,
+               char *err, size_t errlen);
 
 /* Checks references and coverage: sites exist, ids unique, each country
  * served by exactly one region (or a catch-all). Returns 0 or -1 with err. */

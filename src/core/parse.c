@@ -3,7 +3,10 @@
  */
 #include "core/parse.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -60,6 +63,25 @@ int parse_seconds(const char *s, unsigned long long *out)
 {
     static const unsigned long long f[] = {1, 60, 3600, 86400};
     return parse_with_suffix(s, out, "smhd", f);
+}
+
+int parse_double(const char *s, double *out)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return -1;
+    /* Only the plain decimal forms: strtod alone would also take hex, inf,
+     * nan and leading spaces. */
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '+' || *p == 'e' ||
+              *p == 'E'))
+            return -1;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
 }
 
 int parse_bool(const char *s, bool *out)

@@ -17,6 +17,9 @@ int parse_ull(const char *s, unsigned long long *out);
 int parse_bytes(const char *s, unsigned long long *out);
 /* A duration in seconds: decimal with an optional s/m/h/d suffix. */
 int parse_seconds(const char *s, unsigned long long *out);
+/* A finite decimal number ("0.05", "-1", "1e-3"), whole input consumed, no
+ * spaces, no hex, no inf/nan. Returns 0 and sets *out, or -1. */
+int parse_double(const char *s, double *out);
 /* on/off, true/false, yes/no, 1/0. */
 int parse_bool(const char *s, bool *out);
 

@@ -1,0 +1,551 @@
+/*
+ * ann.c — see ann.h.
+ *
+ * Kernels use GCC vector extensions (8 floats at a time; dim is a multiple
+ * of 8) and are cloned for AVX2 with a run-time switch, so one binary runs
+ * everywhere and uses the wide units where present.
+ */
+#include "rec/ann.h"
+
+#include "core/alloc.h"
+#include "rec/idmap.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+typedef int8_t v8b __attribute__((vector_size(8), aligned(1)));
+
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#define KMEANS_ROUNDS 5
+#define SAMPLE_PER_LIST 32
+
+static inline float hsum(v8f a)
+{
+    return (a[0] + a[1]) + (a[2] + a[3]) + (a[4] + a[5]) + (a[6] + a[7]);
+}
+
+static inline float dot_f32(const float *a, const float *b, unsigned dim)
+{
+    v8f acc = {0};
+    for (unsigned i = 0; i < dim; i += 8)
+        acc += *(const v8f *)(a + i) * *(const v8f *)(b + i);
+    return hsum(acc);
+}
+
+static inline float dot_i8(const int8_t *c, const float *q, unsigned dim)
+{
+    v8f acc = {0};
+    for (unsigned i = 0; i < dim; i += 8)
+        acc += __builtin_convertvector(*(const v8b *)(c + i), v8f) * *(const v8f *)(q + i);
+    return hsum(acc);
+}
+
+/* The index scan's kernel, explicitly vectorised for AVX2 (GCC scalarises
+ * the generic int8 -> float conversion); scan_list picks it at run time. */
+__attribute__((target("avx2,fma"))) static inline float dot_i8_avx2(const int8_t *c,
+                                                                    const float *q,
+                                                                    unsigned dim)
+{
+    __m256 acc = _mm256_setzero_ps();
+    for (unsigned i = 0; i < dim; i += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(c + i));
+        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+        acc = _mm256_fmadd_ps(f, _mm256_loadu_ps(q + i), acc);
+    }
+    __m128 lo = _mm256_castps256_ps128(acc), hi = _mm256_extractf128_ps(acc, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+    return _mm_cvtss_f32(lo);
+}
+
+/* ---- top-k min-heap ---------------------------------------------------- */
+
+struct heap {
+    size_t k, n;
+    uint32_t *rows;
+    float *scores;
+};
+
+static void heap_sift_down(struct heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && h->scores[l] < h->scores[m])
+            m = l;
+        if (r < h->n && h->scores[r] < h->scores[m])
+            m = r;
+        if (m == i)
+            return;
+        float s = h->scores[i];
+        uint32_t row = h->rows[i];
+        h->scores[i] = h->scores[m];
+        h->rows[i] = h->rows[m];
+        h->scores[m] = s;
+        h->rows[m] = row;
+        i = m;
+    }
+}
+
+static void heap_push(struct heap *h, uint32_t row, float score)
+{
+    if (h->n < h->k) {
+        size_t i = h->n++;
+        h->rows[i] = row;
+        h->scores[i] = score;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (h->scores[p] <= h->scores[i])
+                break;
+            float s = h->scores[i];
+            uint32_t r = h->rows[i];
+            h->scores[i] = h->scores[p];
+            h->rows[i] = h->rows[p];
+            h->scores[p] = s;
+            h->rows[p] = r;
+            i = p;
+        }
+        return;
+    }
+    h->rows[0] = row;
+    h->scores[0] = score;
+    heap_sift_down(h, 0);
+}
+
+static inline float heap_floor(const struct heap *h)
+{
+    return h->n < h->k ? -INFINITY : h->scores[0];
+}
+
+/* Sorts the heap's content best first, in place; returns the count. */
+static size_t heap_finish(struct heap *h)
+{
+    size_t n = h->n;
+    while (h->n > 1) {
+        size_t last = h->n - 1;
+        float s = h->scores[0];
+        uint32_t r = h->rows[0];
+        h->scores[0] = h->scores[last];
+        h->rows[0] = h->rows[last];
+        h->scores[last] = s;
+        h->rows[last] = r;
+        h->n--;
+        heap_sift_down(h, 0);
+    }
+    h->n = n;
+    return n;
+}
+
+/* ---- lists -------------------------------------------------------------- */
+
+int ann_init(struct ann_index *ann, unsigned dim)
+{
+    memset(ann, 0, sizeof *ann);
+    ann->dim = dim;
+    ann->nlists = 1;
+    __builtin_cpu_init();
+    ann->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    ann->lists = reel_calloc(1, sizeof *ann->lists);
+    return ann->lists ? 0 : -1;
+}
+
+static void list_free(struct ann_list *l)
+{
+    reel_free(l->rows);
+    reel_free(l->codes);
+    reel_free(l->scales);
+    reel_free(l->biases);
+    memset(l, 0, sizeof *l);
+}
+
+void ann_clear(struct ann_index *ann)
+{
+    if (ann->lists)
+        for (uint32_t i = 0; i < ann->nlists; i++)
+            list_free(&ann->lists[i]);
+    reel_free(ann->lists);
+    reel_free(ann->centroids);
+    reel_free(ann->half_norms);
+    memset(ann, 0, sizeof *ann);
+}
+
+static int list_reserve(struct ann_list *l, unsigned dim)
+{
+    if (l->count < l->cap)
+        return 0;
+    uint32_t cap = l->cap ? l->cap * 2 : 16;
+    void *rows = l->rows, *codes = l->codes, *scales = l->scales, *biases = l->biases;
+    if (reel_array_grow(&rows, cap, sizeof *l->rows) < 0)
+        return -1;
+    l->rows = rows;
+    if (reel_array_grow(&codes, (size_t)cap * dim, 1) < 0)
+        return -1;
+    l->codes = codes;
+    if (reel_array_grow(&scales, cap, sizeof *l->scales) < 0)
+        return -1;
+    l->scales = scales;
+    if (reel_array_grow(&biases, cap, sizeof *l->biases) < 0)
+        return -1;
+    l->biases = biases;
+    l->cap = cap;
+    return 0;
+}
+
+static void encode(struct ann_list *l, uint32_t pos, const float *q, unsigned dim, float bias)
+{
+    float max = 0;
+    for (unsigned i = 0; i < dim; i++)
+        if (fabsf(q[i]) > max)
+            max = fabsf(q[i]);
+    float scale = max > 0 ? max / 127.0f : 1.0f;
+    int8_t *c = l->codes + (size_t)pos * dim;
+    float inv = 1.0f / scale;
+    for (unsigned i = 0; i < dim; i++) {
+        float x = q[i] * inv;
+        c[i] = (int8_t)(x >= 0 ? x + 0.5f : x - 0.5f);
+    }
+    l->scales[pos] = scale;
+    l->biases[pos] = bias;
+}
+
+CLONES static uint32_t nearest_list(const struct ann_index *ann, const float *q, float bias)
+{
+    if (ann->nlists == 1)
+        return 0;
+    unsigned stride = ann->dim + 1;
+    uint32_t best = 0;
+    float best_score = -INFINITY;
+    for (uint32_t c = 0; c < ann->nlists; c++) {
+        const float *cen = ann->centroids + (size_t)c * stride;
+        /* argmin |x - c|^2 = argmax x.c - |c|^2/2 */
+        float s = dot_f32(q, cen, ann->dim) + bias * cen[ann->dim] - ann->half_norms[c];
+        if (s > best_score) {
+            best_score = s;
+            best = c;
+        }
+    }
+    return best;
+}
+
+static int file_into(struct ann_index *ann, struct video_table *videos, uint32_t row, float bias,
+                     uint32_t list)
+{
+    struct ann_list *l = &ann->lists[list];
+    if (list_reserve(l, ann->dim) < 0)
+        return -1;
+    uint32_t pos = l->count++;
+    l->rows[pos] = row;
+    encode(l, pos, videos_emb(videos, row), ann->dim, bias);
+    videos->rows[row].ann_list = list;
+    videos->rows[row].ann_pos = pos;
+    return 0;
+}
+
+int ann_insert(struct ann_index *ann, struct video_table *videos, uint32_t row, float bias)
+{
+    if (videos->rows[row].ann_list != UINT32_MAX)
+        return 0;
+    uint32_t list = nearest_list(ann, videos_emb(videos, row), bias);
+    if (file_into(ann, videos, row, bias, list) < 0)
+        return -1;
+    ann->count++;
+    return 0;
+}
+
+void ann_update(struct ann_index *ann, struct video_table *videos, uint32_t row, float bias)
+{
+    const struct video_row *v = &videos->rows[row];
+    if (v->ann_list == UINT32_MAX)
+        return;
+    encode(&ann->lists[v->ann_list], v->ann_pos, videos_emb(videos, row), ann->dim, bias);
+}
+
+void ann_remove(struct ann_index *ann, struct video_table *videos, uint32_t row)
+{
+    struct video_row *v = &videos->rows[row];
+    if (v->ann_list == UINT32_MAX)
+        return;
+    struct ann_list *l = &ann->lists[v->ann_list];
+    uint32_t pos = v->ann_pos, last = l->count - 1;
+    if (pos != last) {
+        l->rows[pos] = l->rows[last];
+        memcpy(l->codes + (size_t)pos * ann->dim, l->codes + (size_t)last * ann->dim, ann->dim);
+        l->scales[pos] = l->scales[last];
+        l->biases[pos] = l->biases[last];
+        videos->rows[l->rows[pos]].ann_pos = pos;
+    }
+    l->count--;
+    v->ann_list = UINT32_MAX;
+    v->ann_pos = 0;
+    ann->count--;
+}
+
+int ann_wants_training(const struct ann_index *ann)
+{
+    return ann->count >= ANN_TRAIN_MIN && ann->count >= 2 * ann->trained_at;
+}
+
+/* ---- training ----------------------------------------------------------- */
+
+static uint64_t next_rand(uint64_t *s)
+{
+    *s += 0x9e3779b97f4a7c15ULL;
+    return rec_mix64(*s);
+}
+
+CLONES static void kmeans_assign(const float *points, uint32_t n, const float *centroids,
+                                 const float *half_norms, uint32_t k, unsigned stride,
+                                 uint32_t *assign)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const float *x = points + (size_t)i * stride;
+        float best = -INFINITY;
+        uint32_t arg = 0;
+        for (uint32_t c = 0; c < k; c++) {
+            const float *cen = centroids + (size_t)c * stride;
+            v8f acc = {0};
+            for (unsigned d = 0; d + 8 <= stride; d += 8)
+                acc += *(const v8f *)(x + d) * *(const v8f *)(cen + d);
+            float s = hsum(acc) + x[stride - 1] * cen[stride - 1] - half_norms[c];
+            if (s > best) {
+                best = s;
+                arg = c;
+            }
+        }
+        assign[i] = arg;
+    }
+}
+
+static void compute_half_norms(const float *centroids, uint32_t k, unsigned stride, float *out)
+{
+    for (uint32_t c = 0; c < k; c++) {
+        const float *cen = centroids + (size_t)c * stride;
+        float s = 0;
+        for (unsigned d = 0; d < stride; d++)
+            s += cen[d] * cen[d];
+        out[c] = s / 2;
+    }
+}
+
+int ann_train(struct ann_index *ann, struct video_table *videos, const float *biases,
+              uint64_t seed)
+{
+    unsigned dim = ann->dim, stride = dim + 1;
+    uint32_t n = ann->count;
+    uint32_t k = 1;
+    while ((uint64_t)k * k < n)
+        k <<= 1;
+    if (k < 2 || n < ANN_TRAIN_MIN)
+        return 0;
+    /* Every indexed row, then a sample of them as training points. */
+    uint32_t *all = reel_malloc((size_t)n * sizeof *all);
+    uint32_t sample_n = k * SAMPLE_PER_LIST < n ? k * SAMPLE_PER_LIST : n;
+    float *points = reel_malloc((size_t)sample_n * stride * sizeof *points);
+    uint32_t *assign = reel_malloc((size_t)sample_n * sizeof *assign);
+    float *centroids = reel_calloc((size_t)k * stride, sizeof *centroids);
+    float *half_norms = reel_calloc(k, sizeof *half_norms);
+    uint32_t *sizes = reel_calloc(k, sizeof *sizes);
+    struct ann_list *lists = reel_calloc(k, sizeof *lists);
+    int rc = -1;
+    if (!all || !points || !assign || !centroids || !half_norms || !sizes || !lists)
+        goto out;
+    uint32_t m = 0;
+    for (uint32_t l = 0; l < ann->nlists; l++)
+        for (uint32_t i = 0; i < ann->lists[l].count; i++)
+            all[m++] = ann->lists[l].rows[i];
+    uint64_t rng = seed ^ 0xa22c0ffeeULL;
+    /* Partial Fisher-Yates: the first sample_n rows become the sample. */
+    for (uint32_t i = 0; i < sample_n; i++) {
+        uint32_t j = i + (uint32_t)(next_rand(&rng) % (n - i));
+        uint32_t t = all[i];
+        all[i] = all[j];
+        all[j] = t;
+        float *x = points + (size_t)i * stride;
+        memcpy(x, videos_emb(videos, all[i]), dim * sizeof *x);
+        x[dim] = biases[all[i]];
+    }
+    for (uint32_t c = 0; c < k; c++)
+        memcpy(centroids + (size_t)c * stride, points + (size_t)(c % sample_n) * stride,
+               stride * sizeof *centroids);
+    for (int round = 0; round < KMEANS_ROUNDS; round++) {
+        compute_half_norms(centroids, k, stride, half_norms);
+        kmeans_assign(points, sample_n, centroids, half_norms, k, stride, assign);
+        memset(centroids, 0, (size_t)k * stride * sizeof *centroids);
+        memset(sizes, 0, k * sizeof *sizes);
+        for (uint32_t i = 0; i < sample_n; i++) {
+            float *cen = centroids + (size_t)assign[i] * stride;
+            const float *x = points + (size_t)i * stride;
+            for (unsigned d = 0; d < stride; d++)
+                cen[d] += x[d];
+            sizes[assign[i]]++;
+        }
+        for (uint32_t c = 0; c < k; c++) {
+            float *cen = centroids + (size_t)c * stride;
+            if (sizes[c] == 0) { /* re-seed an empty cluster with a random point */
+                memcpy(cen, points + (size_t)(next_rand(&rng) % sample_n) * stride,
+                       stride * sizeof *cen);
+                continue;
+            }
+            for (unsigned d = 0; d < stride; d++)
+                cen[d] /= (float)sizes[c];
+        }
+    }
+    compute_half_norms(centroids, k, stride, half_norms);
+
+    /* Swap in the new lists and refile every video. */
+    struct ann_list *old_lists = ann->lists;
+    uint32_t old_n = ann->nlists;
+    float *old_centroids = ann->centroids, *old_half = ann->half_norms;
+    ann->lists = lists;
+    ann->nlists = k;
+    ann->centroids = centroids;
+    ann->half_norms = half_norms;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t row = all[i];
+        float b = biases[row];
+        uint32_t list = nearest_list(ann, videos_emb(videos, row), b);
+        if (file_into(ann, videos, row, b, list) < 0) {
+            /* Out of memory half way: put the old index back as it was. */
+            for (uint32_t l = 0; l < k; l++)
+                list_free(&lists[l]);
+            ann->lists = old_lists;
+            ann->nlists = old_n;
+            ann->centroids = old_centroids;
+            ann->half_norms = old_half;
+            for (uint32_t l = 0; l < old_n; l++)
+                for (uint32_t p = 0; p < old_lists[l].count; p++) {
+                    videos->rows[old_lists[l].rows[p]].ann_list = l;
+                    videos->rows[old_lists[l].rows[p]].ann_pos = p;
+                }
+            lists = NULL;
+            centroids = NULL;
+            half_norms = NULL;
+            goto out;
+        }
+    }
+    for (uint32_t l = 0; l < old_n; l++)
+        list_free(&old_lists[l]);
+    reel_free(old_lists);
+    reel_free(old_centroids);
+    reel_free(old_half);
+    ann->trained_at = n;
+    lists = NULL;
+    centroids = NULL;
+    half_norms = NULL;
+    rc = 0;
+out:
+    reel_free(all);
+    reel_free(points);
+    reel_free(assign);
+    reel_free(centroids);
+    reel_free(half_norms);
+    reel_free(sizes);
+    reel_free(lists);
+    return rc;
+}
+
+/* ---- search ------------------------------------------------------------- */
+
+static void scan_list_generic(const struct ann_list *l, const float *query, unsigned dim,
+                              struct heap *h, ann_skip_fn skip, void *ctx)
+{
+    for (uint32_t i = 0; i < l->count; i++) {
+        float s = l->scales[i] * dot_i8(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
+        if (s <= heap_floor(h))
+            continue;
+        if (skip && skip(ctx, l->rows[i]))
+            continue;
+        heap_push(h, l->rows[i], s);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_list *l,
+                                                               const float *query, unsigned dim,
+                                                               struct heap *h, ann_skip_fn skip,
+                                                               void *ctx)
+{
+    for (uint32_t i = 0; i < l->count; i++) {
+        float s =
+            l->scales[i] * dot_i8_avx2(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
+        if (s <= heap_floor(h))
+            continue;
+        if (skip && skip(ctx, l->rows[i]))
+            continue;
+        heap_push(h, l->rows[i], s);
+    }
+}
+
+static void scan_list(const struct ann_index *ann, const struct ann_list *l, const float *query,
+                      unsigned dim, struct heap *h, ann_skip_fn skip, void *ctx)
+{
+    if (ann->avx2)
+        scan_list_avx2(l, query, dim, h, skip, ctx);
+    else
+        scan_list_generic(l, query, dim, h, skip, ctx);
+}
+
+size_t ann_search(const struct ann_index *ann, const float *query, size_t k, unsigned probe,
+                  ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
+{
+    struct heap h = {.k = k, .n = 0, .rows = rows, .scores = scores};
+    if (k == 0)
+        return 0;
+    if (probe >= ann->nlists || ann->nlists == 1) {
+        for (uint32_t l = 0; l < ann->nlists; l++)
+            scan_list(ann, &ann->lists[l], query, ann->dim, &h, skip, ctx);
+        return heap_finish(&h);
+    }
+    /* Best `probe` lists by query . centroid (+ the bias coordinate). */
+    uint32_t best_lists[1024];
+    float best_scores[1024];
+    if (probe > 1024)
+        probe = 1024;
+    struct heap lh = {.k = probe, .n = 0, .rows = best_lists, .scores = best_scores};
+    unsigned stride = ann->dim + 1;
+    for (uint32_t c = 0; c < ann->nlists; c++) {
+        const float *cen = ann->centroids + (size_t)c * stride;
+        float s = dot_f32(query, cen, ann->dim) + cen[ann->dim];
+        if (s > heap_floor(&lh))
+            heap_push(&lh, c, s);
+    }
+    for (size_t i = 0; i < lh.n; i++)
+        scan_list(ann, &ann->lists[best_lists[i]], query, ann->dim, &h, skip, ctx);
+    return heap_finish(&h);
+}
+
+CLONES static void scan_exact(const struct video_table *videos, const float *biases,
+                              const float *query, struct heap *h, ann_skip_fn skip, void *ctx)
+{
+    unsigned dim = videos->dim;
+    for (uint32_t r = 0; r < videos->used; r++) {
+        if (videos->rows[r].state != VIDEO_LIVE)
+            continue;
+        float s = dot_f32(videos->emb + (size_t)r * dim, query, dim) + biases[r];
+        if (s <= heap_floor(h))
+            continue;
+        if (skip && skip(ctx, r))
+            continue;
+        heap_push(h, r, s);
+    }
+}
+
+size_t ann_search_exact(const struct video_table *videos, const float *biases,
+                        const float *query, size_t k, ann_skip_fn skip, void *ctx,
+                        uint32_t *rows, float *scores)
+{
+    struct heap h = {.k = k, .n = 0, .rows = rows, .scores = scores};
+    if (k == 0)
+        return 0;
+    scan_exact(videos, biases, query, &h, skip, ctx);
+    return heap_finish(&h);
+}
+
+size_t ann_bytes(const struct ann_index *ann)
+{
+    size_t n = (size_t)ann->nlists * (sizeof *ann->lists + (ann->dim + 2) * sizeof(float));
+    for (uint32_t l = 0; l < ann->nlists; l++)
+        n += (size_t)ann->lists[l].cap * (4 + ann->dim + 8);
+    return n;
+}

@@ -1,0 +1,595 @@
+/*
+ * feed.c — one feed request: candidate sources, ranking, re-ranking.
+ *
+ *   sources (each adds candidates, remembering which source found them)
+ *     nearest      ann_search with the user's embedding     candidates_nearest
+ *     coengaged    lists of the user's recent engagements    candidates_coengaged
+ *     following    newest videos of followed creators        candidates_following
+ *     trending     regional top list + interest hashtags     candidates_trending
+ *     fresh        random draws from the exploration pool    candidates_fresh
+ *   (or the caller's own list, request->candidates)
+ *
+ *   filters        already seen, "not interested" creator, own videos,
+ *                  retired from the fresh pool (unless followed), removed
+ *
+ *   ranking        score = weight_watch x predicted watch value (model.h)
+ *                        + weight_engage x engagement probability (model.h)
+ *                        + weight_like/share/comment x engagement rates
+ *                        + weight_coengagement x co-engagement
+ *                        + weight_creator x session affinity to the creator
+ *                        + weight_follow (followed) + weight_interest x matches
+ *                        + weight_trending x trending (relative to the best)
+ *                        + explore_bonus / sqrt(feedback + bias_prior)
+ *
+ *   re-ranking     greedy fill of the page: never the creator of the item
+ *                  before (also across pages), hashtag_spread subtracted per
+ *                  earlier item of the page sharing a hashtag, and positions
+ *                  spread through the page reserved (explore_share) for the
+ *                  best fresh video still within its budget
+ *
+ * The page is then added to the user's seen filter, so it is not served
+ * again even before the client reports impressions.
+ *
+ * Runs under the shared engine lock and the user's session shard mutex; the
+ * only shared state it writes is fresh_served (atomically).
+ */
+#include "rec/engine_int.h"
+
+#include "core/alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RERANK_WINDOW 64   /* candidates looked at for each page position */
+#define GIVEN_MAX 1000000  /* caller-supplied candidates accepted per request */
+
+struct cand {
+    uint32_t row;
+    uint8_t sources;
+    uint8_t used;
+    float coeng;
+    float score;
+};
+
+struct cand_set {
+    struct cand *c;
+    uint32_t n, cap;
+    uint32_t *slots;   /* open addressing: index + 1, 0 = empty */
+    uint32_t mask;
+};
+
+static int cands_init(struct cand_set *cs, uint32_t cap)
+{
+    uint32_t size = 16;
+    while (size < cap * 2)
+        size <<= 1;
+    cs->c = reel_malloc((size_t)cap * sizeof *cs->c);
+    cs->slots = reel_calloc(size, sizeof *cs->slots);
+    cs->n = 0;
+    cs->cap = cap;
+    cs->mask = size - 1;
+    if (!cs->c || !cs->slots) {
+        reel_free(cs->c);
+        reel_free(cs->slots);
+        return -1;
+    }
+    return 0;
+}
+
+static void cands_clear(struct cand_set *cs)
+{
+    reel_free(cs->c);
+    reel_free(cs->slots);
+}
+
+/* The candidate of row, adding it if absent and there is room (NULL if not). */
+static struct cand *cands_get(struct cand_set *cs, uint32_t row, int add)
+{
+    uint32_t i = (uint32_t)rec_mix64(row) & cs->mask;
+    while (cs->slots[i]) {
+        struct cand *c = &cs->c[cs->slots[i] - 1];
+        if (c->row == row)
+            return c;
+        i = (i + 1) & cs->mask;
+    }
+    if (!add || cs->n == cs->cap)
+        return NULL;
+    struct cand *c = &cs->c[cs->n++];
+    memset(c, 0, sizeof *c);
+    c->row = row;
+    cs->slots[i] = cs->n;
+    return c;
+}
+
+struct feed_ctx {
+    struct rec_engine *e;
+    const struct rec_feed_request *req;
+    struct session *s;
+    const struct prefs_entry *prefs;
+    uint64_t rng;
+};
+
+static uint64_t ctx_rand(struct feed_ctx *f)
+{
+    f->rng += 0x9e3779b97f4a7c15ULL;
+    return rec_mix64(f->rng);
+}
+
+/* Filters shared by every source: nonzero to leave the video out. */
+static int excluded(struct feed_ctx *f, uint32_t row)
+{
+    const struct rec_engine *e = f->e;
+    if (!videos_live(&e->videos, row))
+        return 1;
+    const struct video_row *v = &e->videos.rows[row];
+    if (v->creator_id && v->creator_id == f->req->user_id)
+        return 1;
+    int followed = f->prefs && v->creator_id && prefs_follows(f->prefs, v->creator_id);
+    if (v->fresh == FRESH_RETIRED && !followed && !f->req->candidates)
+        return 1;
+    if (f->prefs && v->creator_id && prefs_blocked(f->prefs, v->creator_id))
+        return 1;
+    if (f->s && seen_has(&f->s->seen, v->id))
+        return 1;
+    return 0;
+}
+
+static int ann_skip(void *ctx, uint32_t row)
+{
+    return excluded(ctx, row);
+}
+
+static void add_row(struct feed_ctx *f, struct cand_set *cs, uint32_t row, uint8_t source)
+{
+    if (excluded(f, row))
+        return;
+    struct cand *c = cands_get(cs, row, 1);
+    if (c)
+        c->sources |= source;
+}
+
+/* Co-engagement scores of every partner of the recent engagements; partners
+ * become candidates (the best candidates_coengaged) unless add is 0, when
+ * only candidates already present get their score. */
+static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
+{
+    struct rec_engine *e = f->e;
+    const struct session *s = f->s;
+    if (!s || !s->recent_count || e->cfg.coengagement_neighbours == 0)
+        return 0;
+    unsigned n = s->recent_count < e->cfg.recent_engagements ? s->recent_count
+                                                              : e->cfg.recent_engagements;
+    struct cand_set acc;
+    if (cands_init(&acc, n * e->cfg.coengagement_neighbours + 1) < 0)
+        return -1;
+    float seed_weight = 1.0f;
+    for (unsigned k = 0; k < n; k++, seed_weight *= (float)e->cfg.coengagement_decay) {
+        uint32_t w = s->recent[(s->recent_head + SESSION_RECENT_MAX - 1 - k) % SESSION_RECENT_MAX];
+        const struct coeng_list *l = coeng_get(&e->coeng, w);
+        if (!l)
+            continue;
+        float ew = (float)e->videos.rows[w].engagements;
+        for (uint16_t i = 0; i < l->count; i++) {
+            float ec = (float)e->videos.rows[l->e[i].row].engagements;
+            struct cand *c = cands_get(&acc, l->e[i].row, 1);
+            if (c)
+                c->coeng += seed_weight * l->e[i].count /
+                            sqrtf((ew > 1 ? ew : 1) * (ec > 1 ? ec : 1));
+        }
+    }
+    /* Best first, then hand over. */
+    for (uint32_t i = 0; i < acc.n; i++)
+        acc.c[i].score = acc.c[i].coeng;
+    uint32_t taken = 0;
+    for (uint32_t i = 0; i < acc.n; i++) {
+        struct cand *src = &acc.c[i];
+        struct cand *dst = cands_get(cs, src->row, 0);
+        if (dst) {
+            dst->coeng = src->coeng;
+            dst->sources |= REC_SOURCE_COENGAGED;
+        }
+    }
+    if (add) {
+        /* Partial selection of the best candidates_coengaged. */
+        uint32_t want = e->cfg.candidates_coengaged;
+        while (taken < want && taken < acc.n) {
+            uint32_t best = UINT32_MAX;
+            for (uint32_t i = 0; i < acc.n; i++)
+                if (!acc.c[i].used && (best == UINT32_MAX || acc.c[i].score > acc.c[best].score))
+                    best = i;
+            if (best == UINT32_MAX)
+                break;
+            acc.c[best].used = 1;
+            taken++;
+            if (excluded(f, acc.c[best].row))
+                continue;
+            struct cand *dst = cands_get(cs, acc.c[best].row, 1);
+            if (dst) {
+                dst->coeng = acc.c[best].coeng;
+                dst->sources |= REC_SOURCE_COENGAGED;
+            }
+        }
+    }
+    cands_clear(&acc);
+    return 0;
+}
+
+/* Nearest videos to the user's embedding; a user without one (not admitted
+ * yet) gets the zero query, which ranks by engagement propensity alone. */
+static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float *user_vec)
+{
+    struct rec_engine *e = f->e;
+    size_t k = e->cfg.candidates_nearest;
+    static const float zero[MODEL_DIM_MAX];
+    if (!user_vec)
+        user_vec = zero;
+    if (k == 0)
+        return;
+    enum { MAX = 4096 };
+    uint32_t rows[MAX];
+    float scores[MAX];
+    if (k > MAX / 2)
+        k = MAX / 2;
+    /* First without the filters (they cost a cache miss per video looked
+     * at): a quarter more than wanted, filtered afterwards. Only a user who
+     * has already seen much of their neighbourhood needs the filtered scan. */
+    size_t ask = k + k / 4 + 16;
+    size_t n = ann_search(&e->ann, user_vec, ask, e->cfg.ann_probe, NULL, NULL, rows, scores);
+    size_t kept = 0;
+    for (size_t i = 0; i < n && kept < k; i++)
+        if (!excluded(f, rows[i]))
+            rows[kept++] = rows[i];
+    if (kept < k && n == ask) {
+        n = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
+        kept = n;
+    }
+    for (size_t i = 0; i < kept; i++) {
+        struct cand *c = cands_get(cs, rows[i], 1);
+        if (c)
+            c->sources |= REC_SOURCE_NEAREST;
+    }
+}
+
+static void source_following(struct feed_ctx *f, struct cand_set *cs)
+{
+    struct rec_engine *e = f->e;
+    if (!f->prefs || !f->prefs->follow_count || e->cfg.candidates_following == 0)
+        return;
+    int64_t since = f->req->now_ms - (int64_t)e->cfg.following_max_age_s * 1000;
+    unsigned added = 0;
+    /* Start at a random followed creator so big follow lists rotate. */
+    uint32_t nf = f->prefs->follow_count;
+    uint32_t start = (uint32_t)(ctx_rand(f) % nf);
+    for (uint32_t k = 0; k < nf && k < 1024 && added < e->cfg.candidates_following; k++) {
+        const struct creator_videos *cv =
+            creators_get(&e->creators, f->prefs->follows[(start + k) % nf]);
+        if (!cv)
+            continue;
+        for (unsigned i = 0; i < cv->count && added < e->cfg.candidates_following; i++) {
+            uint32_t row = cv->rows[(cv->head + CREATOR_RECENT - 1 - i) % CREATOR_RECENT];
+            if (!videos_live(&e->videos, row) || e->videos.rows[row].created_ms < since)
+                break;
+            add_row(f, cs, row, REC_SOURCE_FOLLOWING);
+            added++;
+        }
+    }
+}
+
+static void source_trending(struct feed_ctx *f, struct cand_set *cs)
+{
+    struct rec_engine *e = f->e;
+    uint32_t rows[TOP_GLOBAL];
+    const struct toplist *list =
+        f->req->policy == REC_POLICY_POPULAR ? &e->trending.popular : &e->trending.global;
+    size_t want = e->cfg.candidates_trending;
+    if (f->req->policy == REC_POLICY_POPULAR)
+        want = TOP_GLOBAL;
+    size_t n = toplist_best(list, rows, want < TOP_GLOBAL ? want : TOP_GLOBAL);
+    for (size_t i = 0; i < n; i++)
+        add_row(f, cs, rows[i], REC_SOURCE_TRENDING);
+    if (!f->prefs)
+        return;
+    for (unsigned t = 0; t < f->prefs->interest_count; t++) {
+        const struct toplist *tl = trending_tag(&e->trending, f->prefs->interests[t]);
+        if (!tl)
+            continue;
+        n = toplist_best(tl, rows, TOP_TAG);
+        for (size_t i = 0; i < n; i++)
+            add_row(f, cs, rows[i], REC_SOURCE_TRENDING);
+    }
+}
+
+static void source_fresh(struct feed_ctx *f, struct cand_set *cs)
+{
+    struct rec_engine *e = f->e;
+    uint32_t count = e->fresh.count;
+    if (!count)
+        return;
+    unsigned want = e->cfg.candidates_fresh;
+    for (unsigned i = 0; i < want * 2 && i < count * 2; i++) {
+        uint32_t row = e->fresh.rows[ctx_rand(f) % count];
+        if (__atomic_load_n(&e->videos.rows[row].fresh_served, __ATOMIC_RELAXED) >=
+            e->cfg.fresh_budget)
+            continue;
+        add_row(f, cs, row, REC_SOURCE_FRESH);
+        if (--want == 0)
+            break;
+    }
+}
+
+/* Random live videos: serendipity outside what the other sources know, other
+ * creators for the creator rule, and enough candidates when the sources are
+ * thin (a new catalogue, a user who has seen most of it). */
+static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
+{
+    struct rec_engine *e = f->e;
+    uint32_t used = e->videos.used;
+    if (!used)
+        return;
+    for (size_t tries = 0; cs->n < want && tries < want * 8; tries++)
+        add_row(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH);
+}
+
+static unsigned interest_matches(const struct prefs_entry *p, const struct video_row *v)
+{
+    unsigned m = 0;
+    if (!p)
+        return 0;
+    for (unsigned i = 0; i < p->interest_count; i++)
+        for (unsigned k = 0; k < v->tag_count; k++)
+            m += p->interests[i] == v->tags[k];
+    return m;
+}
+
+static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user_vec,
+                      float user_bias)
+{
+    struct rec_engine *e = f->e;
+    const struct config_rec *cfg = &e->cfg;
+    float prior = (float)cfg->bias_prior;
+    if (f->req->policy == REC_POLICY_POPULAR) {
+        for (uint32_t i = 0; i < cs->n; i++)
+            cs->c[i].score = model_popular(&e->model, &e->videos.rows[cs->c[i].row], prior);
+        return;
+    }
+    /* Per-request constants: what decays with time is decayed once here. */
+    float coeng_max = 0;
+    for (uint32_t i = 0; i < cs->n; i++)
+        if (cs->c[i].coeng > coeng_max)
+            coeng_max = cs->c[i].coeng;
+    double trend_now = trending_value(&e->trending, &(struct video_row){.trend = 1.0},
+                                      f->req->now_ms);
+    double trend_max = 0;
+    if (cfg->weight_trending > 0)
+        for (uint32_t i = 0; i < cs->n; i++)
+            if (e->videos.rows[cs->c[i].row].trend > trend_max)
+                trend_max = e->videos.rows[cs->c[i].row].trend;
+    trend_max *= trend_now;
+    uint64_t aff_creator[SESSION_CREATORS];
+    float aff_value[SESSION_CREATORS];
+    unsigned naff = 0;
+    if (f->s && cfg->weight_creator > 0)
+        for (unsigned k = 0; k < SESSION_CREATORS; k++)
+            if (f->s->creators[k].creator_id) {
+                aff_creator[naff] = f->s->creators[k].creator_id;
+                aff_value[naff++] = session_creator_affinity(f->s, f->s->creators[k].creator_id,
+                                                             f->req->now_ms);
+            }
+    float like_w = (float)cfg->weight_like, share_w = (float)cfg->weight_share,
+          comment_w = (float)cfg->weight_comment;
+    for (uint32_t i = 0; i < cs->n; i++) {
+        struct cand *c = &cs->c[i];
+        const struct video_row *v = &e->videos.rows[c->row];
+        float score = (float)cfg->weight_watch *
+                      model_value(&e->model, &e->videos, &e->tags, c->row, user_bias);
+        if (cfg->weight_engage > 0)
+            score += (float)cfg->weight_engage *
+                     model_sigmoid(model_engage_logit(&e->model, &e->videos, c->row, user_vec));
+        if (like_w > 0)
+            score += like_w * model_like_rate(&e->model, v, prior);
+        if (share_w > 0)
+            score += share_w * model_share_rate(&e->model, v, prior);
+        if (comment_w > 0)
+            score += comment_w * model_comment_rate(&e->model, v, prior);
+        if (coeng_max > 0)
+            score += (float)cfg->weight_coengagement * c->coeng / coeng_max;
+        for (unsigned k = 0; k < naff; k++)
+            if (aff_creator[k] == v->creator_id)
+                score += (float)cfg->weight_creator * aff_value[k];
+        if (f->prefs && v->creator_id && prefs_follows(f->prefs, v->creator_id))
+            score += (float)cfg->weight_follow;
+        score += (float)cfg->weight_interest * (float)interest_matches(f->prefs, v);
+        if (trend_max > 0)
+            score += (float)(cfg->weight_trending * v->trend * trend_now / trend_max);
+        score += (float)cfg->explore_bonus / sqrtf(v->feedback + prior + 1e-3f);
+        c->score = score;
+    }
+}
+
+static int by_score(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static unsigned shared_tags(const struct video_row *a, const struct video_row *b)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < a->tag_count; i++)
+        for (unsigned k = 0; k < b->tag_count; k++)
+            m += a->tags[i] == b->tags[k];
+    return m;
+}
+
+static int is_explore_position(size_t i, double share)
+{
+    /* Positions where the running count of reserved slots steps up, so the
+     * reserved slots spread evenly (share 0.2: the 5th, 10th, ...). */
+    return share > 0 && floor((double)(i + 1) * share + 1e-9) > floor((double)i * share + 1e-9);
+}
+
+/* Greedy re-ranking into out; returns the count. cs->c is sorted. */
+static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_item *out)
+{
+    struct rec_engine *e = f->e;
+    const struct config_rec *cfg = &e->cfg;
+    int popular = f->req->policy == REC_POLICY_POPULAR;
+    uint64_t prev_creator = f->s ? f->s->last_creator : 0;
+    const struct video_row *page[REC_FEED_MAX];
+    size_t n = 0;
+    uint32_t first = 0; /* candidates before it are all used */
+    while (n < f->req->limit) {
+        int explore = !popular && is_explore_position(n, cfg->explore_share);
+        uint32_t pick = UINT32_MAX;
+        float best = -INFINITY;
+        if (explore) {
+            for (uint32_t i = first; i < cs->n; i++) {
+                const struct cand *c = &cs->c[i];
+                const struct video_row *v = &e->videos.rows[c->row];
+                if (c->used || v->fresh != FRESH_POOL ||
+                    __atomic_load_n(&v->fresh_served, __ATOMIC_RELAXED) >= cfg->fresh_budget ||
+                    (v->creator_id && v->creator_id == prev_creator))
+                    continue;
+                pick = i; /* sorted: the first eligible is the best */
+                break;
+            }
+        }
+        if (pick == UINT32_MAX) {
+            explore = 0;
+            /* The best RERANK_WINDOW eligible candidates compete with the
+             * hashtag penalty; past the window only the creator rule counts. */
+            uint32_t looked = 0;
+            for (uint32_t i = first; i < cs->n && (looked < RERANK_WINDOW || pick == UINT32_MAX);
+                 i++) {
+                const struct cand *c = &cs->c[i];
+                if (c->used)
+                    continue;
+                const struct video_row *v = &e->videos.rows[c->row];
+                if (v->creator_id && v->creator_id == prev_creator)
+                    continue;
+                looked++;
+                float s = c->score;
+                if (!popular && cfg->hashtag_spread > 0)
+                    for (size_t k = 0; k < n; k++)
+                        s -= (float)cfg->hashtag_spread * (float)shared_tags(v, page[k]);
+                if (s > best) {
+                    best = s;
+                    pick = i;
+                }
+            }
+        }
+        if (pick == UINT32_MAX)
+            break; /* only the previous creator's videos are left */
+        struct cand *c = &cs->c[pick];
+        c->used = 1;
+        const struct video_row *v = &e->videos.rows[c->row];
+        page[n] = v;
+        out[n].video_id = v->id;
+        out[n].score = c->score;
+        out[n].sources = c->sources;
+        out[n].explore = (uint8_t)explore;
+        prev_creator = v->creator_id;
+        n++;
+        while (first < cs->n && cs->c[first].used)
+            first++;
+    }
+    return n;
+}
+
+int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
+               struct rec_feed_item *out)
+{
+    const struct config_rec *cfg = &e->cfg;
+    struct feed_ctx f = {.e = e, .req = req};
+    struct session_shard *sh = session_shard_of(&e->sessions, req->user_id);
+    int rc = 0;
+    pthread_mutex_lock(&sh->lock);
+    f.s = session_get(&e->sessions, sh, req->user_id, req->now_ms, 1, engine_video_row_cb,
+                      engine_video_id_cb, e);
+    f.prefs = prefs_get(&e->prefs, req->user_id, 0);
+    f.rng = rec_mix64(req->user_id ^ cfg->seed) + (f.s ? f.s->requests : 0);
+
+    float user_vec_buf[MODEL_DIM_MAX];
+    const float *user_vec = NULL;
+    float user_bias = 0;
+    uint32_t urow = users_find(&e->users, req->user_id);
+    if (urow != IDMAP_NONE) {
+        model_user_vector(&e->users, urow, user_vec_buf);
+        user_vec = user_vec_buf;
+        user_bias = users_head(&e->users, urow)->bias;
+    }
+
+    struct cand_set cs;
+    size_t given = req->candidates ? (req->candidate_count < GIVEN_MAX ? req->candidate_count
+                                                                        : GIVEN_MAX)
+                                   : 0;
+    uint32_t cap = req->candidates
+                       ? (uint32_t)given + 1
+                       : cfg->candidates_nearest + cfg->candidates_coengaged +
+                             cfg->candidates_trending + cfg->candidates_following +
+                             cfg->candidates_fresh + TOP_GLOBAL +
+                             REC_INTERESTS_MAX * TOP_TAG + 4 * REC_FEED_MAX + 1;
+    if (cands_init(&cs, cap) < 0) {
+        rc = REC_ENOMEM;
+        goto out;
+    }
+    if (req->candidates) {
+        for (size_t i = 0; i < given; i++) {
+            uint32_t row = videos_find(&e->videos, req->candidates[i]);
+            if (row != IDMAP_NONE)
+                add_row(&f, &cs, row, REC_SOURCE_GIVEN);
+        }
+        if (req->policy == REC_POLICY_REEL && source_coengaged(&f, &cs, 0) < 0)
+            rc = REC_ENOMEM;
+    } else if (req->policy == REC_POLICY_POPULAR) {
+        source_trending(&f, &cs);
+    } else {
+        source_nearest(&f, &cs, user_vec);
+        if (source_coengaged(&f, &cs, 1) < 0)
+            rc = REC_ENOMEM;
+        source_following(&f, &cs);
+        source_trending(&f, &cs);
+        source_fresh(&f, &cs);
+        size_t want = cs.n + 2 * req->limit;
+        if (want < 4 * req->limit)
+            want = 4 * req->limit;
+        source_fill(&f, &cs, want < cap ? want : cap - 1);
+    }
+    if (rc == 0) {
+        score_all(&f, &cs, user_vec, user_bias);
+        qsort(cs.c, cs.n, sizeof *cs.c, by_score);
+        rc = (int)rerank(&f, &cs, out);
+        for (int i = 0; i < rc; i++) {
+            uint32_t row = videos_find(&e->videos, out[i].video_id);
+            struct video_row *v = &e->videos.rows[row];
+            if (f.s)
+                seen_add(&f.s->seen, v->id, cfg->seen_capacity);
+            if (v->fresh == FRESH_POOL)
+                __atomic_fetch_add(&v->fresh_served, 1, __ATOMIC_RELAXED);
+        }
+        if (f.s) {
+            if (rc > 0)
+                f.s->last_creator = e->videos.rows[videos_find(&e->videos,
+                                                               out[rc - 1].video_id)].creator_id;
+            f.s->requests++;
+        }
+    }
+    cands_clear(&cs);
+out:
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int rec_engine_feed(struct rec_engine *e, const struct rec_feed_request *req,
+                    struct rec_feed_item *out)
+{
+    if (!req || !out || req->limit == 0 || req->limit > REC_FEED_MAX || req->user_id == 0)
+        return REC_EINVAL;
+    pthread_rwlock_rdlock(&e->lock);
+    int rc = feed_build(e, req, out);
+    pthread_rwlock_unlock(&e->lock);
+    return rc;
+}

@@ -1,0 +1,225 @@
+/*
+ * model.c — see model.h.
+ *
+ * The user embedding is stored as int8 with one float scale per row. A step
+ * dequantises it, applies the float update, and quantises it back with
+ * stochastic rounding: each value rounds up with probability equal to its
+ * fraction, so an update smaller than one quantum still moves the value by
+ * the right amount on average instead of vanishing (the classic failure of
+ * low-precision SGD). Randomness comes from the model's own xorshift stream,
+ * which the snapshot stores, so a replay after load is bit-identical.
+ */
+#include "rec/model.h"
+
+#include <math.h>
+#include <string.h>
+
+void model_init(struct model *model, unsigned dim, uint64_t seed)
+{
+    memset(model, 0, sizeof *model);
+    model->dim = dim;
+    model->rng = rec_mix64(seed + 0x243f6a8885a308d3ULL) | 1;
+}
+
+uint64_t model_rand(struct model *model)
+{
+    uint64_t x = model->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    model->rng = x;
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* A small value in [-0.05, 0.05) from a hash. */
+static float init_value(uint64_t h)
+{
+    return (float)((double)(h >> 40) / (double)(1ULL << 24) - 0.5) * 0.1f;
+}
+
+void model_user_init(const struct user_table *users, uint32_t row, uint64_t id)
+{
+    float v[MODEL_DIM_MAX];
+    uint64_t h = rec_mix64(id ^ 0x7565736572ULL);
+    float max = 0;
+    for (unsigned i = 0; i < users->dim; i++) {
+        h = rec_mix64(h + i);
+        v[i] = init_value(h);
+        if (fabsf(v[i]) > max)
+            max = fabsf(v[i]);
+    }
+    struct user_head *head = users_head(users, row);
+    int8_t *e = users_emb(users, row);
+    head->scale = max > 0 ? max / 127.0f : 1.0f / 127.0f;
+    for (unsigned i = 0; i < users->dim; i++)
+        e[i] = (int8_t)lrintf(v[i] / head->scale);
+}
+
+void model_video_init(const struct video_table *videos, uint32_t row, uint64_t id)
+{
+    float *q = videos_emb(videos, row);
+    uint64_t h = rec_mix64(id ^ 0x766964656fULL);
+    for (unsigned i = 0; i < videos->dim; i++) {
+        h = rec_mix64(h + i);
+        q[i] = init_value(h);
+    }
+}
+
+void model_user_vector(const struct user_table *users, uint32_t row, float *out)
+{
+    const struct user_head *head = users_head(users, row);
+    const int8_t *e = users_emb(users, row);
+    for (unsigned i = 0; i < users->dim; i++)
+        out[i] = (float)e[i] * head->scale;
+}
+
+static void user_store(struct model *model, const struct user_table *users, uint32_t row,
+                       const float *v)
+{
+    float max = 0;
+    for (unsigned i = 0; i < users->dim; i++)
+        if (fabsf(v[i]) > max)
+            max = fabsf(v[i]);
+    struct user_head *head = users_head(users, row);
+    int8_t *e = users_emb(users, row);
+    if (max == 0) {
+        memset(e, 0, users->dim);
+        return;
+    }
+    float scale = max / 127.0f;
+    float inv = 1.0f / scale;
+    head->scale = scale;
+    uint64_t bits = 0;
+    for (unsigned i = 0; i < users->dim; i++) {
+        if ((i & 3) == 0)
+            bits = model_rand(model);
+        float u = (float)(bits & 0xffff) * (1.0f / 65536.0f);
+        bits >>= 16;
+        float x = floorf(v[i] * inv + u);
+        if (x > 127)
+            x = 127;
+        if (x < -127)
+            x = -127;
+        e[i] = (int8_t)x;
+    }
+}
+
+float model_dot(const float *a, const float *b, unsigned dim)
+{
+    float s = 0;
+    for (unsigned i = 0; i < dim; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+float model_tag_prior(const struct tag_table *tags, const struct video_row *video)
+{
+    if (!video->tag_count)
+        return 0;
+    float s = 0;
+    for (unsigned i = 0; i < video->tag_count; i++)
+        s += tags->rows[video->tags[i]].bias;
+    return s / (float)video->tag_count;
+}
+
+float model_value(const struct model *model, const struct video_table *videos,
+                  const struct tag_table *tags, uint32_t video_row, float user_bias)
+{
+    const struct video_row *v = &videos->rows[video_row];
+    return (float)model->mu + user_bias + v->bias + model_tag_prior(tags, v);
+}
+
+float model_engage_logit(const struct model *model, const struct video_table *videos,
+                         uint32_t video_row, const float *user_vec)
+{
+    float z = model->engage_offset + videos->rows[video_row].engage_bias;
+    if (user_vec)
+        z += model_dot(user_vec, videos_emb(videos, video_row), videos->dim);
+    return z;
+}
+
+static float bias_rate(double weight_sum, const struct config_rec *cfg)
+{
+    double r = 1.0 / (weight_sum + cfg->bias_prior);
+    return (float)(r > cfg->bias_rate_min ? r : cfg->bias_rate_min);
+}
+
+void model_watch_step(struct model *model, const struct config_rec *cfg, struct user_table *users,
+                      uint32_t user_row, struct video_table *videos, struct tag_table *tags,
+                      uint32_t video_row, float target, float weight)
+{
+    struct video_row *v = &videos->rows[video_row];
+    struct user_head *head = user_row != IDMAP_NONE ? users_head(users, user_row) : NULL;
+    float user_bias = head ? head->bias : 0;
+    float err = target - model_value(model, videos, tags, video_row, user_bias);
+    model->mu_weight += (double)weight;
+    model->mu += (double)weight * ((double)target - model->mu) / model->mu_weight;
+    v->bias += weight * err * bias_rate((double)v->feedback, cfg);
+    v->feedback += weight;
+    for (unsigned i = 0; i < v->tag_count; i++) {
+        struct tag_row *t = &tags->rows[v->tags[i]];
+        t->bias += weight * (err - t->bias * (float)cfg->regularization) * 0.01f /
+                   (float)v->tag_count;
+    }
+    if (head) {
+        head->bias += weight * err * bias_rate(head->count, cfg);
+        if (head->count < UINT16_MAX)
+            head->count++;
+    }
+}
+
+void model_engage_step(struct model *model, const struct config_rec *cfg,
+                       struct user_table *users, uint32_t user_row, struct video_table *videos,
+                       uint32_t video_row, float label, float weight, int sampled)
+{
+    unsigned dim = videos->dim;
+    struct video_row *v = &videos->rows[video_row];
+    float *q = videos_emb(videos, video_row);
+    float p[MODEL_DIM_MAX];
+    int has_user = user_row != IDMAP_NONE;
+    if (has_user)
+        model_user_vector(users, user_row, p);
+    float z = model_engage_logit(model, videos, video_row, has_user ? p : NULL);
+    float g = weight * (label - model_sigmoid(z));
+    float lr = (float)cfg->learning_rate;
+    float reg = (float)cfg->regularization;
+    if (!sampled) {
+        v->engage_bias += (g - reg * v->engage_bias) * bias_rate((double)v->engage_n, cfg);
+        v->engage_n += weight;
+    }
+    if (!has_user)
+        return;
+    for (unsigned i = 0; i < dim; i++) {
+        float pi = p[i];
+        p[i] += lr * (g * q[i] - reg * pi);
+        q[i] += lr * (g * pi - reg * q[i]);
+    }
+    user_store(model, users, user_row, p);
+}
+
+static float rate(uint32_t count, uint32_t impressions, uint64_t total, uint64_t total_imp,
+                  float prior)
+{
+    float global = total_imp ? (float)total / (float)total_imp : 0;
+    return ((float)count + prior * global) / ((float)impressions + prior);
+}
+
+float model_like_rate(const struct model *model, const struct video_row *video, float prior)
+{
+    return rate(video->likes, video->impressions, model->likes, model->impressions, prior);
+}
+
+float model_share_rate(const struct model *model, const struct video_row *video, float prior)
+{
+    return rate(video->shares, video->impressions, model->shares, model->impressions, prior);
+}
+
+float model_comment_rate(const struct model *model, const struct video_row *video, float prior)
+{
+    return rate(video->comments, video->impressions, model->comments, model->impressions, prior);
+}
+
+float model_popular(const struct model *model, const struct video_row *video, float prior)
+{
+    return (video->value_sum + prior * (float)model->mu) / ((float)video->value_n + prior);
+}

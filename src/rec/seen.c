@@ -1,0 +1,187 @@
+/*
+ * seen.c — see seen.h.
+ */
+#include "rec/seen.h"
+
+#include "core/alloc.h"
+#include "rec/idmap.h"
+
+#include <string.h>
+
+#define FIRST_CAPACITY 64
+#define LAST_CAPACITY 4096
+#define PROBES 7
+
+void seen_init(struct seen_filter *seen)
+{
+    memset(seen, 0, sizeof *seen);
+}
+
+void seen_clear(struct seen_filter *seen)
+{
+    for (uint32_t i = 0; i < seen->nsegs; i++)
+        reel_free(seen->segs[i].blocks);
+    memset(seen, 0, sizeof *seen);
+}
+
+static uint32_t block_count(uint32_t capacity);
+
+void seen_reset(struct seen_filter *seen)
+{
+    if (seen->nsegs == 0 || seen->segs[0].capacity != FIRST_CAPACITY) {
+        seen_clear(seen);
+        return;
+    }
+    for (uint32_t i = 1; i < seen->nsegs; i++)
+        reel_free(seen->segs[i].blocks);
+    memset(seen->segs[0].blocks, 0, (size_t)block_count(FIRST_CAPACITY) * 64);
+    seen->segs[0].count = 0;
+    seen->nsegs = 1;
+    seen->total = 0;
+}
+
+static uint32_t block_count(uint32_t capacity)
+{
+    return capacity / 32; /* 16 bits per item, 512 bits per block */
+}
+
+static int seg_has(const struct seen_segment *s, uint64_t h)
+{
+    uint32_t nb = block_count(s->capacity);
+    const uint64_t *b = s->blocks + (size_t)(((h & 0xffffffff) * nb) >> 32) * 8;
+    uint64_t g = rec_mix64(h);
+    for (int i = 0; i < PROBES; i++, g >>= 9) {
+        unsigned bit = (unsigned)(g & 511);
+        if (!(b[bit >> 6] & (1ULL << (bit & 63))))
+            return 0;
+    }
+    return 1;
+}
+
+static void seg_add(struct seen_segment *s, uint64_t h)
+{
+    uint32_t nb = block_count(s->capacity);
+    uint64_t *b = s->blocks + (size_t)(((h & 0xffffffff) * nb) >> 32) * 8;
+    uint64_t g = rec_mix64(h);
+    for (int i = 0; i < PROBES; i++, g >>= 9) {
+        unsigned bit = (unsigned)(g & 511);
+        b[bit >> 6] |= 1ULL << (bit & 63);
+    }
+    s->count++;
+}
+
+int seen_has(const struct seen_filter *seen, uint64_t id)
+{
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL);
+    for (uint32_t i = seen->nsegs; i-- > 0;)
+        if (seg_has(&seen->segs[i], h))
+            return 1;
+    return 0;
+}
+
+static void drop_oldest(struct seen_filter *seen)
+{
+    seen->total -= seen->segs[0].count;
+    reel_free(seen->segs[0].blocks);
+    memmove(&seen->segs[0], &seen->segs[1], (seen->nsegs - 1) * sizeof seen->segs[0]);
+    seen->nsegs--;
+}
+
+int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity)
+{
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL);
+    /* Served, then reported as an impression: count each video once, or the
+     * filter would fill (and forget) twice as fast. Only the newest segment
+     * is asked: a hit there (true or false) lasts as long as a new entry
+     * would, so no id can be forgotten early. */
+    if (seen->nsegs && seg_has(&seen->segs[seen->nsegs - 1], h))
+        return 0;
+    struct seen_segment *last = seen->nsegs ? &seen->segs[seen->nsegs - 1] : NULL;
+    if (!last || last->count >= last->capacity) {
+        uint32_t cap = last ? last->capacity * 2 : FIRST_CAPACITY;
+        if (cap > LAST_CAPACITY)
+            cap = LAST_CAPACITY;
+        while (seen->nsegs && (seen->total + cap > capacity || seen->nsegs == SEEN_SEGMENTS_MAX))
+            drop_oldest(seen);
+        uint64_t *blocks = reel_calloc((size_t)block_count(cap) * 8, sizeof *blocks);
+        if (!blocks)
+            return -1;
+        last = &seen->segs[seen->nsegs++];
+        last->capacity = cap;
+        last->count = 0;
+        last->blocks = blocks;
+    }
+    seg_add(last, h);
+    seen->total++;
+    return 0;
+}
+
+size_t seen_bytes(const struct seen_filter *seen)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < seen->nsegs; i++)
+        n += (size_t)block_count(seen->segs[i].capacity) * 64;
+    return n;
+}
+
+size_t seen_serialised_size(const struct seen_filter *seen)
+{
+    return 4 + (size_t)seen->nsegs * 8 + seen_bytes(seen);
+}
+
+size_t seen_serialise(const struct seen_filter *seen, unsigned char *out)
+{
+    unsigned char *p = out;
+    memcpy(p, &seen->nsegs, 4);
+    p += 4;
+    for (uint32_t i = 0; i < seen->nsegs; i++) {
+        const struct seen_segment *s = &seen->segs[i];
+        memcpy(p, &s->capacity, 4);
+        memcpy(p + 4, &s->count, 4);
+        p += 8;
+        size_t n = (size_t)block_count(s->capacity) * 64;
+        memcpy(p, s->blocks, n);
+        p += n;
+    }
+    return (size_t)(p - out);
+}
+
+size_t seen_deserialise(struct seen_filter *seen, const unsigned char *in, size_t len)
+{
+    seen_init(seen);
+    const unsigned char *p = in, *end = in + len;
+    uint32_t nsegs;
+    if (len < 4)
+        return 0;
+    memcpy(&nsegs, p, 4);
+    p += 4;
+    if (nsegs > SEEN_SEGMENTS_MAX)
+        return 0;
+    for (uint32_t i = 0; i < nsegs; i++) {
+        uint32_t cap, count;
+        if ((size_t)(end - p) < 8)
+            goto fail;
+        memcpy(&cap, p, 4);
+        memcpy(&count, p + 4, 4);
+        p += 8;
+        if (cap < FIRST_CAPACITY || cap > LAST_CAPACITY || (cap & (cap - 1)) || count > cap)
+            goto fail;
+        size_t n = (size_t)block_count(cap) * 64;
+        if ((size_t)(end - p) < n)
+            goto fail;
+        uint64_t *blocks = reel_malloc(n);
+        if (!blocks)
+            goto fail;
+        memcpy(blocks, p, n);
+        p += n;
+        seen->segs[seen->nsegs].capacity = cap;
+        seen->segs[seen->nsegs].count = count;
+        seen->segs[seen->nsegs].blocks = blocks;
+        seen->nsegs++;
+        seen->total += count;
+    }
+    return (size_t)(p - in);
+fail:
+    seen_clear(seen);
+    return 0;
+}

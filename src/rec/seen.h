@@ -1,0 +1,60 @@
+/*
+ * seen.h — a per-user filter of videos already shown.
+ *
+ * A chain of blocked Bloom filters ("scalable Bloom filter"): segments of
+ * 64, 128, 256, ... up to 4096 items, each at 16 bits per item with 7 probes
+ * inside one 64-byte block (one cache line per lookup and segment), so the
+ * false-positive rate stays near 0.1% whatever the count. A user with five
+ * impressions costs 128 bytes; one with ten thousand about 20 KB.
+ *
+ * There are no false negatives: a video added is reported seen until its
+ * segment is dropped. When the items held would pass `capacity`, the oldest
+ * segment is dropped first, so only impressions older than the last
+ * `capacity` ones can come back. A false positive only hides a video that
+ * was not shown, which costs nothing visible.
+ *
+ * Keys are video ids (not rows), so a spilled filter stays valid for any
+ * engine that knows the same videos.
+ */
+#ifndef REEL_REC_SEEN_H
+#define REEL_REC_SEEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEEN_SEGMENTS_MAX 16
+
+struct seen_segment {
+    uint32_t capacity;   /* items it takes before the next segment starts */
+    uint32_t count;
+    uint64_t *blocks;    /* capacity / 32 blocks of 8 words */
+};
+
+struct seen_filter {
+    struct seen_segment segs[SEEN_SEGMENTS_MAX]; /* oldest first */
+    uint32_t nsegs;
+    uint32_t total;      /* items in the live segments */
+};
+
+void seen_init(struct seen_filter *seen);
+void seen_clear(struct seen_filter *seen);
+/* Empties the filter but keeps its first segment's memory if it is the
+ * smallest size (a recycled session then allocates nothing). */
+void seen_reset(struct seen_filter *seen);
+/* True if id was added (or, rarely, a false positive). */
+int seen_has(const struct seen_filter *seen, uint64_t id);
+/* Adds id (no-op if already held); `capacity` caps what is remembered.
+ * Returns 0 or -1 (out of memory: the id is then not remembered). */
+int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity);
+size_t seen_bytes(const struct seen_filter *seen);
+
+/* Serialised form (little-endian, native on every supported host):
+ *   u32 nsegs, then per segment: u32 capacity, u32 count, capacity/32*64 bytes */
+size_t seen_serialised_size(const struct seen_filter *seen);
+/* Writes into out (seen_serialised_size bytes). Returns bytes written. */
+size_t seen_serialise(const struct seen_filter *seen, unsigned char *out);
+/* Reads a filter from in[0..len); returns bytes consumed, or 0 if malformed
+ * or out of memory (seen is then empty). */
+size_t seen_deserialise(struct seen_filter *seen, const unsigned char *in, size_t len);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * session.h — short-term state of recently active users.
+ *
+ * What a user did in the last minutes or hours and what the engine has shown
+ * them: the seen filter (seen.h), the last engagements (the seeds of the
+ * co-engagement source), a small table of creator affinities (a skipped
+ * creator sinks, an engaged one rises, both fading), and impressions not yet
+ * followed by any engagement (they become negatives after `unengaged`).
+ *
+ * Sessions live only for recently active users: at most `sessions_max`, idle
+ * ones leave after `session_ttl` (a sweep in rec_engine_tick). When a shard
+ * is full, a CLOCK hand (second-chance, approximately least recently used)
+ * picks the session that leaves: a use sets one byte, eviction walks a byte
+ * array in order — no list to relink on every event, which cost two cache
+ * misses per event at ten million users. A leaving session is handed to the
+ * spill store if one is installed
+ * (engine.h, struct rec_spill) and taken back from it when the user returns,
+ * so seen filters survive without staying in memory.
+ *
+ * Locking: the table is split in SESSION_SHARDS shards by user id, each with
+ * its own mutex; the engine lock (shared for feeds) plus the shard mutex give
+ * a feed request exclusive use of its user's session.
+ */
+#ifndef REEL_REC_SESSION_H
+#define REEL_REC_SESSION_H
+
+#include "rec/idmap.h"
+#include "rec/seen.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SESSION_SHARDS 64
+#define SESSION_RECENT_MAX 32
+#define SESSION_CREATORS 8
+#define SESSION_PENDING 4
+#define SESSION_AFFINITY_MAX 4.0f /* |affinity| saturates: one creator cannot take over */
+
+struct creator_affinity {
+    uint64_t creator_id;
+    float affinity;
+    int64_t at_ms;        /* last change; affinity halves every hour after it */
+};
+
+struct pending_impression {
+    uint32_t video_row;
+    int64_t at_ms;
+};
+
+struct session {
+    uint64_t user_id;
+    int64_t last_ms;      /* last activity (event or feed request) */
+    uint32_t requests;    /* feed requests served (per-request randomness) */
+    uint64_t last_creator;/* creator of the last video served (no two in a row) */
+    uint8_t recent_count; /* engagements held in recent[] (newest at recent_head - 1) */
+    uint8_t recent_head;
+    uint8_t pending_count;
+    uint32_t recent[SESSION_RECENT_MAX]; /* video rows, a ring */
+    struct creator_affinity creators[SESSION_CREATORS];
+    struct pending_impression pending[SESSION_PENDING];
+    struct seen_filter seen;
+};
+
+struct session_shard {
+    pthread_mutex_t lock;
+    struct idmap map;     /* user id -> index in slots */
+    struct session **slots;
+    uint64_t *ids;        /* user of each slot (0 = free): eviction reads no session */
+    uint8_t *ref;         /* CLOCK mark of each slot (session.c) */
+    uint32_t used, cap;
+    uint32_t *free_slots;
+    uint32_t free_count;
+    uint32_t live;
+    uint32_t sweep;       /* next slot the idle sweep looks at */
+    uint32_t hand;        /* CLOCK hand */
+};
+
+struct rec_spill;
+
+struct session_table {
+    struct session_shard shards[SESSION_SHARDS];
+    uint32_t max_per_shard;
+    const struct rec_spill *spill; /* NULL = sessions leaving memory are dropped */
+};
+
+int session_table_init(struct session_table *table, uint32_t sessions_max);
+void session_table_clear(struct session_table *table);
+
+static inline struct session_shard *session_shard_of(struct session_table *table, uint64_t user)
+{
+    return &table->shards[rec_mix64(user ^ 0x5e55ULL) % SESSION_SHARDS];
+}
+
+/* Hints the CPU to fetch the user's slot in its shard's map. */
+static inline void session_prefetch(struct session_table *table, uint64_t user)
+{
+    idmap_prefetch(&session_shard_of(table, user)->map, user);
+}
+
+/* With the shard locked: the user's session, NULL if none (and create == 0)
+ * or out of memory. create brings it back from the spill store or starts an
+ * empty one, evicting the least recently used session when the shard is full.
+ * video_ids maps spilled video ids to rows (NULL: recent engagements of a
+ * spilled session are dropped). */
+struct session *session_get(struct session_table *table, struct session_shard *shard,
+                            uint64_t user, int64_t now_ms, int create,
+                            uint32_t (*video_row)(void *ctx, uint64_t id),
+                            uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);
+/* With the shard locked: drops the user's session (and its spilled copy). */
+int session_forget(struct session_table *table, struct session_shard *shard, uint64_t user);
+/* With the shard locked: looks at up to `budget` slots from where the last
+ * sweep stopped and spills and drops sessions idle since before min_last_ms.
+ * Returns how many left. */
+size_t session_expire(struct session_table *table, struct session_shard *shard,
+                      int64_t min_last_ms, size_t budget,
+                      uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);
+
+/* Adds an engagement with video_row (most recent first when read). */
+void session_push_recent(struct session *s, uint32_t video_row, unsigned keep);
+/* The affinity of the user to a creator now (0 if none). */
+float session_creator_affinity(const struct session *s, uint64_t creator, int64_t now_ms);
+/* Adds delta to the affinity of the user to creator. */
+void session_creator_add(struct session *s, uint64_t creator, float delta, int64_t now_ms);
+
+/* Serialised session (spill and snapshot), little-endian:
+ *   u64 user_id, i64 last_ms, u32 requests, u64 last_creator, u8 recent_count,
+ *   u8 pending_count,
+ *   recent_count x u64 video id (newest first), SESSION_CREATORS x {u64 creator, f32 affinity,
+ *   i64 at_ms}, pending_count x {u64 video id, i64 at_ms}, seen filter (seen.h) */
+size_t session_serialised_size(const struct session *s);
+size_t session_serialise(const struct session *s, unsigned char *out,
+                         uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);
+/* Fills *s (zeroed by the caller) from in[0..len); rows of unknown videos are
+ * dropped. Returns bytes consumed or 0 if malformed / out of memory. */
+size_t session_deserialise(struct session *s, const unsigned char *in, size_t len,
+                           uint32_t (*video_row)(void *ctx, uint64_t id), void *ctx);
+size_t session_bytes(struct session_table *table);
+/* Puts a session read from a snapshot into slot `slot` of its shard (which
+ * must be free) with its CLOCK mark; takes ownership. Returns 0 or -1. */
+int session_place(struct session_table *table, struct session_shard *shard, uint32_t slot,
+                  struct session *s, uint8_t ref);
+/* Extends the shard's slot array to `used` slots (new ones empty). */
+int session_shard_reserve(struct session_shard *shard, uint32_t used);
+size_t session_count(struct session_table *table);
+
+#endif

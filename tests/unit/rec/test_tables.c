@@ -1,0 +1,156 @@
+/*
+ * The building blocks: the collision-free id map against a reference, the
+ * seen filter (no false negatives, few false positives, bounded memory), and
+ * the nearest-neighbour index against brute force.
+ */
+#include "rec/ann.h"
+#include "rec/idmap.h"
+#include "rec/seen.h"
+#include "rec/videos.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+Test(idmap, matches_a_reference_under_random_churn)
+{
+    struct idmap m;
+    cr_assert_eq(idmap_init(&m, 4), 0);
+    enum { N = 20000 };
+    static uint32_t ref[N]; /* key i+1 -> row, or UINT32_MAX */
+    for (int i = 0; i < N; i++)
+        ref[i] = UINT32_MAX;
+    uint64_t x = 7;
+    for (int step = 0; step < 300000; step++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t key = 1 + (x >> 33) % N;
+        /* Keys that collide in the low bits stress the probing. */
+        uint64_t k = key << 32 | key;
+        if ((x >> 20) % 3 == 0) {
+            uint32_t row = idmap_del(&m, k);
+            cr_assert_eq(row, ref[key - 1]);
+            ref[key - 1] = UINT32_MAX;
+        } else {
+            uint32_t row = (uint32_t)(x >> 40);
+            cr_assert_eq(idmap_put(&m, k, row), 0);
+            ref[key - 1] = row;
+        }
+    }
+    size_t count = 0;
+    for (uint64_t key = 1; key <= N; key++) {
+        cr_assert_eq(idmap_get(&m, key << 32 | key), ref[key - 1]);
+        count += ref[key - 1] != UINT32_MAX;
+    }
+    cr_assert_eq(m.count, count);
+    cr_assert_eq(idmap_get(&m, 0), IDMAP_NONE);
+    cr_assert_eq(idmap_put(&m, 0, 1), -1, "key 0 is reserved");
+    idmap_clear(&m);
+}
+
+Test(seen, remembers_recent_ids_with_few_false_positives)
+{
+    struct seen_filter s;
+    seen_init(&s);
+    for (uint64_t id = 1; id <= 30000; id++)
+        cr_assert_eq(seen_add(&s, id * 7919, 16384), 0);
+    /* The last capacity - 4096 are certainly remembered. */
+    for (uint64_t id = 30000 - 12288 + 1; id <= 30000; id++)
+        cr_assert(seen_has(&s, id * 7919), "id %llu forgotten", (unsigned long long)id);
+    int fp = 0;
+    for (uint64_t id = 1000000; id < 1100000; id++)
+        fp += seen_has(&s, id * 7919);
+    cr_assert_lt(fp, 1000, "false positives %d in 100000 (> 1%%)", fp);
+    cr_assert_leq(s.total, 16384);
+    cr_assert_lt(seen_bytes(&s), 40000, "%zu bytes", seen_bytes(&s));
+    /* Round trip. */
+    unsigned char *buf = malloc(seen_serialised_size(&s));
+    size_t n = seen_serialise(&s, buf);
+    struct seen_filter t;
+    cr_assert_eq(seen_deserialise(&t, buf, n), n);
+    for (uint64_t id = 30000 - 12288 + 1; id <= 30000; id++)
+        cr_assert(seen_has(&t, id * 7919));
+    seen_clear(&t);
+    cr_assert_eq(seen_deserialise(&t, buf, n - 1), 0, "truncated input is refused");
+    free(buf);
+    seen_clear(&s);
+}
+
+Test(seen, small_sessions_stay_small)
+{
+    struct seen_filter s;
+    seen_init(&s);
+    for (uint64_t id = 1; id <= 5; id++)
+        seen_add(&s, id, 16384);
+    cr_assert_eq(seen_bytes(&s), 128);
+    seen_clear(&s);
+}
+
+/* Clustered vectors (as learnt embeddings are): the index must find most of
+ * the true top-k while scanning a fraction of the catalogue. */
+Test(ann, finds_most_of_the_exact_top_k, .timeout = 120)
+{
+    const unsigned dim = 32, n = 40000, k = 50;
+    struct video_table videos;
+    cr_assert_eq(videos_init(&videos, dim, n), 0);
+    struct ann_index ann;
+    cr_assert_eq(ann_init(&ann, dim), 0);
+    float *bias = calloc(n, sizeof *bias);
+    float centers[64][32];
+    uint64_t x = 3;
+    for (int c = 0; c < 64; c++)
+        for (unsigned d = 0; d < dim; d++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            centers[c][d] = (float)((double)(x >> 11) / 9007199254740992.0 - 0.5);
+        }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t row = videos_new_row(&videos);
+        cr_assert_eq(videos_publish(&videos, i + 1, row), 0);
+        float *q = videos_emb(&videos, row);
+        for (unsigned d = 0; d < dim; d++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            q[d] = centers[i % 64][d] + 0.15f * (float)((double)(x >> 11) / 9007199254740992.0 - 0.5);
+        }
+        bias[row] = 0.1f * (float)(i % 7);
+        cr_assert_eq(ann_insert(&ann, &videos, row, bias[row]), 0);
+    }
+    cr_assert(ann_wants_training(&ann));
+    cr_assert_eq(ann_train(&ann, &videos, bias, 1), 0);
+    cr_assert_gt(ann.nlists, 100);
+    double recall = 0;
+    uint32_t rows[50], exact[50];
+    float scores[50], exact_scores[50];
+    for (int qn = 0; qn < 50; qn++) {
+        float query[32];
+        for (unsigned d = 0; d < dim; d++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            query[d] = centers[qn % 64][d] * 2 + (float)((double)(x >> 11) / 9007199254740992.0 - 0.5);
+        }
+        size_t got = ann_search(&ann, query, k, 16, NULL, NULL, rows, scores);
+        size_t want = ann_search_exact(&videos, bias, query, k, NULL, NULL, exact, exact_scores);
+        cr_assert_eq(got, k);
+        cr_assert_eq(want, k);
+        for (size_t i = 1; i < got; i++)
+            cr_assert_geq(scores[i - 1], scores[i], "results are sorted");
+        int hit = 0;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < k; j++)
+                hit += rows[i] == exact[j];
+        recall += (double)hit / k;
+    }
+    recall /= 50;
+    cr_assert_gt(recall, 0.9, "recall@50 %.3f", recall);
+    /* Removal keeps the lists consistent. */
+    for (uint32_t r = 0; r < n; r += 3)
+        ann_remove(&ann, &videos, r);
+    for (uint32_t l = 0; l < ann.nlists; l++)
+        for (uint32_t p = 0; p < ann.lists[l].count; p++) {
+            uint32_t row = ann.lists[l].rows[p];
+            cr_assert_neq(row % 3, 0);
+            cr_assert_eq(videos.rows[row].ann_list, l);
+            cr_assert_eq(videos.rows[row].ann_pos, p);
+        }
+    free(bias);
+    ann_clear(&ann);
+    videos_clear(&videos);
+}
