@@ -317,11 +317,16 @@ int stats_trending_encode(const struct stats_trending *t, struct buf *out)
     uint8_t header[ENCODED_HEADER_BYTES] = {0};
     statfile_put_u64(header, (uint64_t)t->half_life_ms);
     statfile_put_u64(header + 8, (uint64_t)t->reference_ms);
-    statfile_put_u32(header + 16, (uint32_t)t->count);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->count; i++)
+        kept += t->items[i].score > 0;
+    statfile_put_u32(header + 16, (uint32_t)kept);
     if (buf_append(out, header, sizeof header) != BUF_OK)
         return -1;
     for (size_t i = 0; i < t->count; i++) {
         const struct item *it = &t->items[i];
+        if (!(it->score > 0))
+            continue; /* cancelled out by penalties: nothing to keep */
         uint8_t rec[ENCODED_ITEM_BYTES];
         uint64_t bits;
         memcpy(&bits, &it->score, sizeof bits);
@@ -369,7 +374,9 @@ struct stats_trending *stats_trending_decode(const uint8_t *data, size_t len, si
         pos += ENCODED_ITEM_BYTES;
         if (label_len >= STATS_LABEL_MAX || label_len > len - pos)
             goto truncated;
-        if (!key || !isfinite(score) || score <= 0 || u64map_find(&t->index, key) ||
+        /* A score of 0 (penalties cancelled an item out) was written by
+         * earlier versions: such an item is kept by nobody, skipped. */
+        if (!key || !isfinite(score) || score < 0 || u64map_find(&t->index, key) ||
             memchr(rec + ENCODED_ITEM_BYTES, 0, label_len)) {
             snprintf(err, errlen, "trending snapshot: item %u is invalid", i);
             goto fail;

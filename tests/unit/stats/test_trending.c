@@ -202,3 +202,41 @@ Test(trending, snapshot_round_trip)
     stats_trending_destroy(back);
     stats_trending_destroy(t);
 }
+
+/* A skip after a view cancels an item out (score clamped to 0): the snapshot
+ * must still load — a server that saved one could not start again. */
+Test(trending, snapshot_with_cancelled_item_loads)
+{
+    struct stats_trending *t = create(6 * HOUR_MS, 1000);
+    stats_trending_add(t, 11, NULL, 1.0, T0);
+    stats_trending_add(t, 22, NULL, 1.0, T0);
+    stats_trending_add(t, 22, NULL, -5.0, T0 + 1000); /* clamped to 0 */
+    stats_trending_add(t, 33, "cats", 2.0, T0 + 2000);
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    cr_assert_eq(stats_trending_encode(t, &b), 0);
+    char err[128];
+    size_t used = 0;
+    struct stats_trending *back =
+        stats_trending_decode((uint8_t *)b.data, b.len, 1000, &used, err, sizeof err);
+    cr_assert_not_null(back, "%s", err);
+    cr_assert_eq(used, b.len);
+    struct stats_trending_item top[8];
+    cr_assert_eq(stats_trending_top(back, T0 + 3000, top, 8), 2, "the cancelled item is dropped");
+    cr_assert_eq(top[0].key, 33);
+    cr_assert_eq(top[1].key, 11);
+    /* What earlier versions wrote (the zero score stored) loads too. */
+    uint8_t old[24 + 17];
+    memcpy(old, b.data, 24);
+    old[16] = 1, old[17] = old[18] = old[19] = 0; /* one item */
+    memset(old + 24, 0, 17);
+    old[24] = 22; /* key 22, score bits 0 (0.0), no label */
+    struct stats_trending *zero =
+        stats_trending_decode(old, sizeof old, 1000, &used, err, sizeof err);
+    cr_assert_not_null(zero, "%s", err);
+    cr_assert_eq(stats_trending_top(zero, T0 + 3000, top, 8), 0);
+    stats_trending_destroy(zero);
+    buf_clear(&b);
+    stats_trending_destroy(back);
+    stats_trending_destroy(t);
+}
