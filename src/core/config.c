@@ -645,8 +645,12 @@ int config_load_string(struct config *cfg, const char *text, const char *origin,
     if (errlen)
         err[0] = '\0';
     int rc = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
-    if (ctx.error_line)
+    if (rc > 0 && ctx.error_line && rc < ctx.error_line) {
+        /* inih found a syntax error before the first error of ours. */
+        ctx.error_line = 0;
+    } else if (ctx.error_line) {
         return -1;
+    }
     if (rc != 0) {
         ctx.line = rc > 0 ? rc : 0;
         fail(&ctx, "%s", rc > 0 ? "syntax error (expected [section] or key = value)"
