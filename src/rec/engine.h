@@ -185,6 +185,13 @@ int rec_engine_feed(struct rec_engine *engine, const struct rec_feed_request *re
  * nothing was held. */
 int rec_user_forget(struct rec_engine *engine, uint64_t user_id);
 
+/* Erases a user as a creator: their videos (live ones removed, dead rows
+ * cleared), their entry in the creator index, and every reference other
+ * users' state holds to them (follows, "not interested", session creator
+ * affinities). Spilled sessions are the spill store's to scrub. Returns 0
+ * or REC_ENOENT if nothing referred to them. */
+int rec_creator_forget(struct rec_engine *engine, uint64_t creator_id);
+
 /* Maintenance, called every second or so by the consumer thread: refreshes
  * the index entries of videos that changed (the index may lag the model by
  * this interval; ranking never does), expires idle users and sessions,
@@ -206,6 +213,36 @@ struct rec_engine *rec_engine_load(const struct config_rec *cfg, const char *dir
 
 /* Counts and resident bytes of the engine's state. */
 void rec_engine_memory(struct rec_engine *engine, struct rec_memory *out);
+
+#define REC_DIM_MAX 64             /* embedding dimensions at most (config_rec.dim) */
+#define REC_DESCRIBE_BLOCKED_MAX 256
+
+/* What the engine holds about one user (rec_user_describe): personal data,
+ * shown to that user in the data export. */
+struct rec_user_state {
+    int admitted;                  /* has a model row (embedding and bias) */
+    unsigned dim;
+    float bias;
+    float embedding[REC_DIM_MAX];  /* dequantised, dim entries */
+    char interests[REC_INTERESTS_MAX][REC_HASHTAG_MAX];
+    size_t interest_count;
+    size_t follows;                /* followed creators the engine knows */
+    uint64_t not_interested[REC_DESCRIBE_BLOCKED_MAX]; /* creators left out of the feed */
+    size_t not_interested_count;
+    int session;                   /* a session is in memory: */
+    size_t seen;                   /*   videos its seen filter holds */
+    size_t recent_engagements;     /*   recent engagements (co-engagement source) */
+    int64_t last_active_ms;
+};
+
+/* Fills *out with what the engine holds about user_id. Returns 0, or
+ * REC_ENOENT if it holds nothing (out is then zeroed but for dim). */
+int rec_user_describe(struct rec_engine *engine, uint64_t user_id, struct rec_user_state *out);
+
+/* The ids of the registered videos, in registration order: writes up to max
+ * into out and returns how many there are (call again with a larger out if
+ * that is more than max). */
+size_t rec_engine_video_ids(struct rec_engine *engine, uint64_t *out, size_t max);
 
 /* Is this user's model row admitted (for tests and metrics)? */
 int rec_user_admitted(struct rec_engine *engine, uint64_t user_id);

@@ -481,6 +481,14 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
                 }
             }
         }
+        if (pick == UINT32_MAX && n == 0) {
+            /* Only the previous page's last creator has videos left: an
+             * empty feed would be worse than breaking the rule once, at a
+             * page boundary, when nothing else exists. */
+            for (uint32_t i = first; i < cs->n && pick == UINT32_MAX; i++)
+                if (!cs->c[i].used)
+                    pick = i;
+        }
         if (pick == UINT32_MAX)
             break; /* only the previous creator's videos are left */
         struct cand *c = &cs->c[pick];

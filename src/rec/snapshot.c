@@ -295,7 +295,8 @@ static int write_all(struct rec_engine *e, struct writer *w)
     section_end(w);
 
     section_begin(w, SEC_CREATORS);
-    W(w, e->creators.used);
+    uint32_t ncreators = (uint32_t)e->creators.map.count; /* not the lists of erased ones */
+    W(w, ncreators);
     for (size_t i = 0; i <= e->creators.map.mask; i++) {
         const struct idmap_slot *s = &e->creators.map.slots[i];
         if (!s->key)
@@ -380,8 +381,12 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
     pthread_rwlock_wrlock(&e->lock);
     engine_flush_dirty(e);
     int rc = REC_EIO;
-    FILE *f = fopen(tmp, "wb");
+    /* Personal data (users' vectors, seen filters): owner-only. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
+        if (fd >= 0)
+            close(fd);
         set_err(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
