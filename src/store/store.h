@@ -241,6 +241,19 @@ struct store_video_score {
 int store_video_popular(struct store *store, uint64_t min_id, size_t limit,
                         struct store_video_score *out, size_t *n);
 
+/* A ready video as the recommendation engine registers it. */
+struct store_video_entry {
+    uint64_t id;
+    uint64_t creator_id;
+    int64_t created_ms;
+    int32_t duration_ms;
+    char hashtags[STORE_HASHTAGS_MAX]; /* space-separated */
+};
+/* Ready videos with id > after, in id order (a scan: the caller continues
+ * after the last one until fewer than limit come back). */
+int store_video_scan_ready(struct store *store, uint64_t after, size_t limit,
+                           struct store_video_entry *out, size_t *n);
+
 struct store_hashtag {
     char tag[STORE_HASHTAG_MAX];
     int64_t videos; /* videos in this store carrying it */
@@ -357,6 +370,26 @@ int store_counters_add(struct store *store, int counter, const uint64_t *target_
 int store_outbox_done(struct store *store, uint64_t delta_id);
 /* Deltas still in the outbox (oldest first). */
 int store_outbox_pending(struct store *store, struct store_delta *out, size_t max, size_t *n);
+
+/* ---- recommendation state (store_sqlite_rec.c) ---------------------------
+ * Personal data of the user's home store, exported and erased with it. */
+
+/* Sets the user's interest hashtags (space-separated, normalised); "" or
+ * NULL clears them. */
+int store_user_interests_set(struct store *store, uint64_t user_id, const char *hashtags);
+/* Copies them into out (STORE_NOTFOUND: none set). */
+int store_user_interests_get(struct store *store, uint64_t user_id, char *out, size_t cap);
+typedef int (*store_interests_fn)(void *ctx, uint64_t user_id, const char *hashtags);
+/* Calls fn for every user with interests, in id order (fn's non-zero return
+ * stops and is returned). */
+int store_user_interests_each(struct store *store, store_interests_fn fn, void *ctx);
+/* The engine's spilled session state of a user (an opaque blob). */
+int store_rec_state_save(struct store *store, uint64_t user_id, const void *blob, size_t len,
+                         int64_t now_ms);
+/* STORE_OK with *len, STORE_NOTFOUND, or STORE_ERROR (also when it exceeds cap). */
+int store_rec_state_load(struct store *store, uint64_t user_id, void *buf, size_t cap,
+                         size_t *len);
+int store_rec_state_erase(struct store *store, uint64_t user_id);
 
 /* ---- privacy: deactivation, export, erasure (store_sqlite_privacy.c) ------
  * A user's personal data in their home store is what store_user_records

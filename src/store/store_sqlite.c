@@ -162,6 +162,18 @@ static const char *const region_migrations[] = {
      * server's start-up check finds the ones a crash left behind). */
     "ALTER TABLE videos ADD COLUMN source_bytes INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX videos_processing ON videos(id) WHERE status = 0;",
+    /* 6: the recommendation engine's personal state: interests picked for
+     * cold start, and sessions spilled out of memory (seen filter, recent
+     * engagements) as the engine's opaque blob. */
+    "CREATE TABLE user_interests ("
+    "  user_id INTEGER PRIMARY KEY,"
+    "  hashtags TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE rec_sessions ("
+    "  user_id INTEGER PRIMARY KEY,"
+    "  state BLOB NOT NULL,"
+    "  saved_ms INTEGER NOT NULL"
+    ") STRICT;",
 };
 
 static const char *const directory_migrations[] = {

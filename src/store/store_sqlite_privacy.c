@@ -125,6 +125,12 @@ static const struct export_query export_queries[] = {
      {"id", "video_id", "created_at"},
      {STORE_FIELD_ID, STORE_FIELD_ID, STORE_FIELD_TIME}},
     {"video", "SELECT id FROM videos WHERE creator_id = ?1 ORDER BY id", {"id"}, {STORE_FIELD_ID}},
+    {"interests", "SELECT hashtags FROM user_interests WHERE user_id = ?1", {"hashtags"},
+     {STORE_FIELD_TEXT}},
+    {"recommendation_state",
+     "SELECT saved_ms, length(state) FROM rec_sessions WHERE user_id = ?1",
+     {"saved_at", "bytes"},
+     {STORE_FIELD_TIME, STORE_FIELD_INT}},
     {"operator", "SELECT role, created_ms FROM operators WHERE user_id = ?1",
      {"role", "since"},
      {STORE_FIELD_TEXT, STORE_FIELD_TIME}},
@@ -202,6 +208,8 @@ static const char *const purge_deletes[] = {
     "DELETE FROM videos WHERE creator_id = ?1",
     "DELETE FROM sessions WHERE user_id = ?1",
     "DELETE FROM operators WHERE user_id = ?1",
+    "DELETE FROM user_interests WHERE user_id = ?1",
+    "DELETE FROM rec_sessions WHERE user_id = ?1",
     "DELETE FROM users WHERE id = ?1",
 };
 

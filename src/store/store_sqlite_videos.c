@@ -70,6 +70,9 @@ static const char SQL_USAGE[] =
     " AND id >= ?2";
 static const char SQL_LIST_PROCESSING[] =
     "SELECT id FROM videos WHERE status = 0 AND id > ?1 ORDER BY id LIMIT ?2";
+static const char SQL_SCAN_READY[] =
+    "SELECT id, creator_id, created_ms, duration_ms, hashtags FROM videos"
+    " WHERE status = 1 AND id > ?1 ORDER BY id LIMIT ?2";
 static const char SQL_HASHTAG_PREFIX[] =
     "SELECT tag, videos FROM hashtags WHERE tag >= ?1 AND tag < ?2 AND videos > 0"
     " ORDER BY videos DESC, tag LIMIT ?3";
@@ -324,8 +327,8 @@ out:
     return rc;
 }
 
-int store_video_usage(struct store *store, uint64_t creator_id, uint64_t since_id,
-                      int64_t *videos, int64_t *bytes)
+int store_video_usage(struct store *store, uint64_t creator_id, uint64_t since_id, int64_t *videos,
+                      int64_t *bytes)
 {
     struct sq_conn *c = sq_acquire(store);
     sqlite3_stmt *st = sq_stmt(c, SQL_USAGE);
@@ -526,6 +529,34 @@ int store_hashtag_prefix(struct store *store, const char *prefix, size_t limit,
         }
         rc = step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK
                                                        : sq_status(c, step, "hashtag_prefix");
+        sqlite3_reset(st);
+    }
+    sq_release(store, c);
+    return rc;
+}
+
+int store_video_scan_ready(struct store *store, uint64_t after, size_t limit,
+                           struct store_video_entry *out, size_t *n)
+{
+    struct sq_conn *c = sq_acquire(store);
+    sqlite3_stmt *st = sq_stmt(c, SQL_SCAN_READY);
+    int rc = STORE_ERROR;
+    *n = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+        int step = SQLITE_DONE;
+        while (*n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            struct store_video_entry *v = &out[*n];
+            v->id = (uint64_t)sqlite3_column_int64(st, 0);
+            v->creator_id = (uint64_t)sqlite3_column_int64(st, 1);
+            v->created_ms = sqlite3_column_int64(st, 2);
+            v->duration_ms = sqlite3_column_int(st, 3);
+            const char *tags = (const char *)sqlite3_column_text(st, 4);
+            snprintf(v->hashtags, sizeof v->hashtags, "%s", tags ? tags : "");
+            (*n)++;
+        }
+        rc = *n == limit || step == SQLITE_DONE ? STORE_OK : sq_status(c, step, "video_scan");
         sqlite3_reset(st);
     }
     sq_release(store, c);
