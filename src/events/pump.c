@@ -19,6 +19,7 @@ struct eventlog_pump {
     char name[EVENTLOG_CONSUMER_NAME_MAX + 1];
     pthread_t thread;
     atomic_bool stop;
+    atomic_bool ended; /* the thread returned (stopped, or a read failed) */
     _Atomic uint64_t position;
     uint64_t committed;
     struct eventlog_record *records;
@@ -65,9 +66,12 @@ static void *pump_main(void *arg)
             checkpoint_and_commit(p);
             last = now;
         }
+        if (n == 0 && p->opts.idle)
+            p->opts.idle(p->opts.ctx);
         if (n == 0)
             eventlog_wait(p->log, eventlog_consumer_position(p->consumer), 100);
     }
+    atomic_store(&p->ended, true);
     return NULL;
 }
 
@@ -88,6 +92,8 @@ int eventlog_pump_start(struct eventlog_pump **out, struct eventlog *log,
     int rc =
         p->records ? eventlog_consumer_open(log, opts->consumer, &p->consumer) : EVENTLOG_NOMEM;
     if (rc == EVENTLOG_OK) {
+        if (opts->seek)
+            eventlog_consumer_seek(p->consumer, opts->start);
         p->committed = eventlog_consumer_committed(p->consumer);
         atomic_store(&p->position, eventlog_consumer_position(p->consumer));
         if (pthread_create(&p->thread, NULL, pump_main, p) != 0)
@@ -119,4 +125,9 @@ void eventlog_pump_stop(struct eventlog_pump *p)
 uint64_t eventlog_pump_position(struct eventlog_pump *p)
 {
     return atomic_load(&p->position);
+}
+
+bool eventlog_pump_running(struct eventlog_pump *p)
+{
+    return !atomic_load(&p->ended);
 }

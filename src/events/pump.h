@@ -8,13 +8,15 @@
  * was applied). A consumer that must be exact keeps its own position in its
  * checkpoint (as stats/ does with its snapshot) and skips what it has.
  *
- * Used by the view counter (api/play_counts.c); the recommendation engine
- * and analytics can run the same way, one pump per region.
+ * Used by the view counter (api/play_counts.c), analytics (api/analytics.c)
+ * and the recommendation engine (api/recommend.c), one pump per region each.
  */
 #ifndef REEL_EVENTS_PUMP_H
 #define REEL_EVENTS_PUMP_H
 
 #include "events/eventlog.h"
+
+#include <stdbool.h>
 
 struct eventlog_pump_options {
     const char *consumer;     /* consumer name ([a-z0-9_-]) */
@@ -26,6 +28,13 @@ struct eventlog_pump_options {
      * committed (NULL: nothing to do). Returns 0, or -1 to keep the old
      * commit and retry at the next cadence. */
     int (*checkpoint)(void *ctx, uint64_t next);
+    /* Called about every 100 ms while the log has nothing new (NULL: none):
+     * time-driven maintenance. */
+    void (*idle)(void *ctx);
+    /* Start reading here instead of at the consumer's committed offset (a
+     * consumer that keeps its own position in its checkpoint). */
+    bool seek;
+    uint64_t start;
     void *ctx;
 };
 
@@ -40,5 +49,7 @@ int eventlog_pump_start(struct eventlog_pump **out, struct eventlog *log,
 void eventlog_pump_stop(struct eventlog_pump *pump);
 /* The offset after the last record applied. */
 uint64_t eventlog_pump_position(struct eventlog_pump *pump);
+/* False once the thread has ended (stopped, or a read or apply failed). */
+bool eventlog_pump_running(struct eventlog_pump *pump);
 
 #endif
