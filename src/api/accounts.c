@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void respond_user_token(struct http_request *req, int status,
-                               const struct store_user *user, const char *token)
+static void respond_user_token(struct http_request *req, int status, const struct store_user *user,
+                               const char *token)
 {
     struct api_reply r;
     api_reply_begin(&r, 16 * 1024);
@@ -46,8 +46,8 @@ static void create_account(struct http_request *req)
     json_t *body = http_request_json(req);
     if (!body)
         return;
-    static const char *const allowed[] = {"username", "password", "email", "country",
-                                          "display_name", NULL};
+    static const char *const allowed[] = {"username",     "password",  "email", "country",
+                                          "display_name", "interests", NULL};
     struct validation v = {0};
     api_reject_unknown_fields(body, allowed, &v);
     const char *username = api_field_string(body, "username", true, &v);
@@ -72,15 +72,26 @@ static void create_account(struct http_request *req)
         api_invalid(&v, "country", "must be an ISO 3166-1 alpha-2 country code, e.g. \"DE\"");
     if (display_name)
         api_check_text(&v, "display_name", display_name, 0, API_DISPLAY_NAME_MAX, false);
+    char interests[API_INTERESTS_BYTES];
+    bool has_interests = api_parse_interests(body, &v, interests, sizeof interests);
     if (api_validation_failed(req, &v))
         return;
 
-    struct account_new in = {.username = username, .password = password, .email = email,
-                             .region = region, .country = country, .display_name = display_name};
+    struct account_new in = {.username = username,
+                             .password = password,
+                             .email = email,
+                             .region = region,
+                             .country = country,
+                             .display_name = display_name};
     struct store_user user;
     char token[TOKEN_STR_MAX];
     switch (account_create(app, &in, &user, token)) {
     case ACCOUNT_OK:
+        /* The account exists: interests that fail to save are logged, and
+         * the user can pick them again (PUT /api/v1/me/interests). */
+        if (has_interests && interests[0] &&
+            api_interests_save(app, user.id, interests) != STORE_OK)
+            log_error("event=interests_not_saved user=%llu", (unsigned long long)user.id);
         respond_user_token(req, 201, &user, token);
         return;
     case ACCOUNT_TAKEN: {
@@ -256,7 +267,8 @@ int api_accounts_register(struct http_router *router)
     static const struct http_route routes[] = {
         {.method = HTTP_POST, .pattern = "/api/v1/accounts", .handler = create_account},
         {.method = HTTP_POST, .pattern = "/api/v1/sessions", .handler = create_session},
-        {.method = HTTP_DELETE, .pattern = "/api/v1/sessions/current",
+        {.method = HTTP_DELETE,
+         .pattern = "/api/v1/sessions/current",
          .handler = delete_current_session},
         {.method = HTTP_GET, .pattern = "/api/v1/me", .handler = get_me},
         {.method = HTTP_PATCH, .pattern = "/api/v1/me", .handler = patch_me},

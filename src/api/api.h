@@ -174,6 +174,46 @@ struct stats *api_analytics_stats(struct analytics *a);
  * -1. */
 int api_analytics_forget_creator(struct analytics *a, uint64_t creator_id, uint64_t log_end);
 
+/* ---- recommendation engine (recommend.c) ----------------------------------- */
+
+struct recommender;
+struct rec_user_state;
+/* Starts region's engine: loads <primary>/rec/rec.snapshot (or starts empty),
+ * registers every ready video and every user's interests, and feeds it from
+ * log (consumer "rec") after the snapshot's position, returning once the log
+ * as it was at start is applied. NULL with err on failure. Stop snapshots. */
+struct recommender *api_rec_start(struct app *app, const struct region *region,
+                                  struct eventlog *log, char *err, size_t errlen);
+void api_rec_stop(struct recommender *rec);
+/* A video became ready (every region's engine ranks it) / was deleted. */
+void api_rec_video_ready(struct app *app, uint64_t video_id);
+void api_rec_video_gone(struct app *app, uint64_t video_id);
+/* The user's interests changed ("a b c", "" = none). Returns 0 or -1. */
+int api_rec_set_interests(struct app *app, uint64_t user_id, const char *hashtags);
+/* The user's next For You page from the home region's engine (marked seen
+ * there). Returns 0, or -1 if no engine runs for that region. */
+int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out, size_t *n);
+/* What the engine holds about the user (the data export). 0 or REC_ENOENT. */
+int api_rec_describe(struct app *app, uint64_t user_id, struct rec_user_state *out);
+/* Erasure, after the event logs were scrubbed: removes the user's videos
+ * and every reference to the user as a creator from every engine, and what
+ * the home engine holds about the user as a viewer (model row, session,
+ * seen filter, interests), each once its consumer has passed the scrubbed
+ * log; then snapshots the engines. Returns 0 or -1. */
+int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, size_t video_count);
+
+/* ---- interests (interests.c) ------------------------------------------------ */
+
+struct validation;
+#define API_INTERESTS_BYTES 1100 /* 16 tags of < 64 bytes, space-separated */
+/* Reads body's optional "interests" (an array of up to 16 hashtags) into
+ * out, normalised, deduplicated and space-separated. Returns true if the
+ * field was there and valid; records errors in v. */
+bool api_parse_interests(json_t *body, struct validation *v, char *out, size_t cap);
+/* Stores the user's interests in the home store and tells the engine. */
+int api_interests_save(struct app *app, uint64_t user_id, const char *hashtags);
+int api_interests_register(struct http_router *router);
+
 /* ---- events and feeds ----------------------------------------------------------- */
 
 /* Appends one server-side event (a like, a follow...) to the actor's home

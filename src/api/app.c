@@ -184,6 +184,9 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         if (!(app->analytics[i] = api_analytics_start(app, &app->regions.regions[i],
                                                       app->logs[i], err, errlen)))
             return -1;
+        if (!(app->rec[i] =
+                  api_rec_start(app, &app->regions.regions[i], app->logs[i], err, errlen)))
+            return -1;
     }
     return 0;
 }
@@ -201,6 +204,8 @@ void app_close(struct app *app)
         app->play_counts[i] = NULL;
         api_analytics_stop(app->analytics[i]); /* saves the stats */
         app->analytics[i] = NULL;
+        api_rec_stop(app->rec[i]); /* snapshots the engine */
+        app->rec[i] = NULL;
         eventlog_close(app->logs[i]);
         app->logs[i] = NULL;
     }

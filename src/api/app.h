@@ -25,6 +25,7 @@ struct feed_seen;
 struct video_cache;
 struct play_counts;
 struct analytics;
+struct recommender;
 struct api_media;
 
 struct app {
@@ -40,6 +41,7 @@ struct app {
     struct video_cache *video_cache;          /* event ingestion's video lookups */
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
+    struct recommender *rec[CONFIG_MAX_REGIONS]; /* rec/: For You, one engine per log */
     struct feed_seen *seen;                   /* the For You baseline's "already shown" */
     struct api_media *media;                  /* the media pipeline (api_media_start): the
                                                  server and `reel seed`; NULL elsewhere */
@@ -61,7 +63,8 @@ int app_open_audit(struct app *app, char *err, size_t errlen);
 /* Opens (recovering) the engagement event log of every served region, the
  * video cache and the seen filter, applies counter deltas a crash left in
  * the stores' outboxes, rebuilds the seen filter from the logs and starts
- * the view counters (a consumer per log). Only the
+ * the view counters, analytics and recommendation engines (a consumer per
+ * log each). Only the
  * server does: a log has one writer; tools read it with `reel events`.
  * Returns 0, or -1 with err. */
 int app_open_events(struct app *app, char *err, size_t errlen);

@@ -6,12 +6,13 @@
  * creators' stores, so the page is gathered per region and merged
  * (api_gather), with an id cursor like every other list.
  *
- * For You: an honest non-personalised baseline, not a recommender — the
- * most engaged ready videos of the recent window from every region, minus
- * the caller's own and whatever the caller was already shown (the seen
- * filter: impressions and other events the client reported, and what this
- * feed served before). It is exported as api_feed_popular so the
- * recommendation engine can keep it as its "popular" baseline.
+ * For You: the recommendation engine of the caller's home region
+ * (recommend.c, rec/). Popular (GET /api/v1/feed/popular, and For You for
+ * anonymous visitors): the v0 baseline kept for comparison — the most
+ * engaged ready videos of the recent window from every region, minus the
+ * caller's own and whatever the caller was already shown (the seen filter:
+ * impressions and other events the client reported, and what this feed
+ * served before).
  */
 #include "api/api.h"
 
@@ -161,22 +162,49 @@ int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t
     return rc;
 }
 
-static void get_foryou_feed(struct http_request *req)
+/* ?limit= of the feeds that have no cursor: false after answering 400. */
+static bool feed_limit(struct http_request *req, size_t *limit)
 {
-    struct app *app = api_app(req);
-    size_t limit = API_LIST_DEFAULT;
+    *limit = API_LIST_DEFAULT;
     const char *q = http_request_query(req, "limit");
     unsigned long long v;
-    if (q) {
-        if (parse_ull(q, &v) < 0 || v < 1 || v > API_LIST_MAX) {
-            json_t *errors = NULL;
-            http_errors_add(&errors, "limit", "must be a whole number from 1 to 100");
-            http_problem(req, 400, "validation-error", "Invalid request",
-                         "a query parameter is malformed; see errors", errors);
-            return;
-        }
-        limit = (size_t)v;
+    if (!q)
+        return true;
+    if (parse_ull(q, &v) < 0 || v < 1 || v > API_LIST_MAX) {
+        json_t *errors = NULL;
+        http_errors_add(&errors, "limit", "must be a whole number from 1 to 100");
+        http_problem(req, 400, "validation-error", "Invalid request",
+                     "a query parameter is malformed; see errors", errors);
+        return false;
     }
+    *limit = (size_t)v;
+    return true;
+}
+
+static void reply_feed(struct http_request *req, const uint64_t *ids, size_t n, const char *ranking)
+{
+    struct app *app = api_app(req);
+    struct api_reply r;
+    api_reply_begin(&r, API_PAGE_MAX_BYTES);
+    jsonw_object_begin(&r.w);
+    jsonw_kv_string(&r.w, "ranking", ranking);
+    jsonw_key(&r.w, "items");
+    jsonw_array_begin(&r.w);
+    int rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
+    if (rc != STORE_OK) {
+        api_reply_abort(req, &r, rc, "feed");
+        return;
+    }
+    jsonw_array_end(&r.w);
+    jsonw_object_end(&r.w);
+    api_reply_end(req, 200, &r);
+}
+
+/* The popular baseline; what it serves counts as shown for it, so its next
+ * page moves on even if the client reports no impressions. */
+static void serve_popular(struct http_request *req, size_t limit)
+{
+    struct app *app = api_app(req);
     uint64_t ids[API_LIST_MAX];
     size_t n = 0;
     int rc = api_feed_popular(app, req->user_id, limit, ids, &n);
@@ -184,23 +212,33 @@ static void get_foryou_feed(struct http_request *req)
         api_store_problem(req, rc, "feed");
         return;
     }
-    struct api_reply r;
-    api_reply_begin(&r, API_PAGE_MAX_BYTES);
-    jsonw_object_begin(&r.w);
-    jsonw_key(&r.w, "items");
-    jsonw_array_begin(&r.w);
-    rc = api_write_videos(&r.w, app, ids, n, req->user_id, NULL);
-    if (rc != STORE_OK) {
-        api_reply_abort(req, &r, rc, "feed");
-        return;
-    }
-    jsonw_array_end(&r.w);
-    jsonw_object_end(&r.w);
-    /* What is served counts as shown: the next page moves on even if the
-     * client reports no impressions. */
     for (size_t i = 0; req->user_id && i < n; i++)
         feed_seen_add(app->seen, req->user_id, ids[i]);
-    api_reply_end(req, 200, &r);
+    reply_feed(req, ids, n, "popular");
+}
+
+/* For You: the signed-in user's home region engine (recommend.c), which
+ * marks what it serves as seen. Anonymous visitors, and a node without an
+ * engine for the user's region, get the popular baseline. */
+static void get_foryou_feed(struct http_request *req)
+{
+    size_t limit;
+    if (!feed_limit(req, &limit))
+        return;
+    uint64_t ids[API_LIST_MAX];
+    size_t n = 0;
+    if (req->user_id && api_rec_feed(api_app(req), req->user_id, limit, ids, &n) == 0) {
+        reply_feed(req, ids, n, "personalised");
+        return;
+    }
+    serve_popular(req, limit);
+}
+
+static void get_popular_feed(struct http_request *req)
+{
+    size_t limit;
+    if (feed_limit(req, &limit))
+        serve_popular(req, limit);
 }
 
 void api_feed_seen_rebuild(struct app *app)
@@ -239,6 +277,7 @@ int api_feed_register(struct http_router *router)
     static const struct http_route routes[] = {
         {.method = HTTP_GET, .pattern = "/api/v1/feed/following", .handler = get_following_feed},
         {.method = HTTP_GET, .pattern = "/api/v1/feed/foryou", .handler = get_foryou_feed},
+        {.method = HTTP_GET, .pattern = "/api/v1/feed/popular", .handler = get_popular_feed},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_router_add(router, &routes[i]) < 0)

@@ -170,6 +170,8 @@ static void record_ready(struct app *app, uint64_t id, const struct media_result
         delete_everywhere(app, id);
     else if (rc != STORE_OK)
         log_error("event=media_record_failed video=%" PRIu64 " (recorded at the next start)", id);
+    else
+        api_rec_video_ready(app, id); /* a For You candidate from now on */
 }
 
 static void record_failed(struct app *app, uint64_t id, const char *message)

@@ -37,6 +37,8 @@
 #include "feed/seen.h"
 #include "region/audit.h"
 
+#include "rec/engine.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,8 +114,60 @@ static void write_events(struct jsonw *w, struct eventlog *log, uint64_t user_id
     jsonw_array_end(w);
 }
 
-static void write_audit(struct jsonw *w, struct app *app, const struct region *r,
-                        uint64_t user_id)
+/* What the recommendation engine holds about the user right now (the
+ * spilled part, when the user was idle, is in records.recommendation_state;
+ * the picked interests in records.interests). */
+static void write_recommendations(struct jsonw *w, struct app *app, uint64_t user_id)
+{
+    struct rec_user_state *st = reel_malloc(sizeof *st);
+    jsonw_key(w, "recommendations");
+    if (!st || api_rec_describe(app, user_id, st) < 0) {
+        jsonw_null(w);
+        reel_free(st);
+        return;
+    }
+    jsonw_object_begin(w);
+    jsonw_key(w, "interests");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < st->interest_count; i++)
+        jsonw_string(w, st->interests[i]);
+    jsonw_array_end(w);
+    jsonw_key(w, "model");
+    if (st->admitted) {
+        jsonw_object_begin(w);
+        jsonw_key(w, "bias");
+        jsonw_double(w, st->bias);
+        jsonw_key(w, "embedding");
+        jsonw_array_begin(w);
+        for (unsigned i = 0; i < st->dim && i < REC_DIM_MAX; i++)
+            jsonw_double(w, st->embedding[i]);
+        jsonw_array_end(w);
+        jsonw_object_end(w);
+    } else {
+        jsonw_null(w);
+    }
+    jsonw_kv_int(w, "followed_creators_known", (int64_t)st->follows);
+    jsonw_key(w, "not_interested_creators");
+    jsonw_array_begin(w);
+    for (size_t i = 0; i < st->not_interested_count; i++)
+        jsonw_id(w, st->not_interested[i]);
+    jsonw_array_end(w);
+    jsonw_key(w, "session");
+    if (st->session) {
+        jsonw_object_begin(w);
+        jsonw_kv_int(w, "videos_seen", (int64_t)st->seen);
+        jsonw_kv_int(w, "recent_engagements", (int64_t)st->recent_engagements);
+        if (st->last_active_ms > 0)
+            jsonw_kv_time(w, "last_active_at", st->last_active_ms);
+        jsonw_object_end(w);
+    } else {
+        jsonw_null(w);
+    }
+    jsonw_object_end(w);
+    reel_free(st);
+}
+
+static void write_audit(struct jsonw *w, struct app *app, const struct region *r, uint64_t user_id)
 {
     jsonw_key(w, "audit");
     jsonw_array_begin(w);
@@ -199,6 +253,7 @@ static int write_export(struct http_request *req, struct jsonw *w, uint64_t user
     if (rc != STORE_OK)
         return rc;
     write_events(w, app->logs[r->index], user_id);
+    write_recommendations(w, app, user_id);
     write_audit(w, app, r, user_id);
     jsonw_object_end(w);
     return STORE_OK;
@@ -270,8 +325,8 @@ static const char *operator_purpose(struct http_request *req)
 }
 
 /* Common start of the per-user operator routes: actor, id, purpose, gateway. */
-static bool operator_access(struct http_request *req, const char *action,
-                            const char *const *fields, int field_count, uint64_t *id)
+static bool operator_access(struct http_request *req, const char *action, const char *const *fields,
+                            int field_count, uint64_t *id)
 {
     struct gateway_actor actor;
     if (!api_admin_actor(req, &actor) || !api_param_id(req, "id", id))
@@ -284,8 +339,11 @@ static bool operator_access(struct http_request *req, const char *action,
         http_problem_status(req, 404, "user not found");
         return false;
     }
-    struct gateway_access access = {.region = region, .subject_id = *id, .action = action,
-                                    .fields = fields, .field_count = field_count,
+    struct gateway_access access = {.region = region,
+                                    .subject_id = *id,
+                                    .action = action,
+                                    .fields = fields,
+                                    .field_count = field_count,
                                     .purpose = purpose};
     return api_admin_authorize(req, &actor, &access) && api_store_for_region(req, region);
 }
@@ -419,9 +477,14 @@ int api_account_erase(struct app *app, uint64_t user_id, char *err, size_t errle
         events += n;
         if (app->analytics[i] &&
             api_analytics_forget_creator(app->analytics[i], user_id,
-                                         app->logs[i] ? eventlog_end_offset(app->logs[i]) : 0) <
-                0)
+                                         app->logs[i] ? eventlog_end_offset(app->logs[i]) : 0) < 0)
             status = -1;
+    }
+    /* The engine's model row, session, seen filter, interests; the user's
+     * videos leave every region's engine. */
+    if (api_rec_forget(app, user_id, videos.ids, videos.n) < 0) {
+        snprintf(err, errlen, "the recommendation engine could not save its state (run again)");
+        status = -1;
     }
     if (app->seen)
         feed_seen_forget(app->seen, user_id);
@@ -522,12 +585,17 @@ void api_purger_stop(struct purger *p)
 int api_privacy_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
-        {.method = HTTP_GET, .pattern = "/api/v1/me/export", .handler = get_my_export,
+        {.method = HTTP_GET,
+         .pattern = "/api/v1/me/export",
+         .handler = get_my_export,
          .flags = HTTP_ROUTE_BLOCKING},
         {.method = HTTP_DELETE, .pattern = "/api/v1/me", .handler = delete_me},
-        {.method = HTTP_GET, .pattern = "/api/v1/admin/users/{id}/export",
-         .handler = get_admin_export, .flags = HTTP_ROUTE_BLOCKING},
-        {.method = HTTP_POST, .pattern = "/api/v1/admin/users/{id}/deactivate",
+        {.method = HTTP_GET,
+         .pattern = "/api/v1/admin/users/{id}/export",
+         .handler = get_admin_export,
+         .flags = HTTP_ROUTE_BLOCKING},
+        {.method = HTTP_POST,
+         .pattern = "/api/v1/admin/users/{id}/deactivate",
          .handler = post_admin_deactivate},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)

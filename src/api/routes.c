@@ -11,6 +11,7 @@ int api_register_routes(struct http_router *router)
     int (*const registrars[])(struct http_router *) = {
         api_health_register,
         api_accounts_register,
+        api_interests_register,
         api_videos_register,
         api_uploads_register,
         api_media_register,

@@ -84,6 +84,7 @@ static void delete_video(struct http_request *req)
     /* The record first: a job finishing meanwhile finds it gone and removes
      * what it published. Then the job and the files on every site. */
     api_media_forget(app, id);
+    api_rec_video_gone(app, id);
     char idbuf[ID_STR_MAX];
     log_info("event=video_deleted video=%s", id_format(id, idbuf));
     http_respond_empty(req, 204);

@@ -33,7 +33,7 @@ def test_following_feed_newest_from_followed_creators(server):
         {"items": [], "next_cursor": None}
 
 
-def test_foryou_is_popular_minus_seen(reel_factory):
+def test_popular_baseline_minus_seen(reel_factory):
     server = reel_factory()
     creators = [server.signup(country=c) for c in ("DE", "US", "JP")]
     fans = [server.signup(country=c)[1] for c in ("DE", "US", "JP", "FR")]
@@ -49,7 +49,7 @@ def test_foryou_is_popular_minus_seen(reel_factory):
     server.put(f"/api/v1/videos/{own}/like", token=fans[0])
     likes = {vid: server.get(f"/api/v1/videos/{vid}").json()["likes"] for vid in videos}
 
-    first = server.get("/api/v1/feed/foryou?limit=3", token=vtoken).json()
+    first = server.get("/api/v1/feed/popular?limit=3", token=vtoken).json()
     ids = [v["id"] for v in first["items"]]
     assert len(ids) == 3
     assert own not in ids, "not the viewer's own videos"
@@ -57,7 +57,7 @@ def test_foryou_is_popular_minus_seen(reel_factory):
     assert [likes[v] for v in ids] == [likes[v] for v in ranked[:3]], "most engaged first"
 
     # What was served is not served again.
-    second = [v["id"] for v in server.get("/api/v1/feed/foryou?limit=3",
+    second = [v["id"] for v in server.get("/api/v1/feed/popular?limit=3",
                                           token=vtoken).json()["items"]]
     assert not set(second) & set(ids)
 
@@ -69,12 +69,12 @@ def test_foryou_is_popular_minus_seen(reel_factory):
                     json={"events": [{"type": "impression", "video_id": v} for v in shown]})
     assert r.status_code == 202
     server.restart()
-    got = [v["id"] for v in server.get("/api/v1/feed/foryou?limit=100",
+    got = [v["id"] for v in server.get("/api/v1/feed/popular?limit=100",
                                        token=otoken).json()["items"]]
     assert not set(got) & set(shown)
     assert set(got) == set(videos + [own]) - set(shown)
     # Anonymous: the plain popular list.
-    anon = [v["id"] for v in server.get("/api/v1/feed/foryou?limit=2").json()["items"]]
+    anon = [v["id"] for v in server.get("/api/v1/feed/popular?limit=2").json()["items"]]
     assert [likes.get(v, 1) for v in anon] == sorted([likes.get(v, 1) for v in anon],
                                                      reverse=True)
-    assert_problem(server.get("/api/v1/feed/foryou?limit=500", token=vtoken), 400, "limit")
+    assert_problem(server.get("/api/v1/feed/popular?limit=500", token=vtoken), 400, "limit")

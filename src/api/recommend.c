@@ -1,0 +1,565 @@
+/*
+ * recommend.c — runs one recommendation engine (rec/) per served region
+ * inside the server and answers the For You feed with it.
+ *
+ * Each region's engine learns only from that region's event log: a consumer
+ * ("rec") applies every record to the engine as it is written, so an event
+ * changes the user's very next feed request. Videos are public and come from
+ * every region: all ready videos are registered at start, new ones when the
+ * media pipeline finishes them, and deleted or erased ones are removed.
+ *
+ * Persistence. The engine is snapshotted to <primary site>/rec/rec.snapshot
+ * every [rec] snapshot_interval, at a clean stop and after an erasure; the
+ * snapshot records the log position it includes. At start the snapshot is
+ * loaded and the log after that position replayed, so a restart (or a crash)
+ * gives the rankings the engine had. Without a usable snapshot (first start,
+ * another `dim` or `seed`, a damaged file) the engine is rebuilt from the
+ * whole retained log. The snapshot, the spilled sessions (rec_sessions in
+ * the user's home store) and the interests users picked (user_interests)
+ * are personal data: they stay on the region's sites and go with the
+ * account (api_rec_forget).
+ *
+ * Concurrency: feed requests call the engine directly (it has its own
+ * reader-writer lock). `mu` orders the consumer's batches against snapshots,
+ * so a snapshot's position matches the state it holds.
+ */
+#include "api/api.h"
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "events/pump.h"
+#include "rec/engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SCAN_CHUNK 256
+#define SPILL_MAX (1u << 20) /* bytes of one spilled session */
+
+struct recommender {
+    struct app *app;
+    const struct region *region;
+    struct rec_engine *engine;
+    struct eventlog_pump *pump;
+    pthread_mutex_t mu;
+    uint64_t next; /* offset after the last record applied (under mu) */
+    int64_t last_event_ms;
+    int64_t last_tick_ms;
+    uint64_t snapshot_next; /* `next` of the newest snapshot */
+    atomic_bool changed;    /* videos, interests or users changed since it */
+    struct eventlog *log;
+    _Atomic uint64_t applied; /* `next`, published after each batch */
+    pthread_mutex_t wait_mu;  /* with `caught_up`: feed requests waiting for it */
+    pthread_cond_t caught_up;
+    uint64_t scan_after[CONFIG_MAX_REGIONS]; /* newest ready video seen per store */
+    int64_t last_scan_ms;
+    char dir[CONFIG_PATH_MAX + 8];
+    struct event *batch;
+};
+
+/* ---- spilled sessions: the user's home store ------------------------------- */
+
+static int spill_save(void *ctx, uint64_t user_id, const void *blob, size_t len)
+{
+    struct recommender *r = ctx;
+    struct store *store = app_store_for_id(r->app, user_id);
+    if (!store || store_rec_state_save(store, user_id, blob, len, clock_now_ms()) != STORE_OK)
+        return -1;
+    return 0;
+}
+
+static long spill_load(void *ctx, uint64_t user_id, void *buf, size_t cap)
+{
+    struct recommender *r = ctx;
+    struct store *store = app_store_for_id(r->app, user_id);
+    size_t len = 0;
+    if (!store)
+        return 0;
+    int rc = store_rec_state_load(store, user_id, buf, cap, &len);
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    return rc == STORE_OK ? (long)len : -1;
+}
+
+static void spill_erase(void *ctx, uint64_t user_id)
+{
+    struct recommender *r = ctx;
+    struct store *store = app_store_for_id(r->app, user_id);
+    if (store)
+        store_rec_state_erase(store, user_id);
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+static int add_entry(struct rec_engine *engine, const struct store_video_entry *v)
+{
+    const char *tags[REC_VIDEO_TAGS];
+    char buf[STORE_HASHTAGS_MAX];
+    size_t count = 0;
+    snprintf(buf, sizeof buf, "%s", v->hashtags);
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && count < REC_VIDEO_TAGS;
+         t = strtok_r(NULL, " ", &save))
+        tags[count++] = t;
+    struct rec_video rv = {.id = v->id,
+                           .creator_id = v->creator_id,
+                           .created_ms = v->created_ms,
+                           .duration_ms = v->duration_ms > 0 ? (uint32_t)v->duration_ms : 0,
+                           .hashtags = tags,
+                           .hashtag_count = count};
+    int rc = rec_video_add(engine, &rv);
+    return rc == REC_EEXIST ? 0 : rc;
+}
+
+/* Registers the ready videos of every served store with ids above the last
+ * scan's: at start all of them, later the ones written by other processes
+ * (`reel seed`, another node). Videos this process finishes are registered
+ * at once by api_rec_video_ready. Returns how many were added, or -1. */
+static long scan_new_videos(struct recommender *r)
+{
+    struct app *app = r->app;
+    struct store_video_entry *chunk = reel_malloc(SCAN_CHUNK * sizeof *chunk);
+    if (!chunk)
+        return -1;
+    long added = 0;
+    for (int i = 0; i < app->regions.count; i++) {
+        if (!app->stores[i])
+            continue;
+        for (;;) {
+            size_t n = 0;
+            if (store_video_scan_ready(app->stores[i], r->scan_after[i], SCAN_CHUNK, chunk, &n) !=
+                STORE_OK) {
+                reel_free(chunk);
+                return -1;
+            }
+            for (size_t k = 0; k < n; k++)
+                if (add_entry(r->engine, &chunk[k]) == 0)
+                    added++;
+            if (n)
+                r->scan_after[i] = chunk[n - 1].id;
+            if (n < SCAN_CHUNK)
+                break;
+        }
+    }
+    reel_free(chunk);
+    if (added)
+        atomic_store(&r->changed, true);
+    return added;
+}
+
+/* At start: every ready video, then the videos a snapshot still had that
+ * are gone (deleted or erased while the server was stopped) are dropped. */
+static int register_videos(struct recommender *r)
+{
+    struct app *app = r->app;
+    if (scan_new_videos(r) < 0)
+        return -1;
+    size_t total = rec_engine_video_ids(r->engine, NULL, 0);
+    uint64_t *ids = total ? reel_malloc(total * sizeof *ids) : NULL;
+    size_t removed = 0;
+    if (ids) {
+        total = rec_engine_video_ids(r->engine, ids, total);
+        for (size_t k = 0; k < total; k++) {
+            struct store *store = app_store_for_id(app, ids[k]);
+            uint64_t creator;
+            int32_t duration;
+            int status = STORE_VIDEO_READY;
+            int rc = store ? store_video_brief(store, ids[k], &creator, &duration, &status)
+                           : STORE_ERROR;
+            if ((rc == STORE_NOTFOUND || (rc == STORE_OK && status != STORE_VIDEO_READY)) &&
+                rec_video_remove(r->engine, ids[k]) == 0)
+                removed++;
+        }
+        reel_free(ids);
+    }
+    log_info("event=rec_videos region=%s videos=%zu removed=%zu", r->region->name, total - removed,
+             removed);
+    return 0;
+}
+
+/* Splits "a b c" and hands the tags to the engine. */
+static int set_interests_text(struct rec_engine *engine, uint64_t user_id, const char *text)
+{
+    char buf[REC_INTERESTS_MAX * (REC_HASHTAG_MAX + 1)];
+    const char *tags[REC_INTERESTS_MAX];
+    size_t count = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t && count < REC_INTERESTS_MAX;
+         t = strtok_r(NULL, " ", &save))
+        tags[count++] = t;
+    return rec_user_set_interests(engine, user_id, tags, count);
+}
+
+static int load_interest(void *ctx, uint64_t user_id, const char *hashtags)
+{
+    struct recommender *r = ctx;
+    if (set_interests_text(r->engine, user_id, hashtags) < 0)
+        log_warn("event=rec_interests_failed user=%" PRIu64, user_id);
+    return 0;
+}
+
+/* ---- the consumer ------------------------------------------------------------ */
+
+#define CATALOGUE_SCAN_MS 2000
+
+static void tick_locked(struct recommender *r, int64_t now_ms)
+{
+    if (now_ms - r->last_tick_ms < 1000)
+        return;
+    rec_engine_tick(r->engine, now_ms);
+    r->last_tick_ms = now_ms;
+    if (now_ms - r->last_scan_ms >= CATALOGUE_SCAN_MS) {
+        scan_new_videos(r);
+        r->last_scan_ms = now_ms;
+    }
+}
+
+static int apply_events(void *ctx, const struct eventlog_record *recs, size_t count)
+{
+    struct recommender *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (recs[i].offset < r->next)
+            continue; /* in the snapshot already */
+        r->next = recs[i].offset + 1;
+        if (recs[i].event.type == EVENT_ERASED)
+            continue;
+        r->batch[n++] = recs[i].event;
+        r->last_event_ms = recs[i].event.at_ms;
+    }
+    if (n)
+        rec_engine_observe_batch(r->engine, r->batch, n);
+    tick_locked(r, clock_now_ms());
+    uint64_t next = r->next;
+    pthread_mutex_unlock(&r->mu);
+    pthread_mutex_lock(&r->wait_mu);
+    atomic_store(&r->applied, next);
+    pthread_cond_broadcast(&r->caught_up);
+    pthread_mutex_unlock(&r->wait_mu);
+    return 0;
+}
+
+/* Read-your-writes for the feed: a user who just sent events (a skip, "not
+ * interested") gets a next page that reflects them. The request waits until
+ * the engine has applied the log as it was when the request came — usually
+ * well under a millisecond behind — but never more than FEED_WAIT_MS, so a
+ * consumer falling behind under load delays no feed by more than that. */
+#define FEED_WAIT_MS 100
+
+static void wait_caught_up(struct recommender *r)
+{
+    if (!r->pump)
+        return;
+    uint64_t target = eventlog_end_offset(r->log);
+    if (atomic_load(&r->applied) >= target)
+        return;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += FEED_WAIT_MS * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->wait_mu);
+    while (atomic_load(&r->applied) < target &&
+           pthread_cond_timedwait(&r->caught_up, &r->wait_mu, &deadline) == 0)
+        ;
+    pthread_mutex_unlock(&r->wait_mu);
+}
+
+static void idle(void *ctx)
+{
+    struct recommender *r = ctx;
+    pthread_mutex_lock(&r->mu);
+    tick_locked(r, clock_now_ms());
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* With mu held. */
+static int snapshot_locked(struct recommender *r)
+{
+    if (r->snapshot_next == r->next && !atomic_load(&r->changed))
+        return 0;
+    struct rec_mark mark = {.log_offset = r->next, .event_ms = r->last_event_ms};
+    char err[256];
+    atomic_store(&r->changed, false);
+    uint64_t t0 = clock_mono_ns();
+    if (rec_engine_snapshot(r->engine, r->dir, &mark, err, sizeof err) < 0) {
+        atomic_store(&r->changed, true);
+        log_error("event=rec_snapshot_failed region=%s error=\"%s\"", r->region->name, err);
+        return -1;
+    }
+    r->snapshot_next = r->next;
+    log_info("event=rec_snapshot region=%s offset=%" PRIu64 " ms=%.1f", r->region->name, r->next,
+             (double)(clock_mono_ns() - t0) / 1e6);
+    return 0;
+}
+
+static int checkpoint(void *ctx, uint64_t next)
+{
+    struct recommender *r = ctx;
+    (void)next;
+    pthread_mutex_lock(&r->mu);
+    int rc = snapshot_locked(r);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* ---- start and stop --------------------------------------------------------- */
+
+static struct rec_engine *open_engine(const struct config *cfg, const struct region *region,
+                                      const char *dir, uint64_t *next, int64_t *event_ms, char *err,
+                                      size_t errlen)
+{
+    char path[CONFIG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/rec.snapshot", dir);
+    int code = 0;
+    if (access(path, F_OK) == 0) {
+        struct rec_mark mark;
+        char why[256];
+        struct rec_engine *e = rec_engine_load(&cfg->rec, dir, &mark, &code, why, sizeof why);
+        if (e) {
+            *next = mark.log_offset;
+            *event_ms = mark.event_ms;
+            return e;
+        }
+        if (code == REC_ENOMEM) {
+            snprintf(err, errlen, "region %s: out of memory loading %s", region->name, path);
+            return NULL;
+        }
+        /* The log is the source of truth: rebuild from it. */
+        log_warn("event=rec_snapshot_unusable region=%s path=%s error=\"%s\" (rebuilding from "
+                 "the event log)",
+                 region->name, path, why);
+    }
+    *next = 0;
+    *event_ms = 0;
+    struct rec_engine *e = rec_engine_create(&cfg->rec, &code);
+    if (!e)
+        snprintf(err, errlen, "region %s: recommendation engine: %s", region->name,
+                 rec_strerror(code));
+    return e;
+}
+
+struct recommender *api_rec_start(struct app *app, const struct region *region,
+                                  struct eventlog *log, char *err, size_t errlen)
+{
+    struct recommender *r = reel_calloc(1, sizeof *r);
+    if (!r || !(r->batch = reel_malloc(1024 * sizeof *r->batch))) {
+        reel_free(r);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->app = app;
+    r->region = region;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->wait_mu, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->caught_up, &attr);
+    pthread_condattr_destroy(&attr);
+    r->log = log;
+    snprintf(r->dir, sizeof r->dir, "%s/rec", region->primary_dir);
+    if (mkdir(r->dir, 0700) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "region %s: cannot create %s: %s", region->name, r->dir,
+                 strerror(errno));
+        goto fail;
+    }
+    uint64_t t0 = clock_mono_ns();
+    if (!(r->engine =
+              open_engine(&app->cfg, region, r->dir, &r->next, &r->last_event_ms, err, errlen)))
+        goto fail;
+    r->snapshot_next = r->next;
+    struct rec_spill spill = {
+        .ctx = r, .save = spill_save, .load = spill_load, .erase = spill_erase};
+    rec_engine_set_spill(r->engine, &spill);
+    struct store *store = app_store_for_region(app, region);
+    if (register_videos(r) < 0 ||
+        (store && store_user_interests_each(store, load_interest, r) != STORE_OK)) {
+        snprintf(err, errlen,
+                 "region %s: could not load the videos and interests for the "
+                 "recommendation engine",
+                 region->name);
+        goto fail;
+    }
+    if (log) {
+        uint64_t first = eventlog_first_offset(log);
+        uint64_t from = r->next > first ? r->next : first;
+        if (r->next < first && r->next > 0)
+            log_warn("event=rec_log_gap region=%s snapshot_offset=%" PRIu64 " first_offset=%" PRIu64
+                     " (events in between were removed by retention)",
+                     region->name, r->next, first);
+        r->next = from;
+        atomic_store(&r->applied, from);
+        uint64_t end = eventlog_end_offset(log);
+        struct eventlog_pump_options p = {.consumer = "rec",
+                                          .commit_every_ms =
+                                              app->cfg.rec.snapshot_interval_s * 1000u,
+                                          .apply = apply_events,
+                                          .checkpoint = checkpoint,
+                                          .idle = idle,
+                                          .seek = true,
+                                          .start = from,
+                                          .ctx = r};
+        if (eventlog_pump_start(&r->pump, log, &p) != EVENTLOG_OK) {
+            snprintf(err, errlen, "region %s: could not start the recommendation consumer",
+                     region->name);
+            goto fail;
+        }
+        /* Serve no feed from a half-replayed engine: wait for the log as it
+         * was at start (the replay runs at millions of events a second). */
+        while (eventlog_pump_position(r->pump) < end && eventlog_pump_running(r->pump))
+            usleep(2000);
+        if (!eventlog_pump_running(r->pump)) {
+            snprintf(err, errlen, "region %s: the recommendation consumer stopped reading the log",
+                     region->name);
+            eventlog_pump_stop(r->pump);
+            r->pump = NULL;
+            goto fail;
+        }
+        log_info("event=rec_started region=%s replayed=%" PRIu64 " ms=%.0f", region->name,
+                 end > from ? end - from : 0, (double)(clock_mono_ns() - t0) / 1e6);
+    }
+    return r;
+fail:
+    rec_engine_destroy(r->engine);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->wait_mu);
+    pthread_cond_destroy(&r->caught_up);
+    reel_free(r->batch);
+    reel_free(r);
+    return NULL;
+}
+
+void api_rec_stop(struct recommender *r)
+{
+    if (!r)
+        return;
+    eventlog_pump_stop(r->pump); /* snapshots what it applied */
+    rec_engine_destroy(r->engine);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->wait_mu);
+    pthread_cond_destroy(&r->caught_up);
+    reel_free(r->batch);
+    reel_free(r);
+}
+
+/* ---- hooks ------------------------------------------------------------------- */
+
+void api_rec_video_ready(struct app *app, uint64_t video_id)
+{
+    struct store *store = app_store_for_id(app, video_id);
+    struct store_video *v = reel_malloc(sizeof *v);
+    if (!store || !v || store_video_get(store, video_id, v, NULL) != STORE_OK ||
+        v->status != STORE_VIDEO_READY) {
+        reel_free(v);
+        return;
+    }
+    struct store_video_entry entry = {.id = v->id,
+                                      .creator_id = v->creator_id,
+                                      .created_ms = v->created_ms,
+                                      .duration_ms = v->duration_ms};
+    snprintf(entry.hashtags, sizeof entry.hashtags, "%s", v->hashtags);
+    reel_free(v);
+    for (int i = 0; i < app->regions.count; i++)
+        if (app->rec[i]) {
+            int rc = add_entry(app->rec[i]->engine, &entry);
+            if (rc < 0)
+                log_warn("event=rec_video_add_failed video=%" PRIu64 " error=%s", video_id,
+                         rec_strerror(rc));
+            atomic_store(&app->rec[i]->changed, true);
+        }
+}
+
+void api_rec_video_gone(struct app *app, uint64_t video_id)
+{
+    for (int i = 0; i < app->regions.count; i++)
+        if (app->rec[i] && rec_video_remove(app->rec[i]->engine, video_id) == 0)
+            atomic_store(&app->rec[i]->changed, true);
+}
+
+static struct recommender *rec_of(struct app *app, uint64_t user_id)
+{
+    const struct region *region = region_for_id(&app->regions, user_id);
+    return region ? app->rec[region->index] : NULL;
+}
+
+int api_rec_set_interests(struct app *app, uint64_t user_id, const char *hashtags)
+{
+    struct recommender *r = rec_of(app, user_id);
+    if (!r)
+        return 0;
+    atomic_store(&r->changed, true);
+    return set_interests_text(r->engine, user_id, hashtags) < 0 ? -1 : 0;
+}
+
+int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out, size_t *n)
+{
+    *n = 0;
+    struct recommender *r = rec_of(app, user_id);
+    if (!r)
+        return -1;
+    wait_caught_up(r);
+    struct rec_feed_item items[REC_FEED_MAX];
+    struct rec_feed_request req = {.user_id = user_id,
+                                   .now_ms = clock_now_ms(),
+                                   .limit = limit > REC_FEED_MAX ? REC_FEED_MAX : limit,
+                                   .policy = REC_POLICY_REEL};
+    int got = rec_engine_feed(r->engine, &req, items);
+    if (got < 0)
+        return -1;
+    for (int i = 0; i < got; i++)
+        out[(*n)++] = items[i].video_id;
+    return 0;
+}
+
+int api_rec_describe(struct app *app, uint64_t user_id, struct rec_user_state *out)
+{
+    struct recommender *r = rec_of(app, user_id);
+    if (!r) {
+        memset(out, 0, sizeof *out);
+        return REC_ENOENT;
+    }
+    return rec_user_describe(r->engine, user_id, out);
+}
+
+int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, size_t video_count)
+{
+    const struct region *home = region_for_id(&app->regions, user_id);
+    if (!home)
+        return 0;
+    int rc = 0;
+    for (size_t i = 0; i < video_count; i++)
+        api_rec_video_gone(app, videos[i]);
+    for (int i = 0; i < app->regions.count; i++) {
+        struct recommender *r = app->rec[i];
+        if (!r)
+            continue;
+        /* Records read before the logs were scrubbed may still be on their
+         * way to the engine: wait until it has passed the scrubbed log's
+         * end, so nothing re-creates what is forgotten. */
+        uint64_t end = r->log ? eventlog_end_offset(r->log) : 0;
+        for (int k = 0; k < 500 && r->pump && atomic_load(&r->applied) < end; k++)
+            usleep(10000);
+        pthread_mutex_lock(&r->mu);
+        int held = rec_creator_forget(r->engine, user_id) == 0;
+        if (i == home->index)
+            held |= rec_user_forget(r->engine, user_id) == 0;
+        /* A new snapshot replaces the one that held the user. */
+        if (held)
+            atomic_store(&r->changed, true);
+        if (snapshot_locked(r) < 0)
+            rc = -1;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return rc;
+}
