@@ -12,6 +12,8 @@
  */
 #include "cli/cli.h"
 
+#include "region/audit.h"
+#include "region/custodian.h"
 #include "region/region.h"
 #include "store/store.h"
 
@@ -43,6 +45,28 @@ static bool site_is_stale(const char *dir)
             return true;
     }
     return false;
+}
+
+/* Opens the promoted site's audit log as its writer would, which repairs an
+ * append the crash interrupted (a record without its signed head was never
+ * acknowledged: it is cut off) and checks the rest against its last head.
+ * Returns 0 (also when the site has no audit log yet), or -1 with err. */
+static int mend_audit(const struct config *cfg, const struct region *r, const char *dir, char *err,
+                      size_t errlen)
+{
+    char path[CONFIG_PATH_MAX + 8];
+    snprintf(path, sizeof path, "%s/audit", dir);
+    if (access(path, F_OK) != 0)
+        return 0;
+    struct custodian_key key;
+    if (custodian_key_load(cfg, r, false, &key, err, errlen) < 0)
+        return -1;
+    struct audit_log *log = NULL;
+    int rc = audit_open(&log, path, r->name, &key, err, errlen);
+    custodian_key_wipe(&key);
+    if (rc == 0)
+        audit_close(log);
+    return rc;
 }
 
 int cli_site(int argc, char **argv)
@@ -105,6 +129,10 @@ int cli_site(int argc, char **argv)
                         "reel: replica %s is stale (it missed writes or was never copied); "
                         "promoting it would lose data. Use --force to promote it anyway.\n",
                         site);
+                return 1;
+            }
+            if (mend_audit(&cfg, r, dir, err, sizeof err) < 0) {
+                fprintf(stderr, "reel: replica %s: audit log: %s\n", site, err);
                 return 1;
             }
             if (region_promotion_record(&cfg, r, site, err, sizeof err) < 0) {

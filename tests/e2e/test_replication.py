@@ -197,3 +197,28 @@ def test_failover_keeps_acknowledged_events_and_audit_records(reel_factory):
     assert records >= audited[0]
     s.start()
     assert s.get("/healthz").status_code == 200
+
+
+def test_promotion_cuts_an_audit_append_the_crash_interrupted(reel_factory):
+    """A SIGKILL between an audit record reaching a replica and its signed
+    head leaves a record no head covers (never acknowledged). Promotion
+    repairs it as the writer does at open, so the promoted log verifies."""
+    from test_admin import add_operator
+    s = reel_factory()
+    op = add_operator(s, "eu", "support", "cut_support")
+    subject, _ = s.signup(country="DE")
+    for _ in range(3):
+        assert s.get(f"/api/v1/admin/users/{subject['id']}?purpose=check", token=op).status_code == 200
+    assert s.stop() == 0
+    heads = s.site_dir("eu-no") / "audit" / "audit.heads"
+    data = heads.read_bytes()
+    heads.write_bytes(data[:-112])  # the last head never made it to disk
+    cmd = ["--config", str(s.config_path), "--data", str(s.data)]
+    r = subprocess.run([REEL_BIN, "site", "promote", "eu-no"] + cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    v = subprocess.run([REEL_BIN, "audit", "verify", "--region", "eu"] + cmd, capture_output=True,
+                       text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "eu-no" in v.stdout
+    s.start()
+    assert s.get(f"/api/v1/admin/users/{subject['id']}?purpose=after", token=op).status_code == 200
