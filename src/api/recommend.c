@@ -6,7 +6,9 @@
  * ("rec") applies every record to the engine as it is written, so an event
  * changes the user's very next feed request. Videos are public and come from
  * every region: all ready videos are registered at start, new ones when the
- * media pipeline finishes them, and deleted or erased ones are removed.
+ * media pipeline finishes them, and deleted or erased ones are removed. The
+ * region's analytics (stats/) hand their trending list to the engine's
+ * trending source.
  *
  * Persistence. The engine is snapshotted to <primary site>/rec/rec.snapshot
  * every [rec] snapshot_interval, at a clean stop and after an erasure; the
@@ -30,6 +32,8 @@
 #include "core/log.h"
 #include "events/pump.h"
 #include "rec/engine.h"
+#include "stats/stats.h"
+#include "stats/trending.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -209,6 +213,22 @@ static int load_interest(void *ctx, uint64_t user_id, const char *hashtags)
 
 #define CATALOGUE_SCAN_MS 2000
 
+/* The region's analytics rank videos by time-decayed engagement ([stats]
+ * trending_half_life); the engine's trending source offers their top list
+ * too (refreshed with the catalogue scan). */
+static void share_trending(struct recommender *r, int64_t now_ms)
+{
+    struct stats *stats = api_analytics_stats(r->app->analytics[r->region->index]);
+    if (!stats)
+        return;
+    static _Thread_local struct stats_trending_item items[REC_EXTERNAL_TRENDING_MAX];
+    uint64_t ids[REC_EXTERNAL_TRENDING_MAX];
+    size_t n = stats_query_trending_videos(stats, now_ms, items, REC_EXTERNAL_TRENDING_MAX);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = items[i].key;
+    rec_engine_set_trending(r->engine, ids, n);
+}
+
 static void tick_locked(struct recommender *r, int64_t now_ms)
 {
     if (now_ms - r->last_tick_ms < 1000)
@@ -217,6 +237,7 @@ static void tick_locked(struct recommender *r, int64_t now_ms)
     r->last_tick_ms = now_ms;
     if (now_ms - r->last_scan_ms >= CATALOGUE_SCAN_MS) {
         scan_new_videos(r);
+        share_trending(r, now_ms);
         r->last_scan_ms = now_ms;
     }
 }

@@ -185,6 +185,15 @@ int rec_engine_feed(struct rec_engine *engine, const struct rec_feed_request *re
  * nothing was held. */
 int rec_user_forget(struct rec_engine *engine, uint64_t user_id);
 
+#define REC_EXTERNAL_TRENDING_MAX 256
+/* A regional trending list computed outside the engine (the analytics'
+ * time-decayed ranking, stats/): the trending candidate source offers these
+ * videos, best first, beside the engine's own trending. Replaces the
+ * previous list; unknown ids are skipped; at most REC_EXTERNAL_TRENDING_MAX
+ * are kept. Not part of snapshots (the host sets it again). Returns how many
+ * were kept. */
+int rec_engine_set_trending(struct rec_engine *engine, const uint64_t *ids, size_t n);
+
 /* Erases a user as a creator: their videos (live ones removed, dead rows
  * cleared), their entry in the creator index, and every reference other
  * users' state holds to them (follows, "not interested", session creator

@@ -35,6 +35,8 @@ struct rec_engine {
     struct creator_index creators;
     struct session_table sessions;
     struct rec_spill spill;
+    uint32_t ext_trending[REC_EXTERNAL_TRENDING_MAX]; /* rec_engine_set_trending's rows */
+    uint32_t ext_trending_n;
     uint32_t *dirty;           /* videos whose index entry waits for the next tick */
     uint32_t dirty_count, dirty_cap;
     int64_t clock_ms;          /* latest event or tick time */

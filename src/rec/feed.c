@@ -288,6 +288,9 @@ static void source_trending(struct feed_ctx *f, struct cand_set *cs)
     size_t n = toplist_best(list, rows, want < TOP_GLOBAL ? want : TOP_GLOBAL);
     for (size_t i = 0; i < n; i++)
         add_row(f, cs, rows[i], REC_SOURCE_TRENDING);
+    /* The host's regional trending (the analytics' ranking), if it set one. */
+    for (uint32_t i = 0; i < e->ext_trending_n && i < want; i++)
+        add_row(f, cs, e->ext_trending[i], REC_SOURCE_TRENDING);
     if (!f->prefs)
         return;
     for (unsigned t = 0; t < f->prefs->interest_count; t++) {

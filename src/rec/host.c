@@ -1,10 +1,12 @@
 /*
- * describe.c — what the engine holds about one user, for the user's data
- * export (API.md "Privacy": everything personal, machine-readable).
+ * host.c — what the engine offers its host (the server, api/recommend.c)
+ * beyond learning and ranking: what it holds about a user (the data
+ * export), the registered videos, the erasure of a creator, and a trending
+ * list computed outside the engine (the region's analytics).
  *
- * Read-only and under the shared lock: a feed request may run beside it.
- * Only the in-memory session is looked at; a spilled one is the caller's to
- * export (it lives in the user's home store).
+ * rec_user_describe is read-only under the shared lock (a feed request may
+ * run beside it) and looks only at the in-memory session; a spilled one is
+ * the host's to export (it lives in the user's home store).
  */
 #include "rec/engine_int.h"
 #include "rec/prefs.h"
@@ -144,4 +146,22 @@ int rec_creator_forget(struct rec_engine *e, uint64_t creator_id)
     }
     pthread_rwlock_unlock(&e->lock);
     return touched ? 0 : REC_ENOENT;
+}
+
+/* ---- trending from outside ----------------------------------------------- */
+
+int rec_engine_set_trending(struct rec_engine *e, const uint64_t *ids, size_t n)
+{
+    if (n > REC_EXTERNAL_TRENDING_MAX)
+        n = REC_EXTERNAL_TRENDING_MAX;
+    pthread_rwlock_wrlock(&e->lock);
+    uint32_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t row = videos_find(&e->videos, ids[i]);
+        if (row != IDMAP_NONE)
+            e->ext_trending[kept++] = row;
+    }
+    e->ext_trending_n = kept;
+    pthread_rwlock_unlock(&e->lock);
+    return (int)kept;
 }

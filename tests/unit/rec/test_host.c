@@ -1,6 +1,7 @@
 /*
- * What the engine tells about a user (the data export), what it forgets of
- * a creator at erasure, and the feed of a catalogue with one creator left.
+ * What the engine offers its host (rec/host.c): what it tells about a user
+ * (the data export), what it forgets of a creator at erasure, a trending
+ * list from outside; and the feed of a catalogue with one creator left.
  */
 #include "helpers.h"
 
@@ -15,7 +16,7 @@ static uint64_t star_or_other(unsigned i)
     return i % 4 == 0 ? STAR : 700 + i % 5;
 }
 
-Test(describe, reports_what_the_engine_holds)
+Test(host, reports_what_the_engine_holds)
 {
     struct config_rec c = test_config();
     struct rec_engine *e = test_engine(&c);
@@ -58,7 +59,7 @@ Test(describe, reports_what_the_engine_holds)
     rec_engine_destroy(e);
 }
 
-Test(describe, video_ids_lists_the_live_videos)
+Test(host, video_ids_lists_the_live_videos)
 {
     struct config_rec c = test_config();
     struct rec_engine *e = test_engine(&c);
@@ -93,7 +94,7 @@ static int file_contains(const char *path, const void *needle, size_t len)
 /* Other users follow the star, mark it "not interested", watch its videos;
  * once forgotten as a creator, no feed shows its videos and no byte of a
  * snapshot names it — and the snapshot still loads. */
-Test(describe, creator_forget_leaves_no_reference)
+Test(host, creator_forget_leaves_no_reference)
 {
     struct config_rec c = test_config();
     struct rec_engine *e = test_engine(&c);
@@ -155,7 +156,7 @@ static uint64_t one_creator(unsigned i)
 /* When only the last page's creator has videos left, the next page still
  * offers them (an empty feed would be worse); within a page the rule holds:
  * one video per page. */
-Test(describe, one_creator_left_still_fills_the_next_page)
+Test(host, one_creator_left_still_fills_the_next_page)
 {
     struct config_rec c = test_config();
     struct rec_engine *e = test_engine(&c);
@@ -168,5 +169,36 @@ Test(describe, one_creator_left_still_fills_the_next_page)
         total += n;
     }
     cr_assert_eq(total, 3, "every video is offered once");
+    rec_engine_destroy(e);
+}
+
+/* The host's trending list (the analytics') reaches the trending source:
+ * the whole catalogue fits on one page, and exactly the listed videos that
+ * are still live carry the trending source bit (no events: the engine's own
+ * trending is empty). */
+Test(host, external_trending_feeds_the_trending_source)
+{
+    struct config_rec c = test_config();
+    c.explore_share = 0;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    add_videos(e, 1, 60, NULL, T0 - 30LL * 86400000);
+    uint64_t list[] = {50, 99999 /* unknown */, 17, 33};
+    cr_assert_eq(rec_engine_set_trending(e, list, 4), 3, "the unknown id is skipped");
+    cr_assert_eq(rec_video_remove(e, 33), 0);
+    struct rec_feed_item page[REC_FEED_MAX];
+    int n = feed(e, 5, T0 + 1000, REC_FEED_MAX, page);
+    cr_assert_eq(n, 59, "every live video once");
+    int trending = 0;
+    for (int i = 0; i < n; i++) {
+        cr_assert_neq(page[i].video_id, 33, "a removed video was served");
+        int listed = page[i].video_id == 50 || page[i].video_id == 17;
+        cr_assert_eq(!!(page[i].sources & REC_SOURCE_TRENDING), listed,
+                     "video %llu: trending bit %d", (unsigned long long)page[i].video_id,
+                     page[i].sources);
+        trending += listed;
+    }
+    cr_assert_eq(trending, 2);
+    cr_assert_eq(rec_engine_set_trending(e, NULL, 0), 0);
     rec_engine_destroy(e);
 }
