@@ -46,7 +46,6 @@
 #include <unistd.h>
 
 #define SCAN_CHUNK 256
-#define SPILL_MAX (1u << 20) /* bytes of one spilled session */
 
 struct recommender {
     struct app *app;
