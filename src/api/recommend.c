@@ -451,12 +451,7 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
     }
     return r;
 fail:
-    rec_engine_destroy(r->engine);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->wait_mu);
-    pthread_cond_destroy(&r->caught_up);
-    reel_free(r->batch);
-    reel_free(r);
+    api_rec_stop(r);
     return NULL;
 }
 
