@@ -1,0 +1,131 @@
+#!/bin/sh
+# For You over HTTP (issue 5): GET /api/v1/feed/foryou?limit=10 for many
+# signed-in users with wrk, against a catalogue of seeded videos, with a
+# background of engagement events training the engine during the run. In the
+# same run and on the same server: the popular baseline (GET
+# /api/v1/feed/popular, one SQL query per region) and GET /healthz as the
+# reference of what the HTTP front does with no work behind it. Rounds
+# alternate the three; the table shows medians and ratios.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+export REEL_ROOT=$(cd "$here/.." && pwd)
+: "${REEL_BUILD:=$REEL_ROOT/build}"
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-64}
+USERS=${USERS:-2000}
+VIDEOS=${VIDEOS:-50000}
+TOKENS=${TOKENS:-400}
+
+command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh --bench"; exit 1; }
+
+work=$(mktemp -d)
+trap 'stop_reel; [ -n "${EV_PID:-}" ] && kill $EV_PID 2>/dev/null; rm -rf "$work"' EXIT
+
+REEL_OVERRIDES="log.requests=off limits.rate_ip_per_s=0 limits.rate_token_per_s=0 server.threads=2 security.argon2_ops=1 security.argon2_mem=8k"
+export REEL_OVERRIDES
+# The config start_reel writes is the one seeding uses too (cheap hashing).
+start_reel "$work"
+stop_reel
+t0=$(date +%s)
+"$REEL_BUILD/reel" seed --config "$work/reel.ini" --data "$work/data" --users "$USERS" \
+    --videos "$VIDEOS" --no-media --seed 1 >/dev/null
+echo "seeded $USERS users and $VIDEOS videos in $(( $(date +%s) - t0 )) s"
+start_reel "$work"
+
+# Tokens of TOKENS seeded users (demo_1 ...), one per line.
+/usr/bin/python3 - "$REEL_URL" "$TOKENS" >"$work/tokens" <<'PY'
+import json, sys, urllib.request
+base, n = sys.argv[1], int(sys.argv[2])
+for i in range(1, n + 1):
+    body = json.dumps({"username": f"demo_{i}", "password": "demo-password"}).encode()
+    req = urllib.request.Request(base + "/api/v1/sessions", data=body,
+                                 headers={"Content-Type": "application/json"})
+    print(json.load(urllib.request.urlopen(req))["token"])
+PY
+
+cat >"$work/feed.lua" <<'LUA'
+local tokens = {}
+for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
+local path = os.getenv("FEED_PATH")
+local i = math.random(#tokens)
+request = function()
+    i = i % #tokens + 1
+    return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[i]})
+end
+LUA
+export TOKENS_FILE="$work/tokens"
+
+# Background training: each of the users watches or skips videos it was
+# served, a few hundred events a second, so the engine learns while it serves.
+/usr/bin/python3 - "$REEL_URL" "$work/tokens" >/dev/null 2>&1 <<'PY' &
+import json, random, sys, time, urllib.request
+base, tokens = sys.argv[1], open(sys.argv[2]).read().split()
+rnd = random.Random(1)
+def call(method, path, token, body=None):
+    req = urllib.request.Request(base + path, method=method,
+                                 data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+while True:
+    t = rnd.choice(tokens)
+    items = call("GET", "/api/v1/feed/foryou?limit=10", t)["items"]
+    events = []
+    for v in items:
+        events.append({"type": "impression", "video_id": v["id"]})
+        if rnd.random() < 0.4:
+            events.append({"type": "watch", "video_id": v["id"], "watched_ms": rnd.randint(5000, 40000)})
+        else:
+            events.append({"type": "skip", "video_id": v["id"]})
+    if events:
+        call("POST", "/api/v1/events", t, {"events": events})
+    time.sleep(0.01)
+PY
+EV_PID=$!
+
+# wrk output -> "rps p50_ms p99_ms"
+run_wrk() {
+    FEED_PATH="$1" wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$work/feed.lua" "$REEL_URL" | awk '
+        /Requests\/sec/ {rps=$2}
+        /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+        /Non-2xx/ {bad=$NF}
+        function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+        END {if (bad > 0) {print "non-2xx answers: " bad > "/dev/stderr"; exit 1}
+             printf "%s %.3f %.3f\n", rps, ms(p50), ms(p99)}'
+}
+
+FEED_PATH=/api/v1/feed/foryou?limit=10 wrk -t2 -c"$CONNS" -d2s -s "$work/feed.lua" "$REEL_URL" >/dev/null
+: >"$work/foryou.runs"; : >"$work/popular.runs"; : >"$work/healthz.runs"
+for i in $(seq 1 "$ROUNDS"); do
+    run_wrk "/api/v1/feed/foryou?limit=10" >>"$work/foryou.runs"
+    run_wrk "/api/v1/feed/popular?limit=10" >>"$work/popular.runs"
+    run_wrk "/healthz" >>"$work/healthz.runs"
+done
+kill $EV_PID 2>/dev/null || true
+EV_PID=
+
+printf "%-36s %12s %10s %10s\n" "endpoint" "req/s" "p50 ms" "p99 ms"
+for name in foryou popular healthz; do
+    rps=$(cut -d' ' -f1 "$work/$name.runs" | median)
+    p50=$(cut -d' ' -f2 "$work/$name.runs" | median)
+    p99=$(cut -d' ' -f3 "$work/$name.runs" | median)
+    case $name in
+        foryou) label="GET /api/v1/feed/foryou?limit=10" ;;
+        popular) label="GET /api/v1/feed/popular?limit=10" ;;
+        healthz) label="GET /healthz" ;;
+    esac
+    printf "%-36s %12.0f %10.3f %10.3f\n" "$label" "$rps" "$p50" "$p99"
+    eval "${name}_rps=$rps; ${name}_p99=$p99"
+done
+printf "\nmedians of %s rounds of wrk -t2 -c%s -d%s over %s users' tokens, %s videos,\n" \
+    "$ROUNDS" "$CONNS" "$DURATION" "$TOKENS" "$VIDEOS"
+printf "with a background client sending feed requests and watch/skip events\n"
+awk -v f="$foryou_rps" -v p="$popular_rps" -v h="$healthz_rps" -v q="$foryou_p99" 'BEGIN {
+    printf "foryou/healthz requests/s = %.2f, foryou/popular = %.2f\n", f/h, f/p
+    printf "For You: %.0f requests/s with p99 %.2f ms (target 20000/s with p99 < 10 ms)\n", f, q }'
+if grep -q 'event=rec_snapshot_failed' "$work/reel.log"; then
+    echo "snapshot failures in the log"
+    exit 1
+fi
