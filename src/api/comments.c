@@ -30,7 +30,7 @@ static void post_comment(struct http_request *req)
     api_reject_unknown_fields(body, allowed, &v);
     const char *text = api_field_string(body, "text", true, &v);
     if (text)
-        api_check_text(&v, "text", text, 1, app->cfg.comment_max, true);
+        api_check_text(&v, "text", text, 1, CONFIG_LIVE_GET(app->cfg.comment_max), true);
     if (api_validation_failed(req, &v))
         return;
     struct store_video *video = pool_alloc(req->pool, sizeof *video);

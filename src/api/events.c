@@ -211,10 +211,10 @@ static void post_events(struct http_request *req)
     if (!api_require_user(req))
         return;
     struct app *app = api_app(req);
-    if (req->body_len > app->cfg.events_max_body) {
+    size_t max_body = CONFIG_LIVE_GET(app->cfg.events_max_body); /* reloadable */
+    if (req->body_len > max_body) {
         char detail[96];
-        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
-                 app->cfg.events_max_body);
+        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes", max_body);
         http_problem(req, 413, "payload-too-large", "Content Too Large", detail, NULL);
         return;
     }

@@ -55,7 +55,7 @@ static int following_part(struct store *store, const struct region *region, uint
 static int load_followees(struct app *app, uint64_t user_id, struct pool *pool, struct followees *f)
 {
     memset(f, 0, sizeof *f);
-    size_t max = app->cfg.following_feed_max;
+    size_t max = CONFIG_LIVE_GET(app->cfg.following_feed_max); /* reloadable */
     for (int i = 0; i < app->regions.count; i++)
         if (!(f->ids[i] = pool_alloc(pool, max * sizeof *f->ids[i])))
             return STORE_ERROR;

@@ -21,7 +21,7 @@
 bool api_video_caption(struct app *app, struct validation *v, const char *field,
                        const char *caption, struct store_video *video)
 {
-    if (!api_check_text(v, field, caption, 0, app->cfg.caption_max, true))
+    if (!api_check_text(v, field, caption, 0, CONFIG_LIVE_GET(app->cfg.caption_max), true))
         return false;
     struct hashtag_list *tags = reel_malloc(sizeof *tags);
     if (!tags) {
@@ -29,7 +29,7 @@ bool api_video_caption(struct app *app, struct validation *v, const char *field,
         return false;
     }
     snprintf(video->caption, sizeof video->caption, "%s", caption);
-    hashtag_parse(caption, strlen(caption), app->cfg.hashtags_max, tags);
+    hashtag_parse(caption, strlen(caption), CONFIG_LIVE_GET(app->cfg.hashtags_max), tags);
     hashtag_list_join(tags, video->hashtags, sizeof video->hashtags);
     reel_free(tags);
     return true;

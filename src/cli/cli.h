@@ -37,5 +37,8 @@ int cli_lock_data(const struct config *cfg, const char *command);
 /* Loads the configuration named by the common options and applies the
  * overrides. Prints the problem to stderr and returns -1 on failure. */
 int cli_load_config(struct config *cfg, const struct cli_common *common);
+/* The same without printing: returns 0, or -1 with the message in err
+ * ("config error: reel.ini:12: ..."). `reel serve` reloads with it. */
+int cli_read_config(struct config *cfg, const struct cli_common *common, char *err, size_t errlen);
 
 #endif

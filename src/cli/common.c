@@ -13,31 +13,41 @@
 
 #define DEFAULT_CONFIG_PATH "config/reel.ini"
 
-int cli_load_config(struct config *cfg, const struct cli_common *common)
+int cli_read_config(struct config *cfg, const struct cli_common *common, char *err, size_t errlen)
 {
-    char err[CONFIG_ERR_MAX];
+    char why[CONFIG_ERR_MAX];
     config_init(cfg);
     int rc;
     if (common->config_path)
-        rc = config_load_file(cfg, common->config_path, err, sizeof err);
+        rc = config_load_file(cfg, common->config_path, why, sizeof why);
     else if (access(DEFAULT_CONFIG_PATH, F_OK) == 0)
-        rc = config_load_file(cfg, DEFAULT_CONFIG_PATH, err, sizeof err);
+        rc = config_load_file(cfg, DEFAULT_CONFIG_PATH, why, sizeof why);
     else
-        rc = config_load_string(cfg, config_default_text, "(built-in config)", err, sizeof err);
+        rc = config_load_string(cfg, config_default_text, "(built-in config)", why, sizeof why);
     if (rc < 0) {
-        fprintf(stderr, "reel: config error: %s\n", err);
+        snprintf(err, errlen, "config error: %s", why);
         return -1;
     }
     if (common->data_dir) {
         if (!common->data_dir[0] || strlen(common->data_dir) >= sizeof cfg->data_dir) {
-            fprintf(stderr, "reel: --data: empty or too long\n");
+            snprintf(err, errlen, "--data: empty or too long");
             return -1;
         }
         snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", common->data_dir);
     }
     if (common->listen && config_parse_listen(cfg, common->listen) < 0) {
-        fprintf(stderr, "reel: --listen %s: expected ADDR:PORT with a port 0..65535\n",
-                common->listen);
+        snprintf(err, errlen, "--listen %s: expected ADDR:PORT with a port 0..65535",
+                 common->listen);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_load_config(struct config *cfg, const struct cli_common *common)
+{
+    char err[CONFIG_ERR_MAX + 64];
+    if (cli_read_config(cfg, common, err, sizeof err) < 0) {
+        fprintf(stderr, "reel: %s\n", err);
         return -1;
     }
     return 0;

@@ -7,6 +7,21 @@
  *
  * Signals are blocked in every thread and taken synchronously with sigwait
  * in the main thread, so no handler runs in async-signal context.
+ *
+ * SIGHUP reloads the config file, as nginx and Redis do. The file is read
+ * again with the same command-line overrides and must pass everything a
+ * start would check (syntax, keys, ranges, references, residency and the
+ * recorded promotions) or the reload is refused whole, logged with the
+ * message a start would print, and the server runs on unchanged. A valid
+ * file applies what is read afresh by every request — the log level,
+ * request logging, the rate limits, the body and text limits — and each
+ * other change (listen address, data directory, regions and sites, threads,
+ * [events], [rec], [media]...) is logged as needing a restart and ignored:
+ * those values were used to build stores, logs, threads and engines that
+ * cannot be rebuilt under running requests. Only this thread writes the
+ * reloadable values; request threads read them with relaxed atomic loads
+ * (CONFIG_LIVE_GET, the rate limiters, the server's own atomics), so a
+ * request sees either the old or the new value of each, never a torn one.
  */
 #include "cli/cli.h"
 
@@ -14,6 +29,7 @@
 #include "core/alloc.h"
 #include "core/credential.h"
 #include "core/log.h"
+#include "region/region.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -35,6 +51,106 @@ static void usage(FILE *out)
             "  --listen ADDR:PORT address to listen on (default 127.0.0.1:8080;\n"
             "                     port 0 picks a free port)\n"
             "  --data DIR         data directory (default ./data)\n");
+}
+
+/* [section] key pairs applied by a reload; every other change needs a
+ * restart. Each is read once per request (or per log line). */
+static const char *const reloadable_keys[][2] = {
+    {"log", "level"},
+    {"log", "requests"},
+    {"limits", "max_body_bytes"},
+    {"limits", "rate_ip_per_s"},
+    {"limits", "rate_ip_burst"},
+    {"limits", "rate_token_per_s"},
+    {"limits", "rate_token_burst"},
+    {"limits", "caption_max"},
+    {"limits", "comment_max"},
+    {"limits", "hashtags_max"},
+    {"limits", "events_max_body"},
+    {"limits", "following_feed_max"},
+};
+
+struct reload {
+    int applied;
+    int needs_restart;
+};
+
+static void on_config_change(const char *section, const char *name, void *arg)
+{
+    struct reload *reload = arg;
+    char key[CONFIG_NAME_MAX + 96], quoted[2 * sizeof key];
+    snprintf(key, sizeof key, "[%s]%s%s", section, name ? " " : "", name ? name : "");
+    log_quote(quoted, sizeof quoted, key);
+    for (size_t i = 0; name && i < sizeof reloadable_keys / sizeof reloadable_keys[0]; i++) {
+        if (strcmp(section, reloadable_keys[i][0]) == 0 &&
+            strcmp(name, reloadable_keys[i][1]) == 0) {
+            reload->applied++;
+            log_info("event=config_reload_applied key=%s", quoted);
+            return;
+        }
+    }
+    reload->needs_restart++;
+    log_warn("event=config_reload_needs_restart key=%s", quoted);
+}
+
+/* SIGHUP: see the comment at the top. */
+static void reload_config(struct app *app, struct http_server *server,
+                          const struct cli_common *common)
+{
+    char err[CONFIG_ERR_MAX + 64], quoted[2 * sizeof err];
+    struct config *next = reel_malloc(sizeof *next);
+    struct region_map *map = reel_malloc(sizeof *map);
+    if (!next || !map) {
+        snprintf(err, sizeof err, "out of memory");
+        goto refused;
+    }
+    log_info(
+        "event=config_reload path=%s",
+        log_quote(quoted, sizeof quoted, common->config_path ? common->config_path : "(default)"));
+    if (cli_read_config(next, common, err, sizeof err) < 0 ||
+        region_map_init(map, next, err, sizeof err) < 0 ||
+        region_map_apply_promotions(map, next, err, sizeof err) < 0)
+        goto refused;
+
+    /* A more verbose level applies before the lines below, a quieter one
+     * after them: either way the outcome of the reload is written. */
+    if (next->log_level < log_get_level())
+        log_set_level(next->log_level);
+    struct reload reload = {0};
+    config_diff(&app->cfg, next, on_config_change, &reload);
+    /* Only this thread writes app->cfg; the fields request threads read are
+     * stored atomically. */
+    struct config *cfg = &app->cfg;
+    CONFIG_LIVE_SET(cfg->caption_max, next->caption_max);
+    CONFIG_LIVE_SET(cfg->comment_max, next->comment_max);
+    CONFIG_LIVE_SET(cfg->hashtags_max, next->hashtags_max);
+    CONFIG_LIVE_SET(cfg->events_max_body, next->events_max_body);
+    CONFIG_LIVE_SET(cfg->following_feed_max, next->following_feed_max);
+    cfg->max_body_bytes = next->max_body_bytes;
+    cfg->rate_ip_per_s = next->rate_ip_per_s;
+    cfg->rate_ip_burst = next->rate_ip_burst;
+    cfg->rate_token_per_s = next->rate_token_per_s;
+    cfg->rate_token_burst = next->rate_token_burst;
+    cfg->log_requests = next->log_requests;
+    cfg->log_level = next->log_level;
+    struct http_server_options opts = {
+        .max_body_bytes = cfg->max_body_bytes,
+        .rate_ip_per_s = cfg->rate_ip_per_s,
+        .rate_ip_burst = cfg->rate_ip_burst,
+        .rate_token_per_s = cfg->rate_token_per_s,
+        .rate_token_burst = cfg->rate_token_burst,
+        .log_requests = cfg->log_requests,
+    };
+    http_server_reload(server, &opts);
+    log_info("event=config_reloaded changed=%d needs_restart=%d", reload.applied,
+             reload.needs_restart);
+    log_set_level(cfg->log_level); /* last, so the lines above are written */
+    goto out;
+refused:
+    log_error("event=config_reload_refused error=%s", log_quote(quoted, sizeof quoted, err));
+out:
+    reel_free(map);
+    reel_free(next);
 }
 
 int cli_serve(int argc, char **argv)
@@ -73,6 +189,7 @@ int cli_serve(int argc, char **argv)
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -145,7 +262,8 @@ int cli_serve(int argc, char **argv)
     fflush(stdout);
 
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP)
+        reload_config(&app, server, &common);
     log_info("event=shutdown signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 out:

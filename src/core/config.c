@@ -857,3 +857,90 @@ int config_check(const struct config *cfg, char *err, size_t errlen)
                                   country_code(c));
     return 0;
 }
+
+/* ---- comparing two configurations (reload) ------------------------------ */
+
+static bool scalar_differs(const struct key_spec *k, const struct config *a, const struct config *b)
+{
+    const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+    switch (k->type) {
+    case KEY_LISTEN:
+        return strcmp(a->listen_host, b->listen_host) != 0 || a->listen_port != b->listen_port;
+    case KEY_STRING: return strncmp(fa, fb, k->size) != 0;
+    case KEY_BOOL: return *(const bool *)(const void *)fa != *(const bool *)(const void *)fb;
+    case KEY_LOG_LEVEL:
+        return *(const enum log_level *)(const void *)fa !=
+               *(const enum log_level *)(const void *)fb;
+    default: return memcmp(fa, fb, k->size) != 0;
+    }
+}
+
+static bool region_replicas_differ(const struct config_region *a, const struct config_region *b)
+{
+    if (a->replica_count != b->replica_count)
+        return true;
+    for (int i = 0; i < a->replica_count; i++)
+        if (strcmp(a->replicas[i], b->replicas[i]) != 0)
+            return true;
+    return false;
+}
+
+int config_diff(const struct config *a, const struct config *b, config_diff_fn fn, void *arg)
+{
+    int changed = 0;
+    char section[CONFIG_NAME_MAX + 8];
+#define DIFF(sec, name)                                                                            \
+    do {                                                                                           \
+        changed++;                                                                                 \
+        fn(sec, name, arg);                                                                        \
+    } while (0)
+    for (size_t i = 0; i < sizeof key_specs / sizeof key_specs[0]; i++)
+        if (scalar_differs(&key_specs[i], a, b))
+            DIFF(key_specs[i].section, key_specs[i].name);
+
+    for (int i = 0; i < a->site_count; i++) {
+        const struct config_site *sa = &a->sites[i], *sb = config_site_find(b, sa->name);
+        snprintf(section, sizeof section, "site %s", sa->name);
+        if (!sb) {
+            DIFF(section, NULL);
+            continue;
+        }
+        if (strcmp(sa->country, sb->country) != 0)
+            DIFF(section, "country");
+        if (strcmp(sa->path, sb->path) != 0)
+            DIFF(section, "path");
+    }
+    for (int i = 0; i < b->site_count; i++)
+        if (!config_site_find(a, b->sites[i].name)) {
+            snprintf(section, sizeof section, "site %s", b->sites[i].name);
+            DIFF(section, NULL);
+        }
+
+    for (int i = 0; i < a->region_count; i++) {
+        const struct config_region *ra = &a->regions[i], *rb = config_region_find(b, ra->name);
+        snprintf(section, sizeof section, "region %s", ra->name);
+        if (!rb) {
+            DIFF(section, NULL);
+            continue;
+        }
+        if (ra->id != rb->id)
+            DIFF(section, "id");
+        if (ra->catch_all != rb->catch_all || memcmp(ra->serves, rb->serves, sizeof ra->serves))
+            DIFF(section, "countries");
+        if (memcmp(ra->storage, rb->storage, sizeof ra->storage) != 0)
+            DIFF(section, "storage_countries");
+        if (strcmp(ra->primary, rb->primary) != 0)
+            DIFF(section, "primary");
+        if (region_replicas_differ(ra, rb))
+            DIFF(section, "replicas");
+        if (strcmp(ra->key_file, rb->key_file) != 0)
+            DIFF(section, "key_file");
+    }
+    for (int i = 0; i < b->region_count; i++)
+        if (!config_region_find(a, b->regions[i].name)) {
+            snprintf(section, sizeof section, "region %s", b->regions[i].name);
+            DIFF(section, NULL);
+        }
+#undef DIFF
+    return changed;
+}

@@ -237,6 +237,21 @@ int config_check(const struct config *cfg, char *err, size_t errlen);
 /* Parses "HOST:PORT" or "[V6]:PORT" into cfg. Returns 0 or -1. */
 int config_parse_listen(struct config *cfg, const char *value);
 
+/* Compares two loaded configurations (config reload): calls fn once for
+ * every setting whose value differs between a and b, with the section as
+ * the file names it ("limits", "site eu-no", "region eu") and the key
+ * ("rate_ip_per_s", "country", "replicas"), or NULL as the key for a site or
+ * region declared in only one of them. Returns the number of calls. */
+typedef void (*config_diff_fn)(const char *section, const char *name, void *arg);
+int config_diff(const struct config *a, const struct config *b, config_diff_fn fn, void *arg);
+
+/* Settings that a config reload (SIGHUP to `reel serve`) may change while
+ * other threads read them are read and written through these (relaxed
+ * atomic access to a plain field: the value is independent of any other, so
+ * no ordering is needed, only freedom from torn reads and data races). */
+#define CONFIG_LIVE_GET(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+#define CONFIG_LIVE_SET(field, value) __atomic_store_n(&(field), (value), __ATOMIC_RELAXED)
+
 /* Lookups by name; NULL if absent. */
 const struct config_site *config_site_find(const struct config *cfg, const char *name);
 const struct config_region *config_region_find(const struct config *cfg, const char *name);

@@ -4,19 +4,21 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static enum log_level min_level = LOG_INFO;
+/* Atomic: a config reload changes it while other threads log. */
+static _Atomic int min_level = LOG_INFO;
 static int log_fd = 2;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
 
 void log_set_level(enum log_level level)
 {
-    min_level = level;
+    atomic_store_explicit(&min_level, (int)level, memory_order_relaxed);
 }
 
 void log_set_fd(int fd)
@@ -26,7 +28,7 @@ void log_set_fd(int fd)
 
 enum log_level log_get_level(void)
 {
-    return min_level;
+    return (enum log_level)atomic_load_explicit(&min_level, memory_order_relaxed);
 }
 
 int log_level_parse(const char *name, enum log_level *out)
@@ -42,7 +44,7 @@ int log_level_parse(const char *name, enum log_level *out)
 
 void log_write(enum log_level level, const char *fmt, ...)
 {
-    if (level < min_level || level >= LOG_OFF)
+    if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed) || level >= LOG_OFF)
         return;
 
     char line[LOG_LINE_MAX];

@@ -17,8 +17,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
 
 #define LOG_LINE_MAX 2048
 
-/* Sets the minimum level written (default LOG_INFO) and the file descriptor
- * (default 2). Not thread-safe: call before starting threads. */
+/* Sets the minimum level written (default LOG_INFO; thread-safe, so a config
+ * reload may change it while other threads log) and the file descriptor
+ * (default 2; not thread-safe: set it before starting threads). */
 void log_set_level(enum log_level level);
 void log_set_fd(int fd);
 enum log_level log_get_level(void);

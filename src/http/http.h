@@ -216,6 +216,11 @@ struct http_server;
 /* Binds and starts serving. Returns 0 and *out, or -1 with a message. */
 int http_server_start(struct http_server **out, const struct http_server_options *opts,
                       const struct http_router *router, char *err, size_t errlen);
+/* Applies the options that may change while the server runs (config
+ * reload): max_body_bytes, the rate limits (rate_*) and log_requests; the
+ * others are ignored (they need a restart). Safe while requests are served:
+ * a request uses the values it read when it began. */
+void http_server_reload(struct http_server *server, const struct http_server_options *opts);
 /* The port actually bound (useful with port 0). */
 uint16_t http_server_port(const struct http_server *server);
 /* Stops accepting, finishes requests in flight, joins threads, frees. */

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define SHARDS 64
@@ -28,8 +29,10 @@ struct shard {
 };
 
 struct ratelimit {
-    double rate;
-    double burst;
+    /* Atomic: ratelimit_set changes them (config reload) while requests
+     * take tokens; each take reads both once. */
+    _Atomic unsigned rate;
+    _Atomic unsigned burst;
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
     struct shard shards[SHARDS];
 };
@@ -39,8 +42,7 @@ struct ratelimit *ratelimit_create(unsigned rate, unsigned burst, size_t buckets
     struct ratelimit *rl = reel_calloc(1, sizeof *rl);
     if (!rl)
         return NULL;
-    rl->rate = rate;
-    rl->burst = burst ? burst : 1;
+    ratelimit_set(rl, rate, burst);
     randombytes_buf(rl->hash_key, sizeof rl->hash_key);
     size_t per_shard = (buckets + SHARDS - 1) / SHARDS;
     if (per_shard < PROBE)
@@ -57,6 +59,12 @@ struct ratelimit *ratelimit_create(unsigned rate, unsigned burst, size_t buckets
     return rl;
 }
 
+void ratelimit_set(struct ratelimit *rl, unsigned rate, unsigned burst)
+{
+    atomic_store_explicit(&rl->rate, rate, memory_order_relaxed);
+    atomic_store_explicit(&rl->burst, burst ? burst : 1, memory_order_relaxed);
+}
+
 void ratelimit_destroy(struct ratelimit *rl)
 {
     if (!rl)
@@ -70,7 +78,9 @@ void ratelimit_destroy(struct ratelimit *rl)
 
 unsigned ratelimit_take(struct ratelimit *rl, const void *key, size_t key_len, uint64_t now_ns)
 {
-    if (rl->rate <= 0)
+    double rate = atomic_load_explicit(&rl->rate, memory_order_relaxed);
+    double burst = atomic_load_explicit(&rl->burst, memory_order_relaxed);
+    if (rate <= 0)
         return 0;
     unsigned char h[crypto_shorthash_BYTES];
     crypto_shorthash(h, key, key_len, rl->hash_key);
@@ -95,19 +105,19 @@ unsigned ratelimit_take(struct ratelimit *rl, const void *key, size_t key_len, u
     if (!b) {
         b = victim;
         b->key = hash;
-        b->tokens = rl->burst;
+        b->tokens = burst;
         b->last_ns = now_ns;
     }
     double elapsed = now_ns > b->last_ns ? (double)(now_ns - b->last_ns) / 1e9 : 0.0;
-    b->tokens += elapsed * rl->rate;
-    if (b->tokens > rl->burst)
-        b->tokens = rl->burst;
+    b->tokens += elapsed * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
     b->last_ns = now_ns;
     unsigned wait = 0;
     if (b->tokens >= 1.0) {
         b->tokens -= 1.0;
     } else {
-        double seconds = ceil((1.0 - b->tokens) / rl->rate);
+        double seconds = ceil((1.0 - b->tokens) / rate);
         wait = seconds < 1.0 ? 1 : (unsigned)seconds;
     }
     pthread_mutex_unlock(&sh->lock);

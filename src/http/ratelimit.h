@@ -20,6 +20,10 @@ struct ratelimit;
  * and the number of buckets to keep (rounded up). NULL when out of memory. */
 struct ratelimit *ratelimit_create(unsigned rate, unsigned burst, size_t buckets);
 void ratelimit_destroy(struct ratelimit *rl);
+/* Changes the rate and burst (config reload); safe while other threads take
+ * tokens. Buckets keep their tokens, capped at the new burst on their next
+ * take. */
+void ratelimit_set(struct ratelimit *rl, unsigned rate, unsigned burst);
 
 /* Takes one token for key at time now_ns (monotonic). Returns 0 if allowed,
  * else the number of whole seconds to wait before retrying (>= 1). */

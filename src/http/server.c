@@ -49,6 +49,10 @@ struct http_server {
     struct http_metrics *metrics;
     uint16_t port;
     _Atomic unsigned long suspended; /* connections waiting on the worker pool */
+    /* What http_server_reload may change while requests run (the rest of
+     * opts is fixed at start); the rate limits live in the limiters. */
+    _Atomic size_t max_body_bytes;
+    atomic_bool log_requests;
 };
 
 enum req_state { REQ_HEADERS, REQ_BODY, REQ_RUNNING, REQ_ANSWERED };
@@ -248,7 +252,9 @@ static bool begin_request(struct request_ctx *ctx, const char *url, const char *
         /* Answered after the body (if any) is drained, keeping the connection. */
         return true;
     }
-    ctx->max_body = req->route->max_body ? req->route->max_body : s->opts.max_body_bytes;
+    ctx->max_body = req->route->max_body
+                        ? req->route->max_body
+                        : atomic_load_explicit(&s->max_body_bytes, memory_order_relaxed);
     if (req->content_length != UINT64_MAX && req->content_length > ctx->max_body) {
         char detail[128];
         snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
@@ -444,7 +450,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         status = 499; /* client went away before an answer */
     http_metrics_record(s->metrics, req->route ? req->route->index : -1, (int)req->method, status,
                         elapsed);
-    if (s->opts.log_requests && log_get_level() <= LOG_INFO) {
+    if (atomic_load_explicit(&s->log_requests, memory_order_relaxed) &&
+        log_get_level() <= LOG_INFO) {
         char path[256];
         log_info("event=request method=%s path=%s status=%d dur_us=%llu bytes_in=%zu client=%s%s",
                  req->method_name ? req->method_name : "?", log_quote(path, sizeof path, req->path),
@@ -467,6 +474,8 @@ int http_server_start(struct http_server **out, const struct http_server_options
         return -1;
     }
     s->opts = *opts;
+    atomic_init(&s->max_body_bytes, opts->max_body_bytes);
+    atomic_init(&s->log_requests, opts->log_requests);
     s->router = router;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1)
@@ -524,6 +533,14 @@ int http_server_start(struct http_server **out, const struct http_server_options
 fail:
     http_server_stop(s);
     return -1;
+}
+
+void http_server_reload(struct http_server *s, const struct http_server_options *opts)
+{
+    atomic_store_explicit(&s->max_body_bytes, opts->max_body_bytes, memory_order_relaxed);
+    atomic_store_explicit(&s->log_requests, opts->log_requests, memory_order_relaxed);
+    ratelimit_set(s->rate_ip, opts->rate_ip_per_s, opts->rate_ip_burst);
+    ratelimit_set(s->rate_token, opts->rate_token_per_s, opts->rate_token_burst);
 }
 
 uint16_t http_server_port(const struct http_server *server)
