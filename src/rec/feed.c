@@ -575,17 +575,21 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
         score_all(&f, &cs, user_vec, user_bias);
         qsort(cs.c, cs.n, sizeof *cs.c, by_score);
         float coeng[REC_FEED_MAX];
+        uint32_t rows[REC_FEED_MAX];
         rc = (int)rerank(&f, &cs, out, coeng);
         for (int i = 0; i < rc; i++) {
-            uint32_t row = videos_find(&e->videos, out[i].video_id);
-            struct video_row *v = &e->videos.rows[row];
+            rows[i] = videos_find(&e->videos, out[i].video_id);
+            struct video_row *v = &e->videos.rows[rows[i]];
             if (f.s)
                 seen_add(&f.s->seen, v->id, cfg->seen_capacity);
-            if (f.s && req->policy == REC_POLICY_REEL && cfg->weight_coengagement > 0)
-                session_served_add(f.s, row, coeng[i]);
             if (v->fresh == FRESH_POOL)
                 __atomic_fetch_add(&v->fresh_served, 1, __ATOMIC_RELAXED);
         }
+        /* Bottom of the page first: a page longer than SESSION_SERVED keeps
+         * its top, where most watches are. */
+        if (f.s && req->policy == REC_POLICY_REEL && cfg->weight_coengagement > 0)
+            for (int i = rc; i-- > 0;)
+                session_served_add(f.s, rows[i], coeng[i]);
         if (f.s) {
             if (rc > 0)
                 f.s->last_creator = e->videos.rows[videos_find(&e->videos,

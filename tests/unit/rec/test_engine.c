@@ -419,9 +419,10 @@ Test(engine, only_served_watches_calibrate_the_coengagement_gain)
     cr_assert_eq(rec_engine_observe_batch(e, w, 2), 2);
     cr_assert_float_eq(e->model.coeng_n, 0.0, 1e-9, "a watch the feed did not serve is no example");
     cr_assert_float_eq((double)e->model.coeng_gain, 1.0, 1e-6);
-    struct rec_feed_item page[10];
-    int n = feed(e, 7, T0 + 1000, 10, page);
-    cr_assert_eq(n, 10);
+    /* A page longer than the session remembers: its top is what counts. */
+    struct rec_feed_item page[20];
+    int n = feed(e, 7, T0 + 1000, 20, page);
+    cr_assert_eq(n, 20);
     for (int k = 0; k < 2; k++) {
         struct event x[2] = {ev(EVENT_IMPRESSION, 7, page[0].video_id, T0 + 2000 + k * 10, 0),
                              ev(EVENT_WATCH, 7, page[0].video_id, T0 + 2001 + k * 10, 9000)};
