@@ -253,7 +253,7 @@ void config_rec_init(struct config_rec *rec)
     rec->weight_like = 1;
     rec->weight_share = 2;
     rec->weight_comment = 1;
-    rec->weight_coengagement = 1;
+    rec->weight_coengagement = 3;
     rec->weight_creator = 0.3;
     rec->weight_follow = 0.3;
     rec->weight_interest = 0.2;

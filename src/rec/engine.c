@@ -8,7 +8,9 @@
  *   IMPRESSION      seen filter; pending until something follows it; after
  *                   `unengaged` with nothing, a zero watch and a negative
  *   WATCH           watch example min(watched / duration, watch_cap); at least
- *                   engaged_ratio is an engagement (below), less a negative
+ *                   engaged_ratio is an engagement (below), less a negative;
+ *                   first, if the feed served it, an example of the
+ *                   co-engagement gain (model.h)
  *   SKIP            zero watch and a negative (skip_weight); the creator
  *                   sinks for the user (session affinity)
  *   NOT_INTERESTED  the same with not_interested_weight; the creator is
@@ -388,6 +390,34 @@ static void engagement(struct rec_engine *e, struct session *s, uint32_t urow, u
         trending_add(&e->trending, &e->videos, vrow, trend_weight, at_ms);
 }
 
+/* A watch of a video the feed served as an example for the co-engagement
+ * gain (model.h): what the two heads missed by, in score units, against the
+ * co-engagement the video was scored with. Only served videos count: the
+ * gain weighs the feed's own ranking, and a watch the user found elsewhere
+ * (search, a profile, a link) says nothing about it. Runs before the heads
+ * learn the watch. */
+static void calibrate_coeng(struct rec_engine *e, struct session *s, uint32_t urow, uint32_t vrow,
+                            float target, float label)
+{
+    float x;
+    if (!session_served_take(s, vrow, &x))
+        return;
+    const struct config_rec *cfg = &e->cfg;
+    float user_vec[MODEL_DIM_MAX];
+    const float *p = NULL;
+    float user_bias = 0;
+    if (urow != IDMAP_NONE) {
+        model_user_vector(&e->users, urow, user_vec);
+        p = user_vec;
+        user_bias = users_head(&e->users, urow)->bias;
+    }
+    float value = model_value(&e->model, &e->videos, &e->tags, vrow, user_bias);
+    float prob = model_sigmoid(model_engage_logit(&e->model, &e->videos, vrow, p));
+    float residual =
+        (float)cfg->weight_watch * (target - value) + (float)cfg->weight_engage * (label - prob);
+    model_coeng_observe(&e->model, cfg->weight_coengagement, x, residual);
+}
+
 static void drop_pending(struct session *s, uint32_t vrow)
 {
     for (unsigned i = 0; i < s->pending_count; i++) {
@@ -489,8 +519,12 @@ static int apply(struct rec_engine *e, const struct event *ev)
             return REC_EINVAL;
         float ratio = (float)ev->watched_ms / (float)duration;
         float target = ratio < (float)cfg->watch_cap ? ratio : (float)cfg->watch_cap;
-        if (s)
+        if (s) {
             drop_pending(s, vrow);
+            if (cfg->weight_coengagement > 0)
+                calibrate_coeng(e, s, urow, vrow, target,
+                                ratio >= (float)cfg->engaged_ratio ? 1.0f : 0.0f);
+        }
         watch_step(e, urow, vrow, target, 1.0f);
         record_value(e, vrow, ratio);
         if (ratio >= (float)cfg->engaged_ratio)

@@ -15,7 +15,8 @@
  *   ranking        score = weight_watch x predicted watch value (model.h)
  *                        + weight_engage x engagement probability (model.h)
  *                        + weight_like/share/comment x engagement rates
- *                        + weight_coengagement x co-engagement
+ *                        + weight_coengagement x coeng_gain x co-engagement
+ *                          (the gain calibrated from outcomes, model.h)
  *                        + weight_creator x session affinity to the creator
  *                        + weight_follow (followed) + weight_interest x matches
  *                        + weight_trending x trending (relative to the best)
@@ -28,7 +29,9 @@
  *                  best fresh video still within its budget
  *
  * The page is then added to the user's seen filter, so it is not served
- * again even before the client reports impressions.
+ * again even before the client reports impressions, and to the session's
+ * served list with each item's co-engagement: the watches that follow
+ * calibrate the co-engagement gain (model.h).
  *
  * Runs under the shared engine lock and the user's session shard mutex; the
  * only shared state it writes is fresh_served (atomically).
@@ -149,6 +152,21 @@ static void add_row(struct feed_ctx *f, struct cand_set *cs, uint32_t row, uint8
         c->sources |= source;
 }
 
+/* One seed's contribution to a partner's co-engagement score (coeng.h). */
+static inline float coeng_term(const struct rec_engine *e, uint32_t seed,
+                               const struct coeng_entry *p)
+{
+    float ew = (float)e->videos.rows[seed].engagements;
+    float ec = (float)e->videos.rows[p->row].engagements;
+    return p->count / sqrtf((ew > 1 ? ew : 1) * (ec > 1 ? ec : 1));
+}
+
+static unsigned coeng_seeds(const struct rec_engine *e, const struct session *s)
+{
+    return s->recent_count < e->cfg.recent_engagements ? s->recent_count
+                                                       : e->cfg.recent_engagements;
+}
+
 /* Co-engagement scores of every partner of the recent engagements; partners
  * become candidates (the best candidates_coengaged) unless add is 0, when
  * only candidates already present get their score. */
@@ -158,8 +176,7 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     const struct session *s = f->s;
     if (!s || !s->recent_count || e->cfg.coengagement_neighbours == 0)
         return 0;
-    unsigned n = s->recent_count < e->cfg.recent_engagements ? s->recent_count
-                                                              : e->cfg.recent_engagements;
+    unsigned n = coeng_seeds(e, s);
     struct cand_set acc;
     if (cands_init(&acc, n * e->cfg.coengagement_neighbours + 1) < 0)
         return -1;
@@ -169,13 +186,10 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
         const struct coeng_list *l = coeng_get(&e->coeng, w);
         if (!l)
             continue;
-        float ew = (float)e->videos.rows[w].engagements;
         for (uint16_t i = 0; i < l->count; i++) {
-            float ec = (float)e->videos.rows[l->e[i].row].engagements;
             struct cand *c = cands_get(&acc, l->e[i].row, 1);
             if (c)
-                c->coeng += seed_weight * l->e[i].count /
-                            sqrtf((ew > 1 ? ew : 1) * (ec > 1 ? ec : 1));
+                c->coeng += seed_weight * coeng_term(e, w, &l->e[i]);
         }
     }
     /* Best first, then hand over. */
@@ -357,10 +371,7 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
         return;
     }
     /* Per-request constants: what decays with time is decayed once here. */
-    float coeng_max = 0;
-    for (uint32_t i = 0; i < cs->n; i++)
-        if (cs->c[i].coeng > coeng_max)
-            coeng_max = cs->c[i].coeng;
+    float coeng_w = (float)cfg->weight_coengagement * e->model.coeng_gain;
     double trend_now = trending_value(&e->trending, &(struct video_row){.trend = 1.0},
                                       f->req->now_ms);
     double trend_max = 0;
@@ -395,8 +406,7 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
             score += share_w * model_share_rate(&e->model, v, prior);
         if (comment_w > 0)
             score += comment_w * model_comment_rate(&e->model, v, prior);
-        if (coeng_max > 0)
-            score += (float)cfg->weight_coengagement * c->coeng / coeng_max;
+        score += coeng_w * c->coeng;
         for (unsigned k = 0; k < naff; k++)
             if (aff_creator[k] == v->creator_id)
                 score += (float)cfg->weight_creator * aff_value[k];
@@ -434,8 +444,10 @@ static int is_explore_position(size_t i, double share)
     return share > 0 && floor((double)(i + 1) * share + 1e-9) > floor((double)i * share + 1e-9);
 }
 
-/* Greedy re-ranking into out; returns the count. cs->c is sorted. */
-static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_item *out)
+/* Greedy re-ranking into out (and each item's co-engagement into coeng);
+ * returns the count. cs->c is sorted. */
+static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_item *out,
+                     float *coeng)
 {
     struct rec_engine *e = f->e;
     const struct config_rec *cfg = &e->cfg;
@@ -502,6 +514,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
         out[n].score = c->score;
         out[n].sources = c->sources;
         out[n].explore = (uint8_t)explore;
+        coeng[n] = c->coeng;
         prev_creator = v->creator_id;
         n++;
         while (first < cs->n && cs->c[first].used)
@@ -572,15 +585,22 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
     if (rc == 0) {
         score_all(&f, &cs, user_vec, user_bias);
         qsort(cs.c, cs.n, sizeof *cs.c, by_score);
-        rc = (int)rerank(&f, &cs, out);
+        float coeng[REC_FEED_MAX];
+        uint32_t rows[REC_FEED_MAX];
+        rc = (int)rerank(&f, &cs, out, coeng);
         for (int i = 0; i < rc; i++) {
-            uint32_t row = videos_find(&e->videos, out[i].video_id);
-            struct video_row *v = &e->videos.rows[row];
+            rows[i] = videos_find(&e->videos, out[i].video_id);
+            struct video_row *v = &e->videos.rows[rows[i]];
             if (f.s)
                 seen_add(&f.s->seen, v->id, cfg->seen_capacity);
             if (v->fresh == FRESH_POOL)
                 __atomic_fetch_add(&v->fresh_served, 1, __ATOMIC_RELAXED);
         }
+        /* Bottom of the page first: a page longer than SESSION_SERVED keeps
+         * its top, where most watches are. */
+        if (f.s && req->policy == REC_POLICY_REEL && cfg->weight_coengagement > 0)
+            for (int i = rc; i-- > 0;)
+                session_served_add(f.s, rows[i], coeng[i]);
         if (f.s) {
             if (rc > 0)
                 f.s->last_creator = e->videos.rows[videos_find(&e->videos,

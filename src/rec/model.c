@@ -19,6 +19,31 @@ void model_init(struct model *model, unsigned dim, uint64_t seed)
     memset(model, 0, sizeof *model);
     model->dim = dim;
     model->rng = rec_mix64(seed + 0x243f6a8885a308d3ULL) | 1;
+    model->coeng_gain = 1.0f;
+}
+
+void model_coeng_observe(struct model *model, double weight, float x, float residual)
+{
+    if (weight <= 0)
+        return;
+    model->coeng_n += 1;
+    model->coeng_sx += (double)x;
+    model->coeng_sr += (double)residual;
+    model->coeng_sxx += (double)x * (double)x;
+    model->coeng_sxr += (double)x * (double)residual;
+    double n = model->coeng_n;
+    double var = model->coeng_sxx - model->coeng_sx * model->coeng_sx / n;
+    double cov = model->coeng_sxr - model->coeng_sx * model->coeng_sr / n;
+    if (var < 0)
+        var = 0;
+    /* Slope with the configured weight as prior, in units of that weight. */
+    double slope = (MODEL_COENG_PRIOR * weight + cov) / (MODEL_COENG_PRIOR + var);
+    double gain = slope / weight;
+    if (gain < 0)
+        gain = 0;
+    if (gain > MODEL_COENG_GAIN_MAX)
+        gain = MODEL_COENG_GAIN_MAX;
+    model->coeng_gain = (float)gain;
 }
 
 uint64_t model_rand(struct model *model)

@@ -24,6 +24,19 @@
  * Per-impression like/share/comment rates are Bayesian per-video counts
  * around the global rates. feed.c combines everything into one score with
  * the [rec] weights.
+ *
+ * Co-engagement calibration: the co-engagement term of the score is
+ * weight_coengagement x coeng_gain x co-engagement. The gain is learnt from
+ * outcomes: every watch is an example of how much the two heads missed by
+ * (the score residual, in score units), and the slope of that residual on
+ * the video's co-engagement with the user's recent engagements (a Bayesian
+ * linear regression with intercept whose prior is the configured weight,
+ * worth MODEL_COENG_PRIOR of squared spread) says how much co-engagement
+ * adds to what the heads already predict. Where co-engaged videos are
+ * engaged with beyond their predictions the gain stays near 1 (or grows,
+ * up to MODEL_COENG_GAIN_MAX); where co-engagement predicts nothing beyond
+ * the heads (a population without much taste structure) it sinks to 0
+ * instead of pushing noise into every page.
  */
 #ifndef REEL_REC_MODEL_H
 #define REEL_REC_MODEL_H
@@ -36,6 +49,8 @@
 #include <stdint.h>
 
 #define MODEL_DIM_MAX 64
+#define MODEL_COENG_PRIOR 50.0 /* prior weight of the co-engagement gain (x^2 units) */
+#define MODEL_COENG_GAIN_MAX 2.0
 
 struct model {
     unsigned dim;
@@ -46,6 +61,10 @@ struct model {
     uint64_t impressions;   /* totals for the global engagement rates */
     uint64_t likes, shares, comments;
     uint64_t rng;           /* xorshift state: rounding, sampling */
+    /* co-engagement calibration: sums over watches of x (co-engagement)
+     * and r (score residual), and the gain they give */
+    double coeng_n, coeng_sx, coeng_sr, coeng_sxx, coeng_sxr;
+    float coeng_gain;
 };
 
 void model_init(struct model *model, unsigned dim, uint64_t seed);
@@ -81,6 +100,12 @@ void model_watch_step(struct model *model, const struct config_rec *cfg, struct 
 void model_engage_step(struct model *model, const struct config_rec *cfg,
                        struct user_table *users, uint32_t user_row, struct video_table *videos,
                        uint32_t video_row, float label, float weight, int sampled);
+
+/* One calibration example of the co-engagement gain: co-engagement x of a
+ * watched video with the user's recent engagements and the score residual
+ * (outcome minus what the heads predicted, in score units); weight is
+ * weight_coengagement. */
+void model_coeng_observe(struct model *model, double weight, float x, float residual);
 
 /* Bayesian per-impression rates of the video, around the global rates. */
 float model_like_rate(const struct model *model, const struct video_row *video, float prior);

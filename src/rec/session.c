@@ -115,6 +115,7 @@ static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
         s->requests = 0;
         s->last_creator = 0;
         s->recent_count = s->recent_head = s->pending_count = 0;
+        s->served_count = s->served_head = 0;
         memset(s->creators, 0, sizeof s->creators);
     } else {
         session_free(s);
@@ -296,6 +297,28 @@ int session_place(struct session_table *table, struct session_shard *sh, uint32_
     return 0;
 }
 
+void session_served_add(struct session *s, uint32_t video_row, float coeng)
+{
+    s->served[s->served_head] = (struct served_item){video_row, coeng};
+    s->served_head = (uint8_t)((s->served_head + 1) % SESSION_SERVED);
+    if (s->served_count < SESSION_SERVED)
+        s->served_count++;
+}
+
+int session_served_take(struct session *s, uint32_t video_row, float *coeng)
+{
+    for (unsigned k = 0; k < s->served_count; k++) {
+        struct served_item *it =
+            &s->served[(s->served_head + SESSION_SERVED - 1 - k) % SESSION_SERVED];
+        if (it->video_row == video_row) {
+            *coeng = it->coeng;
+            it->video_row = IDMAP_NONE;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void session_push_recent(struct session *s, uint32_t video_row, unsigned keep)
 {
     if (keep > SESSION_RECENT_MAX)
@@ -369,7 +392,8 @@ void session_creator_add(struct session *s, uint64_t creator, float delta, int64
 size_t session_serialised_size(const struct session *s)
 {
     return 8 + 8 + 4 + 8 + 1 + 1 + (size_t)s->recent_count * 8 + SESSION_CREATORS * 20 +
-           (size_t)s->pending_count * 16 + seen_serialised_size(&s->seen);
+           (size_t)s->pending_count * 16 + seen_serialised_size(&s->seen) + 1 +
+           (size_t)s->served_count * 12;
 }
 
 #define PUT(p, v)                                                                                  \
@@ -404,6 +428,21 @@ size_t session_serialise(const struct session *s, unsigned char *out,
         PUT(p, s->pending[i].at_ms);
     }
     p += seen_serialise(&s->seen, p);
+    /* Served videos last (oldest first), so a session saved before they
+     * existed still reads. */
+    unsigned char *countp = p++;
+    uint8_t served = 0;
+    for (unsigned k = s->served_count; k-- > 0;) {
+        const struct served_item *it =
+            &s->served[(s->served_head + SESSION_SERVED - 1 - k) % SESSION_SERVED];
+        if (it->video_row == IDMAP_NONE)
+            continue;
+        uint64_t id = video_id(ctx, it->video_row);
+        PUT(p, id);
+        PUT(p, it->coeng);
+        served++;
+    }
+    *countp = served;
     return (size_t)(p - out);
 }
 
@@ -461,6 +500,21 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
     if (n == 0)
         goto fail;
     p += n;
+    if (p < end) {
+        uint8_t served;
+        GET(p, end, served);
+        if (served > SESSION_SERVED)
+            goto fail;
+        for (unsigned i = 0; i < served; i++) {
+            uint64_t id;
+            float x;
+            GET(p, end, id);
+            GET(p, end, x);
+            uint32_t row = video_row ? video_row(ctx, id) : IDMAP_NONE;
+            if (row != IDMAP_NONE)
+                session_served_add(s, row, x);
+        }
+    }
     return (size_t)(p - in);
 fail:
     seen_clear(&s->seen);

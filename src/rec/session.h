@@ -35,6 +35,7 @@
 #define SESSION_RECENT_MAX 32
 #define SESSION_CREATORS 8
 #define SESSION_PENDING 4
+#define SESSION_SERVED 16         /* videos of the last pages kept for the co-engagement gain */
 #define SESSION_AFFINITY_MAX 4.0f /* |affinity| saturates: one creator cannot take over */
 
 struct creator_affinity {
@@ -48,6 +49,13 @@ struct pending_impression {
     int64_t at_ms;
 };
 
+/* A video the feed served, with the co-engagement it was scored with: when
+ * its watch arrives, an example for the co-engagement gain (model.h). */
+struct served_item {
+    uint32_t video_row; /* IDMAP_NONE once used */
+    float coeng;
+};
+
 struct session {
     uint64_t user_id;
     int64_t last_ms;      /* last activity (event or feed request) */
@@ -59,6 +67,9 @@ struct session {
     uint32_t recent[SESSION_RECENT_MAX]; /* video rows, a ring */
     struct creator_affinity creators[SESSION_CREATORS];
     struct pending_impression pending[SESSION_PENDING];
+    uint8_t served_count; /* entries held in served[] (newest at served_head - 1) */
+    uint8_t served_head;
+    struct served_item served[SESSION_SERVED];
     struct seen_filter seen;
 };
 
@@ -118,6 +129,11 @@ size_t session_expire(struct session_table *table, struct session_shard *shard,
 
 /* Adds an engagement with video_row (most recent first when read). */
 void session_push_recent(struct session *s, uint32_t video_row, unsigned keep);
+/* Remembers a served video (the oldest of SESSION_SERVED is forgotten). */
+void session_served_add(struct session *s, uint32_t video_row, float coeng);
+/* If video_row was served and not taken yet: its co-engagement into *coeng,
+ * forgotten, 1; else 0. */
+int session_served_take(struct session *s, uint32_t video_row, float *coeng);
 /* The affinity of the user to a creator now (0 if none). */
 float session_creator_affinity(const struct session *s, uint64_t creator, int64_t now_ms);
 /* Adds delta to the affinity of the user to creator. */

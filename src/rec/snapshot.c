@@ -18,7 +18,7 @@
  *   header (48 bytes)
  *     offset  size  field
  *     0       8     magic "REELREC1"
- *     8       4     u32 format version (1)
+ *     8       4     u32 format version (2)
  *     12      4     u32 dim
  *     16      8     u64 seed
  *     24      8     u64 log_offset   (struct rec_mark)
@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #define MAGIC "REELREC1"
-#define VERSION 1
+#define VERSION 2
 #define HEADER_SIZE 48
 #define SECTION_MAX ((uint64_t)1 << 40)
 
@@ -184,6 +184,12 @@ static int write_all(struct rec_engine *e, struct writer *w)
     W(w, e->model.shares);
     W(w, e->model.comments);
     W(w, e->model.rng);
+    W(w, e->model.coeng_n);
+    W(w, e->model.coeng_sx);
+    W(w, e->model.coeng_sr);
+    W(w, e->model.coeng_sxx);
+    W(w, e->model.coeng_sxr);
+    W(w, e->model.coeng_gain);
     section_end(w);
 
     section_begin(w, SEC_TAGS);
@@ -534,6 +540,12 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
         R(r, e->model.shares);
         R(r, e->model.comments);
         R(r, e->model.rng);
+        R(r, e->model.coeng_n);
+        R(r, e->model.coeng_sx);
+        R(r, e->model.coeng_sr);
+        R(r, e->model.coeng_sxx);
+        R(r, e->model.coeng_sxr);
+        R(r, e->model.coeng_gain);
         return r->failed ? -1 : 0;
     case SEC_TAGS: {
         uint32_t count;

@@ -6,6 +6,7 @@
  * expire, and concurrent feeds and events are safe.
  */
 #include "helpers.h"
+#include "rec/engine_int.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -404,5 +405,30 @@ Test(engine, feeds_and_events_run_concurrently)
     pthread_join(t2, NULL);
     cr_assert_eq(applied, 20000);
     cr_assert_eq(f1.errors + f2.errors, 0);
+    rec_engine_destroy(e);
+}
+
+/* The co-engagement gain learns from watches of what the feed served, each
+ * once, and from nothing else. */
+Test(engine, only_served_watches_calibrate_the_coengagement_gain)
+{
+    struct config_rec c = test_config();
+    struct rec_engine *e = test_engine(&c);
+    add_videos(e, 1, 200, NULL, OLD);
+    struct event w[2] = {ev(EVENT_IMPRESSION, 7, 3, T0, 0), ev(EVENT_WATCH, 7, 3, T0 + 1, 9000)};
+    cr_assert_eq(rec_engine_observe_batch(e, w, 2), 2);
+    cr_assert_float_eq(e->model.coeng_n, 0.0, 1e-9, "a watch the feed did not serve is no example");
+    cr_assert_float_eq((double)e->model.coeng_gain, 1.0, 1e-6);
+    /* A page longer than the session remembers: its top is what counts. */
+    struct rec_feed_item page[20];
+    int n = feed(e, 7, T0 + 1000, 20, page);
+    cr_assert_eq(n, 20);
+    for (int k = 0; k < 2; k++) {
+        struct event x[2] = {ev(EVENT_IMPRESSION, 7, page[0].video_id, T0 + 2000 + k * 10, 0),
+                             ev(EVENT_WATCH, 7, page[0].video_id, T0 + 2001 + k * 10, 9000)};
+        cr_assert_eq(rec_engine_observe_batch(e, x, 2), 2);
+        cr_assert_float_eq(e->model.coeng_n, 1.0, 1e-9,
+                           "a served video's watch is one example, once");
+    }
     rec_engine_destroy(e);
 }

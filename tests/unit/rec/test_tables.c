@@ -1,10 +1,11 @@
 /*
  * The building blocks: the collision-free id map against a reference, the
- * seen filter (no false negatives, few false positives, bounded memory), and
- * the nearest-neighbour index against brute force.
+ * seen filter (no false negatives, few false positives, bounded memory), the
+ * nearest-neighbour index against brute force, and the co-engagement gain.
  */
 #include "rec/ann.h"
 #include "rec/idmap.h"
+#include "rec/model.h"
 #include "rec/seen.h"
 #include "rec/videos.h"
 
@@ -153,4 +154,36 @@ Test(ann, finds_most_of_the_exact_top_k, .timeout = 120)
     free(bias);
     ann_clear(&ann);
     videos_clear(&videos);
+}
+
+/* The co-engagement gain (model.h): it keeps the configured weight without
+ * evidence, sinks to 0 when co-engagement predicts nothing the heads missed,
+ * stays near 1 when it predicts what the weight says, and is bounded. */
+static double gain_after(double slope, double noise, unsigned n)
+{
+    struct model m;
+    model_init(&m, 32, 1);
+    uint64_t s = 42;
+    for (unsigned i = 0; i < n; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double x = (double)((s >> 40) % 1000) / 1000.0;
+        double u = (double)((s >> 20) % 1000) / 1000.0 - 0.5;
+        model_coeng_observe(&m, 3.0, (float)x, (float)(slope * x + noise * u - 0.2));
+    }
+    return (double)m.coeng_gain;
+}
+
+Test(model, coengagement_gain_follows_what_coengagement_predicts)
+{
+    struct model m;
+    model_init(&m, 32, 1);
+    cr_assert_float_eq((double)m.coeng_gain, 1.0, 1e-6, "no evidence: the configured weight");
+    double none = gain_after(0, 2, 20000);
+    cr_assert_lt(none, 0.2, "unpredictive co-engagement sinks: gain %g", none);
+    double right = gain_after(3, 2, 20000);
+    cr_assert(right > 0.8 && right < 1.2, "predictive as configured: gain %g", right);
+    cr_assert_float_eq(gain_after(-3, 1, 20000), 0.0, 1e-6, "never negative");
+    cr_assert_float_eq(gain_after(30, 1, 20000), MODEL_COENG_GAIN_MAX, 1e-6, "bounded");
+    double early = gain_after(0, 2, 20);
+    cr_assert_gt(early, 0.8, "a few examples barely move it: gain %g", early);
 }
