@@ -15,7 +15,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
 USERS=${USERS:-2000}
-VIDEOS=${VIDEOS:-50000}
+VIDEOS=${VIDEOS:-20000}
 TOKENS=${TOKENS:-400}
 
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh --bench"; exit 1; }
