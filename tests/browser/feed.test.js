@@ -168,6 +168,33 @@ test("the events the page sends match what the user did", async () => {
   await page.context().close();
 });
 
+test("the player picks the rendition that fits the screen", async () => {
+  assert.ok(hasMedia, NO_MEDIA);
+  const [a] = reel.seed.videos;
+  const video = (await reel.api("GET", `/api/v1/videos/${a}`)).body;
+  const heights = video.renditions.map((r) => r.height).sort((x, y) => x - y);
+  const pick = async (viewport) => {
+    const page = await newPage(browser, reel, { viewport });
+    await page.goto(`/v/${a}`);
+    const player = page.locator(`.slide[data-video-id="${a}"] video`);
+    await player.waitFor({ state: "attached" });
+    const src = await player.getAttribute("src");
+    assertClean(page);
+    await page.context().close();
+    const r = video.renditions.find((x) => x.url === src);
+    assert.ok(r, `the player's ${src} is one of the renditions`);
+    return r.height;
+  };
+  // A small window: the smallest rendition at least 90% of its height.
+  const small = await pick({ width: 240, height: 380 });
+  assert.equal(small, heights.find((h) => h >= 380 * 0.9), `small window got ${small} px high of ${heights}`);
+  // A phone (844 CSS px): the next rendition up.
+  const phone = await pick(PHONE);
+  assert.equal(phone, heights.find((h) => h >= PHONE.height * 0.9) ?? heights[heights.length - 1],
+    `phone got ${phone} px high of ${heights}`);
+  assert.ok(phone > small, `${phone} px high on a phone, ${small} in a small window`);
+});
+
 test("like with the button and a double tap, comment and delete it", async () => {
   const { user, token } = await signUpViaApi(reel, "feed_liker");
   const page = await newPage(browser, reel, { viewport: PHONE });
