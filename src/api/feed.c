@@ -276,8 +276,17 @@ int api_feed_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
         {.method = HTTP_GET, .pattern = "/api/v1/feed/following", .handler = get_following_feed},
-        {.method = HTTP_GET, .pattern = "/api/v1/feed/foryou", .handler = get_foryou_feed},
-        {.method = HTTP_GET, .pattern = "/api/v1/feed/popular", .handler = get_popular_feed},
+        /* Both may wait (the engine catching up with the log, its lock
+         * during a snapshot, spilled sessions, a scan of recent videos):
+         * on the worker pool, never on an event thread. */
+        {.method = HTTP_GET,
+         .pattern = "/api/v1/feed/foryou",
+         .handler = get_foryou_feed,
+         .flags = HTTP_ROUTE_BLOCKING},
+        {.method = HTTP_GET,
+         .pattern = "/api/v1/feed/popular",
+         .handler = get_popular_feed,
+         .flags = HTTP_ROUTE_BLOCKING},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_router_add(router, &routes[i]) < 0)

@@ -21,13 +21,15 @@ bool api_parse_interests(json_t *body, struct validation *v, char *out, size_t c
     json_t *list = json_object_get(body, "interests");
     if (!list)
         return false;
-    if (!json_is_array(list) || json_array_size(list) > REC_INTERESTS_MAX) {
+    /* Counted after normalising and removing duplicates; a list many times
+     * longer than the limit is refused before any work. */
+    if (!json_is_array(list) || json_array_size(list) > 4 * REC_INTERESTS_MAX) {
         api_invalid(v, "interests", "must be an array of at most 16 hashtags");
         if (!json_is_array(list))
             v->shape_error = true;
         return false;
     }
-    size_t len = 0, i;
+    size_t len = 0, count = 0, i;
     json_t *item;
     json_array_foreach(list, i, item)
     {
@@ -39,7 +41,7 @@ bool api_parse_interests(json_t *body, struct validation *v, char *out, size_t c
         }
         size_t n = strlen(tag);
         if (n >= REC_HASHTAG_MAX) {
-            api_invalid(v, "interests", "an interest is at most 63 bytes long");
+            api_invalid(v, "interests", "an interest is at most 63 bytes long (UTF-8)");
             return false;
         }
         /* Whole-word duplicate check: " tag " inside " a b c ". */
@@ -49,8 +51,8 @@ bool api_parse_interests(json_t *body, struct validation *v, char *out, size_t c
         snprintf(padded, sizeof padded, " %s ", out);
         if (strstr(padded, probe))
             continue;
-        if (len + n + 2 > cap) {
-            api_invalid(v, "interests", "too long");
+        if (++count > REC_INTERESTS_MAX || len + n + 2 > cap) {
+            api_invalid(v, "interests", "must be an array of at most 16 hashtags");
             return false;
         }
         if (len)

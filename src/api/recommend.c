@@ -62,11 +62,15 @@ struct recommender {
     _Atomic uint64_t applied; /* `next`, published after each batch */
     pthread_mutex_t wait_mu;  /* with `caught_up`: feed requests waiting for it */
     pthread_cond_t caught_up;
-    uint64_t scan_after[CONFIG_MAX_REGIONS]; /* newest ready video seen per store */
+    bool started;                            /* fully started: stopping snapshots it */
+    bool snapshot_retry;                     /* an erasure's snapshot failed: the tick retries it */
+    uint64_t scan_after[CONFIG_MAX_REGIONS]; /* the catalogue scan's position per store */
     int64_t last_scan_ms;
     char dir[CONFIG_PATH_MAX + 8];
     struct event *batch;
 };
+
+static int snapshot_locked(struct recommender *r);
 
 /* ---- spilled sessions: the user's home store ------------------------------- */
 
@@ -150,6 +154,14 @@ static long scan_new_videos(struct recommender *r)
             if (n < SCAN_CHUNK)
                 break;
         }
+        /* Ids are given at upload, readiness comes later: the next scan
+         * starts again below the oldest video still processing, or it
+         * would never see that one become ready. */
+        uint64_t oldest;
+        size_t pending = 0;
+        if (store_video_list_processing(app->stores[i], 0, 1, &oldest, &pending) == STORE_OK &&
+            pending && oldest <= r->scan_after[i])
+            r->scan_after[i] = oldest - 1;
     }
     reel_free(chunk);
     if (added)
@@ -234,6 +246,8 @@ static void tick_locked(struct recommender *r, int64_t now_ms)
         return;
     rec_engine_tick(r->engine, now_ms);
     r->last_tick_ms = now_ms;
+    if (r->snapshot_retry && snapshot_locked(r) == 0)
+        r->snapshot_retry = false;
     if (now_ms - r->last_scan_ms >= CATALOGUE_SCAN_MS) {
         scan_new_videos(r);
         share_trending(r, now_ms);
@@ -411,6 +425,30 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
                  region->name);
         goto fail;
     }
+    if (log && r->next > eventlog_end_offset(log)) {
+        /* The log ends before the snapshot's position (it was recovered
+         * shorter, or replaced): positions no longer match. Rebuild. */
+        log_warn("event=rec_snapshot_ahead_of_log region=%s snapshot_offset=%" PRIu64
+                 " log_end=%" PRIu64 " (rebuilding from the event log)",
+                 region->name, r->next, eventlog_end_offset(log));
+        rec_engine_destroy(r->engine);
+        int code = 0;
+        if (!(r->engine = rec_engine_create(&app->cfg.rec, &code))) {
+            snprintf(err, errlen, "region %s: recommendation engine: %s", region->name,
+                     rec_strerror(code));
+            goto fail;
+        }
+        r->next = 0;
+        r->snapshot_next = (uint64_t)-1; /* the next snapshot is due */
+        rec_engine_set_spill(r->engine, &spill);
+        memset(r->scan_after, 0, sizeof r->scan_after);
+        if (register_videos(r) < 0 ||
+            (store && store_user_interests_each(store, load_interest, r) != STORE_OK)) {
+            snprintf(err, errlen, "region %s: could not load the videos and interests",
+                     region->name);
+            goto fail;
+        }
+    }
     if (log) {
         uint64_t first = eventlog_first_offset(log);
         uint64_t from = r->next > first ? r->next : first;
@@ -449,6 +487,7 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
         log_info("event=rec_started region=%s replayed=%" PRIu64 " ms=%.0f", region->name,
                  end > from ? end - from : 0, (double)(clock_mono_ns() - t0) / 1e6);
     }
+    r->started = true;
     return r;
 fail:
     api_rec_stop(r);
@@ -460,6 +499,13 @@ void api_rec_stop(struct recommender *r)
     if (!r)
         return;
     eventlog_pump_stop(r->pump); /* snapshots what it applied */
+    if (r->started) {
+        /* Videos, interests or an erasure may have changed it with no event
+         * since: the pump's checkpoint only follows the log. */
+        pthread_mutex_lock(&r->mu);
+        snapshot_locked(r);
+        pthread_mutex_unlock(&r->mu);
+    }
     rec_engine_destroy(r->engine);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->wait_mu);
@@ -566,14 +612,17 @@ int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, si
         for (int k = 0; k < 500 && r->pump && atomic_load(&r->applied) < end; k++)
             usleep(10000);
         pthread_mutex_lock(&r->mu);
-        int held = rec_creator_forget(r->engine, user_id) == 0;
+        rec_creator_forget(r->engine, user_id);
         if (i == home->index)
-            held |= rec_user_forget(r->engine, user_id) == 0;
-        /* A new snapshot replaces the one that held the user. */
-        if (held)
-            atomic_store(&r->changed, true);
-        if (snapshot_locked(r) < 0)
+            rec_user_forget(r->engine, user_id);
+        /* A new snapshot replaces the one that may hold the user — even if
+         * memory held nothing (the user may have expired from memory after
+         * the snapshot was taken). A failure is retried by the tick. */
+        atomic_store(&r->changed, true);
+        if (snapshot_locked(r) < 0) {
+            r->snapshot_retry = true;
             rc = -1;
+        }
         pthread_mutex_unlock(&r->mu);
     }
     return rc;

@@ -118,7 +118,7 @@ struct rec_feed_item {
 
 /* Where a snapshot stands in the log, recorded by the caller. */
 struct rec_mark {
-    uint64_t log_offset;           /* last applied event's offset in the region's log */
+    uint64_t log_offset;           /* the first offset NOT applied: replay starts here */
     int64_t event_ms;              /* its timestamp */
 };
 
@@ -215,7 +215,7 @@ int rec_engine_snapshot(struct rec_engine *engine, const char *dir, const struct
                         char *err, size_t errlen);
 /* Creates an engine from dir/rec.snapshot; cfg must have the same dim and
  * seed as the snapshot's. *mark receives the position to replay the log from
- * (events after mark->log_offset). Returns NULL with *errcode (REC_EIO,
+ * (events at and after mark->log_offset). Returns NULL with *errcode (REC_EIO,
  * REC_EFORMAT, REC_ENOMEM) and a message in err. */
 struct rec_engine *rec_engine_load(const struct config_rec *cfg, const char *dir,
                                    struct rec_mark *mark, int *errcode, char *err, size_t errlen);

@@ -375,13 +375,13 @@ int store_outbox_pending(struct store *store, struct store_delta *out, size_t ma
  * Personal data of the user's home store, exported and erased with it. */
 
 /* Sets the user's interest hashtags (space-separated, normalised); "" or
- * NULL clears them. */
+ * NULL clears them (an empty row remains until the account is erased). */
 int store_user_interests_set(struct store *store, uint64_t user_id, const char *hashtags);
 /* Copies them into out (STORE_NOTFOUND: none set). */
 int store_user_interests_get(struct store *store, uint64_t user_id, char *out, size_t cap);
 typedef int (*store_interests_fn)(void *ctx, uint64_t user_id, const char *hashtags);
-/* Calls fn for every user with interests, in id order (fn's non-zero return
- * stops and is returned). */
+/* Calls fn for every user who ever set interests (hashtags "" once
+ * cleared), in id order (fn's non-zero return stops and is returned). */
 int store_user_interests_each(struct store *store, store_interests_fn fn, void *ctx);
 /* The engine's spilled session state of a user (an opaque blob). */
 int store_rec_state_save(struct store *store, uint64_t user_id, const void *blob, size_t len,

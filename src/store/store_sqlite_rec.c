@@ -12,7 +12,6 @@
 static const char SQL_INTERESTS_SET[] =
     "INSERT INTO user_interests (user_id, hashtags) VALUES (?1, ?2)"
     " ON CONFLICT (user_id) DO UPDATE SET hashtags = excluded.hashtags";
-static const char SQL_INTERESTS_DELETE[] = "DELETE FROM user_interests WHERE user_id = ?1";
 static const char SQL_INTERESTS_GET[] = "SELECT hashtags FROM user_interests WHERE user_id = ?1";
 static const char SQL_INTERESTS_SCAN[] =
     "SELECT user_id, hashtags FROM user_interests WHERE user_id > ?1 ORDER BY user_id LIMIT 256";
@@ -27,14 +26,13 @@ struct interests_set {
     const char *hashtags;
 };
 
+/* Cleared interests stay as an empty row: at start the engine is told
+ * every user's interests, cleared ones included, so a snapshot taken before
+ * the clearing cannot bring them back. The row goes with the account. */
 static int set_interests(struct store *store, struct sq_conn *c, void *arg)
 {
     (void)store;
     const struct interests_set *s = arg;
-    if (!s->hashtags[0]) {
-        const int64_t id = (int64_t)s->user_id;
-        return sq_step_ints(c, SQL_INTERESTS_DELETE, "interests_delete", false, 1, &id);
-    }
     sqlite3_stmt *st = sq_stmt(c, SQL_INTERESTS_SET);
     if (!st)
         return STORE_ERROR;

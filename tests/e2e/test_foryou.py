@@ -156,6 +156,17 @@ def test_interests_at_sign_up_and_later(reel_factory):
     assert s.get("/api/v1/me/interests", token=token).json() == {"interests": ["delta"]}
     s.put("/api/v1/me/interests", token=token, json={"interests": []})
     assert s.get("/api/v1/me/interests", token=token).json() == {"interests": []}
+    # Cleared stays cleared after a crash, though the snapshot taken at the
+    # last stop still had them (the engine is told the cleared list at start).
+    s.kill()
+    s.start()
+    assert s.get("/api/v1/me/interests", token=token).json() == {"interests": []}
+    rec = s.get("/api/v1/me/export", token=token).json()["recommendations"]
+    assert rec is None or rec["interests"] == [], rec
+    # Duplicates are counted once: 17 spellings of one tag are one interest.
+    r = s.put("/api/v1/me/interests", token=token,
+              json={"interests": ["#Delta"] * 9 + ["delta"] * 8})
+    assert r.status_code == 200 and r.json() == {"interests": ["delta"]}, r.text
 
 
 def test_restart_and_crash_keep_what_was_learned_and_shown(reel_factory):
@@ -233,3 +244,23 @@ def test_export_shows_and_erasure_removes_the_model_state(reel_factory):
     for _ in range(5):
         got += feed(s, fan_token, 10)
     assert not set(got) & set(mine), "an erased user's video is still recommended"
+
+
+def test_snapshot_ahead_of_its_log_is_rebuilt(reel_factory):
+    """A snapshot whose position is past the end of the log it came from (the
+    log was lost or replaced) is not trusted: the engine is rebuilt from the
+    log there is, and serves."""
+    import shutil
+    s = reel_factory()
+    videos = catalogue(s, per_topic=3)
+    _, token = s.signup()
+    wait_for_catalogue(s, token, videos)
+    page = feed(s, token, 4)
+    watch_topic(s, token, videos, page, "alpha")
+    assert s.stop() == 0
+    assert (s.site_dir("eu-ie") / "rec" / "rec.snapshot").exists()
+    for site in ("eu-ie", "eu-no"):
+        shutil.rmtree(s.site_dir(site) / "events")
+    s.start()
+    assert "event=rec_snapshot_ahead_of_log region=eu" in s.logs()
+    assert feed(s, token, 4), "the rebuilt engine serves"
