@@ -593,6 +593,63 @@ int api_rec_describe(struct app *app, uint64_t user_id, struct rec_user_state *o
     return rec_user_describe(r->engine, user_id, out);
 }
 
+/* Other users' sessions spilled to the region's store may name the erased
+ * user as a creator: scrubbed copies are collected, then written. */
+struct spilled_scrub {
+    struct rec_engine *engine;
+    uint64_t creator_id;
+    struct scrubbed {
+        uint64_t user_id;
+        void *blob;
+        size_t len;
+    } * items;
+    size_t n, cap;
+    int failed;
+};
+
+static int scrub_spilled(void *ctx, uint64_t user_id, const void *blob, size_t len)
+{
+    struct spilled_scrub *x = ctx;
+    void *out;
+    size_t out_len;
+    int rc = rec_spilled_forget_creator(x->engine, blob, len, x->creator_id, &out, &out_len);
+    if (rc < 0 && rc != REC_EFORMAT)
+        x->failed = 1;
+    if (rc != 1)
+        return STORE_OK;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        void *p = x->items;
+        if (reel_array_grow(&p, cap, sizeof *x->items) < 0) {
+            reel_free(out);
+            x->failed = 1;
+            return STORE_OK;
+        }
+        x->items = p;
+        x->cap = cap;
+    }
+    x->items[x->n++] = (struct scrubbed){user_id, out, out_len};
+    return STORE_OK;
+}
+
+static int forget_in_spilled(struct app *app, struct recommender *r, uint64_t creator_id)
+{
+    struct store *store = app_store_for_region(app, r->region);
+    if (!store)
+        return 0;
+    struct spilled_scrub x = {.engine = r->engine, .creator_id = creator_id};
+    int rc = store_rec_state_each(store, scrub_spilled, &x) == STORE_OK && !x.failed ? 0 : -1;
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < x.n; i++) {
+        if (store_rec_state_save(store, x.items[i].user_id, x.items[i].blob, x.items[i].len, now) !=
+            STORE_OK)
+            rc = -1;
+        reel_free(x.items[i].blob);
+    }
+    reel_free(x.items);
+    return rc;
+}
+
 int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, size_t video_count)
 {
     const struct region *home = region_for_id(&app->regions, user_id);
@@ -613,6 +670,8 @@ int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, si
             usleep(10000);
         pthread_mutex_lock(&r->mu);
         rec_creator_forget(r->engine, user_id);
+        if (forget_in_spilled(app, r, user_id) < 0)
+            rc = -1;
         if (i == home->index)
             rec_user_forget(r->engine, user_id);
         /* A new snapshot replaces the one that may hold the user — even if

@@ -197,9 +197,17 @@ int rec_engine_set_trending(struct rec_engine *engine, const uint64_t *ids, size
 /* Erases a user as a creator: their videos (live ones removed, dead rows
  * cleared), their entry in the creator index, and every reference other
  * users' state holds to them (follows, "not interested", session creator
- * affinities). Spilled sessions are the spill store's to scrub. Returns 0
+ * affinities). Spilled sessions are the host's to scrub, with
+ * rec_spilled_forget_creator. Returns 0
  * or REC_ENOENT if nothing referred to them. */
 int rec_creator_forget(struct rec_engine *engine, uint64_t creator_id);
+
+/* For a session blob the spill store holds (another user's, spilled while
+ * idle): if it refers to creator_id (creator affinity, last creator), writes
+ * a copy without those references to *out (reel_free it) and returns 1;
+ * returns 0 if it does not refer to them, or REC_EFORMAT / REC_ENOMEM. */
+int rec_spilled_forget_creator(struct rec_engine *engine, const void *blob, size_t len,
+                               uint64_t creator_id, void **out, size_t *out_len);
 
 /* Maintenance, called every second or so by the consumer thread: refreshes
  * the index entries of videos that changed (the index may lag the model by

@@ -9,6 +9,9 @@
  * the host's to export (it lives in the user's home store).
  */
 #include "rec/engine_int.h"
+
+#include "core/alloc.h"
+#include "rec/seen.h"
 #include "rec/prefs.h"
 #include "rec/session.h"
 #include "rec/tags.h"
@@ -164,4 +167,45 @@ int rec_engine_set_trending(struct rec_engine *e, const uint64_t *ids, size_t n)
     e->ext_trending_n = kept;
     pthread_rwlock_unlock(&e->lock);
     return (int)kept;
+}
+
+/* ---- spilled sessions of other users --------------------------------------- */
+
+int rec_spilled_forget_creator(struct rec_engine *e, const void *blob, size_t len,
+                               uint64_t creator_id, void **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    struct session *s = reel_calloc(1, sizeof *s);
+    if (!s)
+        return REC_ENOMEM;
+    int rc = 0;
+    pthread_rwlock_rdlock(&e->lock); /* the video id <-> row maps */
+    if (session_deserialise(s, blob, len, engine_video_row_cb, e) == 0) {
+        rc = REC_EFORMAT;
+        goto out;
+    }
+    int found = s->last_creator == creator_id;
+    if (found)
+        s->last_creator = 0;
+    for (unsigned c = 0; c < SESSION_CREATORS; c++)
+        if (s->creators[c].creator_id == creator_id) {
+            memset(&s->creators[c], 0, sizeof s->creators[c]);
+            found = 1;
+        }
+    if (!found)
+        goto out;
+    unsigned char *buf = reel_malloc(session_serialised_size(s));
+    if (!buf) {
+        rc = REC_ENOMEM;
+        goto out;
+    }
+    *out_len = session_serialise(s, buf, engine_video_id_cb, e);
+    *out = buf;
+    rc = 1;
+out:
+    pthread_rwlock_unlock(&e->lock);
+    seen_clear(&s->seen);
+    reel_free(s);
+    return rc;
 }

@@ -390,6 +390,10 @@ int store_rec_state_save(struct store *store, uint64_t user_id, const void *blob
 int store_rec_state_load(struct store *store, uint64_t user_id, void *buf, size_t cap,
                          size_t *len);
 int store_rec_state_erase(struct store *store, uint64_t user_id);
+typedef int (*store_rec_state_fn)(void *ctx, uint64_t user_id, const void *blob, size_t len);
+/* Calls fn for every spilled state, in user id order (the blob is valid
+ * for the call; fn must not write to this store). */
+int store_rec_state_each(struct store *store, store_rec_state_fn fn, void *ctx);
 
 /* ---- privacy: deactivation, export, erasure (store_sqlite_privacy.c) ------
  * A user's personal data in their home store is what store_user_records

@@ -20,6 +20,8 @@ static const char SQL_STATE_SAVE[] =
     " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, saved_ms = excluded.saved_ms";
 static const char SQL_STATE_LOAD[] = "SELECT state FROM rec_sessions WHERE user_id = ?1";
 static const char SQL_STATE_ERASE[] = "DELETE FROM rec_sessions WHERE user_id = ?1";
+static const char SQL_STATE_SCAN[] =
+    "SELECT user_id, state FROM rec_sessions WHERE user_id > ?1 ORDER BY user_id LIMIT 64";
 
 struct interests_set {
     uint64_t user_id;
@@ -171,4 +173,30 @@ int store_rec_state_erase(struct store *store, uint64_t user_id)
 {
     int64_t id = (int64_t)user_id;
     return sq_write(store, erase_state, &id);
+}
+
+int store_rec_state_each(struct store *store, store_rec_state_fn fn, void *ctx)
+{
+    uint64_t after = 0;
+    for (;;) {
+        struct sq_conn *c = sq_acquire(store);
+        sqlite3_stmt *st = sq_stmt(c, SQL_STATE_SCAN);
+        int rc = STORE_ERROR, rows = 0, step = SQLITE_DONE;
+        if (st) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+            rc = STORE_OK;
+            while (rc == STORE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+                after = (uint64_t)sqlite3_column_int64(st, 0);
+                rc =
+                    fn(ctx, after, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+                rows++;
+            }
+            if (rc == STORE_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+                rc = sq_status(c, step, "rec_state_scan");
+            sqlite3_reset(st);
+        }
+        sq_release(store, c);
+        if (rc != STORE_OK || rows < 64)
+            return rc;
+    }
 }

@@ -5,6 +5,8 @@
  */
 #include "helpers.h"
 
+#include "core/alloc.h"
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -200,5 +202,82 @@ Test(host, external_trending_feeds_the_trending_source)
     }
     cr_assert_eq(trending, 2);
     cr_assert_eq(rec_engine_set_trending(e, NULL, 0), 0);
+    rec_engine_destroy(e);
+}
+
+/* A spill store in memory: the last blob saved per user (64 users). */
+static struct {
+    uint64_t user[64];
+    unsigned char *blob[64];
+    size_t len[64];
+    int n;
+} spilled;
+
+static int spill_save(void *ctx, uint64_t user, const void *blob, size_t len)
+{
+    (void)ctx;
+    int i = 0;
+    while (i < spilled.n && spilled.user[i] != user)
+        i++;
+    if (i == 64)
+        return -1;
+    if (i == spilled.n)
+        spilled.n++;
+    free(spilled.blob[i]);
+    spilled.user[i] = user;
+    spilled.blob[i] = malloc(len);
+    memcpy(spilled.blob[i], blob, len);
+    spilled.len[i] = len;
+    return 0;
+}
+
+static int contains(const unsigned char *data, size_t size, const void *needle, size_t len)
+{
+    for (size_t i = 0; i + len <= size; i++)
+        if (memcmp(data + i, needle, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Sessions other users spilled while idle name the star as a creator; the
+ * scrubbed copies do not, and scrubbing them again finds nothing. */
+Test(host, spilled_sessions_forget_a_creator)
+{
+    struct config_rec c = test_config();
+    c.sessions_max = 64; /* one per shard: every new user evicts (spills) another */
+    struct rec_engine *e = test_engine(&c);
+    struct rec_spill spill = {.save = spill_save};
+    rec_engine_set_spill(e, &spill);
+    rec_engine_tick(e, T0);
+    add_videos(e, 1, 40, star_or_other, T0 - 86400000);
+    int64_t t = T0 + 1000;
+    for (uint64_t u = 100; u < 400; u++) {
+        struct event evs[] = {ev(EVENT_IMPRESSION, u, 1, t, 0), ev(EVENT_WATCH, u, 1, t + 1, 9000),
+                              ev(EVENT_LIKE, u, 1, t + 2, 0)};
+        for (int k = 0; k < 3; k++)
+            evs[k].creator_id = STAR;
+        cr_assert_eq(rec_engine_observe_batch(e, evs, 3), 3);
+        t += 10;
+    }
+    uint64_t star = STAR;
+    int named = 0;
+    for (int i = 0; i < spilled.n; i++) {
+        int had = contains(spilled.blob[i], spilled.len[i], &star, sizeof star);
+        void *out;
+        size_t len;
+        int rc = rec_spilled_forget_creator(e, spilled.blob[i], spilled.len[i], STAR, &out, &len);
+        cr_assert_eq(rc, had, "user %llu: %d", (unsigned long long)spilled.user[i], rc);
+        if (rc == 1) {
+            named++;
+            cr_assert(!contains(out, len, &star, sizeof star), "the scrubbed copy names the star");
+            void *again;
+            size_t again_len;
+            cr_assert_eq(rec_spilled_forget_creator(e, out, len, STAR, &again, &again_len), 0);
+            reel_free(out);
+        }
+    }
+    cr_assert_gt(named, 0, "some spilled sessions named the star");
+    for (int i = 0; i < spilled.n; i++)
+        free(spilled.blob[i]);
     rec_engine_destroy(e);
 }
