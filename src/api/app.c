@@ -202,10 +202,11 @@ void app_close(struct app *app)
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         api_play_counts_stop(app->play_counts[i]); /* flushes into the stores: first */
         app->play_counts[i] = NULL;
-        api_analytics_stop(app->analytics[i]); /* saves the stats */
-        app->analytics[i] = NULL;
+        /* The engine first: its consumer reads the analytics' trending. */
         api_rec_stop(app->rec[i]); /* snapshots the engine */
         app->rec[i] = NULL;
+        api_analytics_stop(app->analytics[i]); /* saves the stats */
+        app->analytics[i] = NULL;
         eventlog_close(app->logs[i]);
         app->logs[i] = NULL;
     }
