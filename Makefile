@@ -76,13 +76,15 @@ bench: deps $(RELEASE)/build.ninja
 	bench/run.sh $(RELEASE)
 
 # libFuzzer drivers (tests/fuzz), built with clang and sanitizers, each run
-# for FUZZ_TIME seconds on a working copy of its committed seed corpus.
+# for FUZZ_TIME seconds on a working copy of its committed seed corpus. The
+# warnings policy is gcc's (the other builds); clang's extra warnings are
+# not errors here.
 FUZZDIR   ?= build-fuzz
 FUZZ_TIME ?= 60
 
 $(FUZZDIR)/build.ninja:
 	CC=clang meson setup $(FUZZDIR) -Dfuzz=true -Dtests=false --buildtype=debugoptimized \
-	    -Db_sanitize=address,undefined -Db_lundef=false
+	    -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false
 
 fuzz: deps $(FUZZDIR)/build.ninja
 	ninja -C $(FUZZDIR) -j $(JOBS)

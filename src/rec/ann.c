@@ -21,17 +21,16 @@ typedef int8_t v8b __attribute__((vector_size(8), aligned(1)));
 #define KMEANS_ROUNDS 5
 #define SAMPLE_PER_LIST 32
 
-static inline float hsum(v8f a)
-{
-    return (a[0] + a[1]) + (a[2] + a[3]) + (a[4] + a[5]) + (a[6] + a[7]);
-}
+/* A macro, not a function: a vector passed by value to a function compiled
+ * without AVX changes the ABI (clang refuses it inside target_clones). */
+#define HSUM(a) (((a)[0] + (a)[1]) + ((a)[2] + (a)[3]) + ((a)[4] + (a)[5]) + ((a)[6] + (a)[7]))
 
 static inline float dot_f32(const float *a, const float *b, unsigned dim)
 {
     v8f acc = {0};
     for (unsigned i = 0; i < dim; i += 8)
         acc += *(const v8f *)(a + i) * *(const v8f *)(b + i);
-    return hsum(acc);
+    return HSUM(acc);
 }
 
 static inline float dot_i8(const int8_t *c, const float *q, unsigned dim)
@@ -39,7 +38,7 @@ static inline float dot_i8(const int8_t *c, const float *q, unsigned dim)
     v8f acc = {0};
     for (unsigned i = 0; i < dim; i += 8)
         acc += __builtin_convertvector(*(const v8b *)(c + i), v8f) * *(const v8f *)(q + i);
-    return hsum(acc);
+    return HSUM(acc);
 }
 
 /* The index scan's kernel, explicitly vectorised for AVX2 (GCC scalarises
@@ -308,7 +307,7 @@ CLONES static void kmeans_assign(const float *points, uint32_t n, const float *c
             v8f acc = {0};
             for (unsigned d = 0; d + 8 <= stride; d += 8)
                 acc += *(const v8f *)(x + d) * *(const v8f *)(cen + d);
-            float s = hsum(acc) + x[stride - 1] * cen[stride - 1] - half_norms[c];
+            float s = HSUM(acc) + x[stride - 1] * cen[stride - 1] - half_norms[c];
             if (s > best) {
                 best = s;
                 arg = c;
