@@ -43,8 +43,7 @@ static inline float dot_i8(const int8_t *c, const float *q, unsigned dim)
 
 /* The index scan's kernel, explicitly vectorised for AVX2 (GCC scalarises
  * the generic int8 -> float conversion); scan_list picks it at run time. */
-__attribute__((target("avx2,fma"))) static inline float dot_i8_avx2(const int8_t *c,
-                                                                    const float *q,
+__attribute__((target("avx2,fma"))) static inline float dot_i8_avx2(const int8_t *c, const float *q,
                                                                     unsigned dim)
 {
     __m256 acc = _mm256_setzero_ps();
@@ -328,8 +327,7 @@ static void compute_half_norms(const float *centroids, uint32_t k, unsigned stri
     }
 }
 
-int ann_train(struct ann_index *ann, struct video_table *videos, const float *biases,
-              uint64_t seed)
+int ann_train(struct ann_index *ann, struct video_table *videos, const float *biases, uint64_t seed)
 {
     unsigned dim = ann->dim, stride = dim + 1;
     uint32_t n = ann->count;
@@ -466,8 +464,7 @@ __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_
                                                                void *ctx)
 {
     for (uint32_t i = 0; i < l->count; i++) {
-        float s =
-            l->scales[i] * dot_i8_avx2(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
+        float s = l->scales[i] * dot_i8_avx2(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
         if (s <= heap_floor(h))
             continue;
         if (skip && skip(ctx, l->rows[i]))
@@ -530,9 +527,8 @@ CLONES static void scan_exact(const struct video_table *videos, const float *bia
     }
 }
 
-size_t ann_search_exact(const struct video_table *videos, const float *biases,
-                        const float *query, size_t k, ann_skip_fn skip, void *ctx,
-                        uint32_t *rows, float *scores)
+size_t ann_search_exact(const struct video_table *videos, const float *biases, const float *query,
+                        size_t k, ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
 {
     struct heap h = {.k = k, .n = 0, .rows = rows, .scores = scores};
     if (k == 0)
