@@ -14,7 +14,7 @@ static const char SQL_INTERESTS_SET[] =
     " ON CONFLICT (user_id) DO UPDATE SET hashtags = excluded.hashtags";
 static const char SQL_INTERESTS_GET[] = "SELECT hashtags FROM user_interests WHERE user_id = ?1";
 static const char SQL_INTERESTS_SCAN[] =
-    "SELECT user_id, hashtags FROM user_interests WHERE user_id > ?1 ORDER BY user_id LIMIT 256";
+    "SELECT user_id, hashtags FROM user_interests WHERE user_id > ?1 ORDER BY user_id LIMIT 64";
 static const char SQL_STATE_SAVE[] =
     "INSERT INTO rec_sessions (user_id, state, saved_ms) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, saved_ms = excluded.saved_ms";
@@ -80,30 +80,55 @@ int store_user_interests_get(struct store *store, uint64_t user_id, char *out, s
     return rc;
 }
 
-int store_user_interests_each(struct store *store, store_interests_fn fn, void *ctx)
+/* A scan in user id order, a page of SCAN_PAGE rows per connection hold:
+ * sql binds ?1 to the last user id seen and has it as column 0. Calls row
+ * for each; its non-zero return stops and is returned. */
+#define SCAN_PAGE 64
+
+typedef int (*scan_row_fn)(sqlite3_stmt *st, uint64_t user_id, void *arg);
+
+static int scan_by_user(struct store *store, const char *sql, const char *what, scan_row_fn row,
+                        void *arg)
 {
     uint64_t after = 0;
     for (;;) {
         struct sq_conn *c = sq_acquire(store);
-        sqlite3_stmt *st = sq_stmt(c, SQL_INTERESTS_SCAN);
+        sqlite3_stmt *st = sq_stmt(c, sql);
         int rc = STORE_ERROR, rows = 0, step = SQLITE_DONE;
         if (st) {
             sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
             rc = STORE_OK;
             while (rc == STORE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
                 after = (uint64_t)sqlite3_column_int64(st, 0);
-                const char *tags = (const char *)sqlite3_column_text(st, 1);
-                rc = fn(ctx, after, tags ? tags : "");
+                rc = row(st, after, arg);
                 rows++;
             }
             if (rc == STORE_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-                rc = sq_status(c, step, "interests_scan");
+                rc = sq_status(c, step, what);
             sqlite3_reset(st);
         }
         sq_release(store, c);
-        if (rc != STORE_OK || rows < 256)
+        if (rc != STORE_OK || rows < SCAN_PAGE)
             return rc;
     }
+}
+
+struct interests_each {
+    store_interests_fn fn;
+    void *ctx;
+};
+
+static int interests_row(sqlite3_stmt *st, uint64_t user_id, void *arg)
+{
+    const struct interests_each *x = arg;
+    const char *tags = (const char *)sqlite3_column_text(st, 1);
+    return x->fn(x->ctx, user_id, tags ? tags : "");
+}
+
+int store_user_interests_each(struct store *store, store_interests_fn fn, void *ctx)
+{
+    struct interests_each x = {fn, ctx};
+    return scan_by_user(store, SQL_INTERESTS_SCAN, "interests_scan", interests_row, &x);
 }
 
 struct state_save {
@@ -175,28 +200,19 @@ int store_rec_state_erase(struct store *store, uint64_t user_id)
     return sq_write(store, erase_state, &id);
 }
 
+struct state_each {
+    store_rec_state_fn fn;
+    void *ctx;
+};
+
+static int state_row(sqlite3_stmt *st, uint64_t user_id, void *arg)
+{
+    const struct state_each *x = arg;
+    return x->fn(x->ctx, user_id, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+}
+
 int store_rec_state_each(struct store *store, store_rec_state_fn fn, void *ctx)
 {
-    uint64_t after = 0;
-    for (;;) {
-        struct sq_conn *c = sq_acquire(store);
-        sqlite3_stmt *st = sq_stmt(c, SQL_STATE_SCAN);
-        int rc = STORE_ERROR, rows = 0, step = SQLITE_DONE;
-        if (st) {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-            rc = STORE_OK;
-            while (rc == STORE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-                after = (uint64_t)sqlite3_column_int64(st, 0);
-                rc =
-                    fn(ctx, after, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-                rows++;
-            }
-            if (rc == STORE_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-                rc = sq_status(c, step, "rec_state_scan");
-            sqlite3_reset(st);
-        }
-        sq_release(store, c);
-        if (rc != STORE_OK || rows < 64)
-            return rc;
-    }
+    struct state_each x = {fn, ctx};
+    return scan_by_user(store, SQL_STATE_SCAN, "rec_state_scan", state_row, &x);
 }
