@@ -349,9 +349,13 @@ static int checkpoint(void *ctx, uint64_t next)
 
 /* ---- start and stop --------------------------------------------------------- */
 
+/* The engine from the region's snapshot, or a new one when there is none or
+ * it cannot be used: damaged, of another dim/seed, or ahead of the log's end
+ * (log_end; the log was recovered shorter or replaced). The log is the
+ * source of truth: an unusable snapshot means a rebuild from it. */
 static struct rec_engine *open_engine(const struct config *cfg, const struct region *region,
-                                      const char *dir, uint64_t *next, int64_t *event_ms, char *err,
-                                      size_t errlen)
+                                      const char *dir, uint64_t log_end, uint64_t *next,
+                                      int64_t *event_ms, char *err, size_t errlen)
 {
     char path[CONFIG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/rec.snapshot", dir);
@@ -360,19 +364,24 @@ static struct rec_engine *open_engine(const struct config *cfg, const struct reg
         struct rec_mark mark;
         char why[256];
         struct rec_engine *e = rec_engine_load(&cfg->rec, dir, &mark, &code, why, sizeof why);
-        if (e) {
+        if (e && mark.log_offset <= log_end) {
             *next = mark.log_offset;
             *event_ms = mark.event_ms;
             return e;
         }
-        if (code == REC_ENOMEM) {
+        if (e) {
+            rec_engine_destroy(e);
+            log_warn("event=rec_snapshot_ahead_of_log region=%s snapshot_offset=%" PRIu64
+                     " log_end=%" PRIu64 " (rebuilding from the event log)",
+                     region->name, mark.log_offset, log_end);
+        } else if (code == REC_ENOMEM) {
             snprintf(err, errlen, "region %s: out of memory loading %s", region->name, path);
             return NULL;
+        } else {
+            log_warn("event=rec_snapshot_unusable region=%s path=%s error=\"%s\" (rebuilding "
+                     "from the event log)",
+                     region->name, path, why);
         }
-        /* The log is the source of truth: rebuild from it. */
-        log_warn("event=rec_snapshot_unusable region=%s path=%s error=\"%s\" (rebuilding from "
-                 "the event log)",
-                 region->name, path, why);
     }
     *next = 0;
     *event_ms = 0;
@@ -409,8 +418,9 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
         goto fail;
     }
     uint64_t t0 = clock_mono_ns();
-    if (!(r->engine =
-              open_engine(&app->cfg, region, r->dir, &r->next, &r->last_event_ms, err, errlen)))
+    uint64_t log_end = log ? eventlog_end_offset(log) : UINT64_MAX;
+    if (!(r->engine = open_engine(&app->cfg, region, r->dir, log_end, &r->next, &r->last_event_ms,
+                                  err, errlen)))
         goto fail;
     r->snapshot_next = r->next;
     struct rec_spill spill = {
@@ -424,30 +434,6 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
                  "recommendation engine",
                  region->name);
         goto fail;
-    }
-    if (log && r->next > eventlog_end_offset(log)) {
-        /* The log ends before the snapshot's position (it was recovered
-         * shorter, or replaced): positions no longer match. Rebuild. */
-        log_warn("event=rec_snapshot_ahead_of_log region=%s snapshot_offset=%" PRIu64
-                 " log_end=%" PRIu64 " (rebuilding from the event log)",
-                 region->name, r->next, eventlog_end_offset(log));
-        rec_engine_destroy(r->engine);
-        int code = 0;
-        if (!(r->engine = rec_engine_create(&app->cfg.rec, &code))) {
-            snprintf(err, errlen, "region %s: recommendation engine: %s", region->name,
-                     rec_strerror(code));
-            goto fail;
-        }
-        r->next = 0;
-        r->snapshot_next = (uint64_t)-1; /* the next snapshot is due */
-        rec_engine_set_spill(r->engine, &spill);
-        memset(r->scan_after, 0, sizeof r->scan_after);
-        if (register_videos(r) < 0 ||
-            (store && store_user_interests_each(store, load_interest, r) != STORE_OK)) {
-            snprintf(err, errlen, "region %s: could not load the videos and interests",
-                     region->name);
-            goto fail;
-        }
     }
     if (log) {
         uint64_t first = eventlog_first_offset(log);
