@@ -75,11 +75,30 @@ bool api_video_visible(const struct store_video *v, const struct store_user *cre
     return v->status == STORE_VIDEO_READY && creator->status == STORE_USER_ACTIVE;
 }
 
+struct write_videos {
+    struct jsonw *w;
+    struct app *app;
+    uint64_t viewer_id;
+    const bool *liked; /* NULL: no viewer */
+    size_t first;      /* index of this run's ids[0] in the caller's list */
+    size_t count;
+};
+
+static int write_one(void *ctx, size_t index, const struct store_video *v,
+                     const struct store_user *creator)
+{
+    struct write_videos *x = ctx;
+    if (!api_video_visible(v, creator, x->viewer_id))
+        return STORE_OK;
+    api_write_video(x->w, x->app, v, creator, x->liked ? x->liked[x->first + index] : -1);
+    x->count++;
+    return STORE_OK;
+}
+
 int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
                      uint64_t viewer_id, size_t *written)
 {
     bool liked[API_LIST_MAX];
-    size_t count = 0;
     if (n > API_LIST_MAX)
         n = API_LIST_MAX;
     struct store *viewer_store = viewer_id ? app_store_for_id(app, viewer_id) : NULL;
@@ -91,22 +110,23 @@ int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size
     struct store_user *creator = reel_malloc(sizeof *creator);
     if (!v || !creator)
         rc = STORE_ERROR;
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+    struct write_videos x = {w, app, viewer_id, viewer_store ? liked : NULL, 0, 0};
+    /* Runs of ids in one store are read together (one read transaction);
+     * a video in a store this node does not have is left out. */
+    for (size_t i = 0; rc == STORE_OK && i < n;) {
         struct store *store = app_store_for_id(app, ids[i]);
-        int got = store ? store_video_get(store, ids[i], v, creator) : STORE_NOTFOUND;
-        if (got == STORE_NOTFOUND || (got == STORE_OK && !api_video_visible(v, creator, viewer_id)))
-            continue;
-        if (got != STORE_OK) {
-            rc = got;
-            break;
-        }
-        api_write_video(w, app, v, creator, viewer_store ? liked[i] : -1);
-        count++;
+        size_t run = 1;
+        while (i + run < n && app_store_for_id(app, ids[i + run]) == store)
+            run++;
+        x.first = i;
+        if (store)
+            rc = store_video_get_many(store, ids + i, run, v, creator, write_one, &x);
+        i += run;
     }
     reel_free(v);
     reel_free(creator);
     if (written)
-        *written = count;
+        *written = x.count;
     return rc;
 }
 

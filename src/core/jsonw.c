@@ -30,7 +30,15 @@ static void put(struct jsonw *w, const char *s, size_t n)
 {
     if (w->error)
         return;
-    int rc = buf_append(w->out, s, n);
+    struct buf *b = w->out;
+    if (b->len + n < b->cap && b->len + n <= b->max) {
+        /* Room already (the common case): no call, no checks beyond these. */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    int rc = buf_append(b, s, n);
     if (rc != BUF_OK)
         w->error = rc;
 }

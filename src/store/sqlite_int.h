@@ -63,6 +63,12 @@ sqlite3_stmt *sq_stmt(struct sq_conn *conn, const char *sql);
 int sq_make_dirs(const char *path);
 /* Runs SQL without results (BEGIN, COMMIT...). Returns SQLITE_OK or the code. */
 int sq_exec(struct sq_conn *conn, const char *sql);
+/* Read transactions: several reads from one snapshot, taking the WAL read
+ * lock once rather than once per statement. sq_read_begin returns a STORE_*
+ * status; sq_read_end ends the transaction (never left open on the pooled
+ * connection) and returns rc, or the error of ending it if rc was STORE_OK. */
+int sq_read_begin(struct sq_conn *conn, const char *what);
+int sq_read_end(struct sq_conn *conn, int rc, const char *what);
 /* Maps an SQLite result code to a STORE_* status, logging unexpected ones. */
 int sq_status(struct sq_conn *conn, int rc, const char *what);
 /* Write transactions. Every change to a region store goes through these so

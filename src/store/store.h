@@ -196,6 +196,17 @@ int store_video_create(struct store *store, const struct store_video *video);
  * STORE_NOTFOUND if absent. */
 int store_video_get(struct store *store, uint64_t id, struct store_video *out,
                     struct store_user *creator);
+/* Called by store_video_get_many for each video found, in the order of ids;
+ * a nonzero return stops the read and is returned. */
+typedef int (*store_video_fn)(void *ctx, size_t index, const struct store_video *video,
+                              const struct store_user *creator);
+/* store_video_get for many ids in one read transaction (a page of a feed:
+ * one snapshot, and one lock round trip instead of one per video). Absent
+ * ids are skipped. video and creator are the caller's scratch space.
+ * Returns STORE_OK, a store error, or fn's nonzero return. */
+int store_video_get_many(struct store *store, const uint64_t *ids, size_t n,
+                         struct store_video *video, struct store_user *creator,
+                         store_video_fn fn, void *ctx);
 /* Cheap lookup for hot paths (event ingestion): creator and duration only. */
 int store_video_brief(struct store *store, uint64_t id, uint64_t *creator_id,
                       int32_t *duration_ms, int *status);

@@ -224,6 +224,37 @@ int sq_exec(struct sq_conn *conn, const char *sql)
     return sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
 }
 
+static const char SQL_READ_BEGIN[] = "BEGIN";
+static const char SQL_READ_END[] = "COMMIT";
+
+static int step_once(struct sq_conn *conn, const char *sql)
+{
+    sqlite3_stmt *st = sq_stmt(conn, sql);
+    if (!st)
+        return SQLITE_ERROR;
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    return step == SQLITE_DONE ? SQLITE_OK : step;
+}
+
+int sq_read_begin(struct sq_conn *conn, const char *what)
+{
+    int rc = step_once(conn, SQL_READ_BEGIN);
+    return rc == SQLITE_OK ? STORE_OK : sq_status(conn, rc, what);
+}
+
+int sq_read_end(struct sq_conn *conn, int rc, const char *what)
+{
+    int end = step_once(conn, SQL_READ_END);
+    if (end != SQLITE_OK) {
+        if (rc == STORE_OK)
+            rc = sq_status(conn, end, what);
+        if (!sqlite3_get_autocommit(conn->db))
+            sq_exec(conn, "ROLLBACK");
+    }
+    return rc;
+}
+
 static int open_conn(struct store *store, struct sq_conn *conn, char *err, size_t errlen)
 {
     int rc = sqlite3_open_v2(store->path, &conn->db,
@@ -515,8 +546,11 @@ int sq_collect_ids(struct sq_conn *conn, sqlite3_stmt *stmt, uint64_t *out, size
 
 void sq_read_user_card(sqlite3_stmt *stmt, int col, uint64_t id, struct store_user *out)
 {
-    memset(out, 0, sizeof *out);
+    /* Field by field, the private ones left empty (no memset of 1.8 KB). */
     out->id = id;
+    out->email[0] = '\0';
+    out->country[0] = '\0';
+    out->password_hash[0] = '\0';
     sq_column_text(stmt, col, out->username, sizeof out->username);
     sq_column_text(stmt, col + 1, out->display_name, sizeof out->display_name);
     sq_column_text(stmt, col + 2, out->bio, sizeof out->bio);

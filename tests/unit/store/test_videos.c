@@ -111,3 +111,70 @@ Test(store_videos, processing_list_pages_in_id_order)
     cr_assert_eq(n, 3);
     cr_assert_eq(out[2], ids[6]);
 }
+
+/* A feed page's reads: store_video_get_many hands the present videos over
+ * in the order asked, with their creators, skips absent ids, and stops when
+ * the callback says so; store_likes_check marks exactly the liked ones. */
+struct got {
+    uint64_t ids[8];
+    size_t index[8];
+    char creator[8][32];
+    size_t n, stop_after;
+};
+
+static int collect(void *ctx, size_t index, const struct store_video *v,
+                   const struct store_user *creator)
+{
+    struct got *g = ctx;
+    g->ids[g->n] = v->id;
+    g->index[g->n] = index;
+    snprintf(g->creator[g->n], sizeof g->creator[0], "%s", creator->username);
+    cr_assert_eq(creator->email[0], '\0', "a creator card carries no private field");
+    cr_assert_eq(creator->password_hash[0], '\0');
+    g->n++;
+    return g->n == g->stop_after ? 42 : 0;
+}
+
+Test(store_videos, many_in_one_read_keeps_order_and_skips_absent)
+{
+    const uint64_t t = 1767225600000;
+    const uint64_t alice = id_make(1, t, 0, 1), bob = id_make(1, t, 0, 2);
+    make_user(alice, "alice");
+    make_user(bob, "bob");
+    uint64_t v1 = id_make(1, t + 1, 0, 0), v2 = id_make(1, t + 2, 0, 0),
+             v3 = id_make(1, t + 3, 0, 0);
+    make_video(v1, alice, STORE_VIDEO_READY, 1);
+    make_video(v2, bob, STORE_VIDEO_READY, 1);
+    make_video(v3, alice, STORE_VIDEO_PROCESSING, 1);
+    uint64_t ask[] = {v3, 12345, v1, v2};
+    struct store_video *v = malloc(sizeof *v);
+    struct store_user *u = malloc(sizeof *u);
+    struct got g = {.stop_after = 99};
+    cr_assert_eq(store_video_get_many(store, ask, 4, v, u, collect, &g), STORE_OK);
+    cr_assert_eq(g.n, 3);
+    cr_assert_eq(g.ids[0], v3);
+    cr_assert_eq(g.ids[1], v1);
+    cr_assert_eq(g.ids[2], v2);
+    cr_assert_eq(g.index[1], 2, "the index is the position in the ids asked");
+    cr_assert_str_eq(g.creator[2], "bob");
+    /* The callback's nonzero return stops the read and is returned. */
+    struct got h = {.stop_after = 1};
+    cr_assert_eq(store_video_get_many(store, ask, 4, v, u, collect, &h), 42);
+    cr_assert_eq(h.n, 1);
+    /* The connection is usable afterwards (no transaction left open): a
+     * write on the same pool goes through. */
+    bool changed;
+    struct store_delta delta;
+    cr_assert_eq(store_like_put(store, alice, v2, t + 10,
+                                (struct store_counter_route){.target_here = true}, &changed,
+                                &delta),
+                 STORE_OK);
+    cr_assert(changed);
+    bool liked[4];
+    cr_assert_eq(store_likes_check(store, alice, ask, 4, liked), STORE_OK);
+    cr_assert(!liked[0] && !liked[1] && !liked[2] && liked[3]);
+    cr_assert_eq(store_likes_check(store, bob, ask, 4, liked), STORE_OK);
+    cr_assert(!liked[0] && !liked[1] && !liked[2] && !liked[3]);
+    free(v);
+    free(u);
+}
