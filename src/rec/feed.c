@@ -39,6 +39,7 @@
 #include "rec/engine_int.h"
 
 #include "core/alloc.h"
+#include "rec/rank.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -247,17 +248,24 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
         k = MAX / 2;
     /* First without the filters (they cost a cache miss per video looked
      * at): a quarter more than wanted, filtered afterwards. Only a user who
-     * has already seen much of their neighbourhood needs the filtered scan. */
-    size_t ask = k + k / 4 + 16;
-    size_t n = ann_search(&e->ann, user_vec, ask, e->cfg.ann_probe, NULL, NULL, rows, scores);
-    size_t kept = 0;
-    for (size_t i = 0; i < n && kept < k; i++)
-        if (!excluded(f, rows[i]))
-            rows[kept++] = rows[i];
-    if (kept < k && n == ask) {
-        n = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
-        kept = n;
+     * has already seen much of their neighbourhood needs the filtered scan;
+     * one who needed it last time goes straight to it. Both give the same
+     * answer (the k best that pass the filters), so the hint only saves
+     * work. */
+    size_t kept = 0, n = 0, ask = k + k / 4 + 16;
+    int dense = f->s && f->s->near_seen && f->s->requests % 16 != 0; /* retried now and then */
+    if (!dense) {
+        n = ann_search(&e->ann, user_vec, ask, e->cfg.ann_probe, NULL, NULL, rows, scores);
+        for (size_t i = 0; i < n && kept < k; i++)
+            if (!excluded(f, rows[i]))
+                rows[kept++] = rows[i];
     }
+    if (dense || (kept < k && n == ask)) {
+        kept = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
+        dense = 1;
+    }
+    if (f->s)
+        f->s->near_seen = (uint8_t)dense;
     for (size_t i = 0; i < kept; i++) {
         struct cand *c = cands_get(cs, rows[i], 1);
         if (c)
@@ -420,12 +428,38 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
     }
 }
 
-static int by_score(const void *a, const void *b)
+/* The candidates in ranking order, sorted only as far as the re-ranking
+ * looks: a page looks at the top hundred or so of several hundred. */
+struct ranking {
+    struct rank_hit *h; /* ref: index in cs->c */
+    uint32_t n, sorted; /* h[0..sorted) is in order */
+};
+
+static int ranking_init(struct ranking *r, const struct cand_set *cs)
 {
-    const struct cand *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    return x->row < y->row ? -1 : x->row > y->row;
+    r->n = cs->n;
+    r->sorted = 0;
+    r->h = reel_malloc(((size_t)cs->n + 1) * sizeof *r->h);
+    if (!r->h)
+        return -1;
+    for (uint32_t i = 0; i < cs->n; i++)
+        r->h[i] = (struct rank_hit){cs->c[i].score, cs->c[i].row, i};
+    return 0;
+}
+
+/* The candidate ranked i-th (i < r->n), sorting in chunks that double. */
+static struct cand *ranked(struct cand_set *cs, struct ranking *r, uint32_t i)
+{
+    while (r->sorted <= i) {
+        uint32_t rest = r->n - r->sorted;
+        uint32_t chunk = r->sorted < 128 ? 128 : r->sorted;
+        if (chunk > rest)
+            chunk = rest;
+        rank_select(r->h + r->sorted, rest, chunk);
+        rank_sort(r->h + r->sorted, chunk);
+        r->sorted += chunk;
+    }
+    return &cs->c[r->h[i].ref];
 }
 
 static unsigned shared_tags(const struct video_row *a, const struct video_row *b)
@@ -445,9 +479,9 @@ static int is_explore_position(size_t i, double share)
 }
 
 /* Greedy re-ranking into out (and each item's co-engagement into coeng);
- * returns the count. cs->c is sorted. */
-static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_item *out,
-                     float *coeng)
+ * returns the count. */
+static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
+                     struct rec_feed_item *out, float *coeng)
 {
     struct rec_engine *e = f->e;
     const struct config_rec *cfg = &e->cfg;
@@ -455,14 +489,14 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
     uint64_t prev_creator = f->s ? f->s->last_creator : 0;
     const struct video_row *page[REC_FEED_MAX];
     size_t n = 0;
-    uint32_t first = 0; /* candidates before it are all used */
+    uint32_t first = 0; /* candidates ranked before it are all used */
     while (n < f->req->limit) {
         int explore = !popular && is_explore_position(n, cfg->explore_share);
         uint32_t pick = UINT32_MAX;
         float best = -INFINITY;
         if (explore) {
-            for (uint32_t i = first; i < cs->n; i++) {
-                const struct cand *c = &cs->c[i];
+            for (uint32_t i = first; i < r->n; i++) {
+                const struct cand *c = ranked(cs, r, i);
                 const struct video_row *v = &e->videos.rows[c->row];
                 if (c->used || v->fresh != FRESH_POOL ||
                     __atomic_load_n(&v->fresh_served, __ATOMIC_RELAXED) >= cfg->fresh_budget ||
@@ -477,9 +511,9 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
             /* The best RERANK_WINDOW eligible candidates compete with the
              * hashtag penalty; past the window only the creator rule counts. */
             uint32_t looked = 0;
-            for (uint32_t i = first; i < cs->n && (looked < RERANK_WINDOW || pick == UINT32_MAX);
+            for (uint32_t i = first; i < r->n && (looked < RERANK_WINDOW || pick == UINT32_MAX);
                  i++) {
-                const struct cand *c = &cs->c[i];
+                const struct cand *c = ranked(cs, r, i);
                 if (c->used)
                     continue;
                 const struct video_row *v = &e->videos.rows[c->row];
@@ -500,13 +534,13 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
             /* Only the previous page's last creator has videos left: an
              * empty feed would be worse than breaking the rule once, at a
              * page boundary, when nothing else exists. */
-            for (uint32_t i = first; i < cs->n && pick == UINT32_MAX; i++)
-                if (!cs->c[i].used)
+            for (uint32_t i = first; i < r->n && pick == UINT32_MAX; i++)
+                if (!ranked(cs, r, i)->used)
                     pick = i;
         }
         if (pick == UINT32_MAX)
             break; /* only the previous creator's videos are left */
-        struct cand *c = &cs->c[pick];
+        struct cand *c = ranked(cs, r, pick);
         c->used = 1;
         const struct video_row *v = &e->videos.rows[c->row];
         page[n] = v;
@@ -517,7 +551,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct rec_feed_it
         coeng[n] = c->coeng;
         prev_creator = v->creator_id;
         n++;
-        while (first < cs->n && cs->c[first].used)
+        while (first < r->n && ranked(cs, r, first)->used)
             first++;
     }
     return n;
@@ -584,10 +618,15 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
     }
     if (rc == 0) {
         score_all(&f, &cs, user_vec, user_bias);
-        qsort(cs.c, cs.n, sizeof *cs.c, by_score);
         float coeng[REC_FEED_MAX];
         uint32_t rows[REC_FEED_MAX];
-        rc = (int)rerank(&f, &cs, out, coeng);
+        struct ranking ranking;
+        if (ranking_init(&ranking, &cs) < 0) {
+            rc = REC_ENOMEM;
+            goto done;
+        }
+        rc = (int)rerank(&f, &cs, &ranking, out, coeng);
+        reel_free(ranking.h);
         for (int i = 0; i < rc; i++) {
             rows[i] = videos_find(&e->videos, out[i].video_id);
             struct video_row *v = &e->videos.rows[rows[i]];
@@ -608,6 +647,7 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
             f.s->requests++;
         }
     }
+done:
     cands_clear(&cs);
 out:
     pthread_mutex_unlock(&sh->lock);

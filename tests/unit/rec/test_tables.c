@@ -6,6 +6,7 @@
 #include "rec/ann.h"
 #include "rec/idmap.h"
 #include "rec/model.h"
+#include "rec/rank.h"
 #include "rec/seen.h"
 #include "rec/videos.h"
 
@@ -186,4 +187,39 @@ Test(model, coengagement_gain_follows_what_coengagement_predicts)
     cr_assert_float_eq(gain_after(30, 1, 20000), MODEL_COENG_GAIN_MAX, 1e-6, "bounded");
     double early = gain_after(0, 2, 20);
     cr_assert_gt(early, 0.8, "a few examples barely move it: gain %g", early);
+}
+
+/* rank.c against qsort: the k best first (in any order), then a full sort,
+ * on inputs with many ties (the order breaks them by row). */
+static int rank_ref(const void *a, const void *b)
+{
+    const struct rank_hit *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+Test(rank, select_and_sort_agree_with_qsort)
+{
+    enum { N = 3000 };
+    static struct rank_hit a[N], ref[N];
+    uint64_t rng = 7;
+    for (size_t n = 0; n < N; n = n * 2 + 1) {
+        for (size_t i = 0; i < n; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            a[i] = (struct rank_hit){(float)((rng >> 33) % 50), (uint32_t)i, (uint32_t)(n - i)};
+        }
+        memcpy(ref, a, n * sizeof *a);
+        qsort(ref, n, sizeof *ref, rank_ref);
+        size_t k = n / 3;
+        rank_select(a, n, k);
+        /* The first k are exactly ref's first k, in some order. */
+        rank_sort(a, k);
+        for (size_t i = 0; i < k; i++)
+            cr_assert(a[i].row == ref[i].row && a[i].ref == ref[i].ref, "n %zu, k %zu, at %zu", n,
+                      k, i);
+        rank_sort(a, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(a[i].row, ref[i].row, "n %zu, sorted at %zu", n, i);
+    }
 }
