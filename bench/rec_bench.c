@@ -31,9 +31,11 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T0 1767225600000LL
 #define CLUSTERS 64
@@ -222,6 +224,22 @@ static void *feed_main(void *arg)
         if (t->cpu_us)
             t->cpu_us[i] = (double)(c1 - c0) / 1000.0;
     }
+    return NULL;
+}
+
+struct snap_run {
+    struct rec_engine *e;
+    const char *dir;
+    int rc;
+    char err[256];
+    atomic_int done;
+};
+
+static void *snap_main(void *arg)
+{
+    struct snap_run *s = arg;
+    s->rc = rec_engine_snapshot(s->e, s->dir, NULL, s->err, sizeof s->err);
+    atomic_store(&s->done, 1);
     return NULL;
 }
 
@@ -420,6 +438,40 @@ int main(int argc, char **argv)
         pthread_join(th[i], NULL);
     double two_s = (double)(clock_mono_ns() - t0) / 1e9;
 
+    /* ---- a snapshot while feeds are served ---- */
+    /* The snapshot (rec_engine_snapshot: the engine locked for a fork, a
+     * child writing) runs in a thread; this one serves feeds until it is
+     * done and keeps the slowest: how long feeds pause for a snapshot. */
+    char snap_dir[] = "/tmp/reel-bench-rec-XXXXXX";
+    double snap_s = 0, snap_max_ms = 0;
+    size_t snap_feeds = 0;
+    if (mkdtemp(snap_dir)) {
+        struct snap_run sr = {.e = e, .dir = snap_dir};
+        struct rec_feed_item items[PAGE];
+        pthread_t st;
+        t0 = clock_mono_ns();
+        pthread_create(&st, NULL, snap_main, &sr);
+        for (uint64_t k = 0; !atomic_load(&sr.done); k++) {
+            struct rec_feed_request r = {.user_id = user_id(power_rank(opt.users, 0.6)),
+                                         .now_ms = T0 + 7200000,
+                                         .limit = PAGE};
+            uint64_t a = clock_mono_ns();
+            rec_engine_feed(e, &r, items);
+            double ms = (double)(clock_mono_ns() - a) / 1e6;
+            if (ms > snap_max_ms)
+                snap_max_ms = ms;
+            snap_feeds++;
+        }
+        pthread_join(st, NULL);
+        snap_s = (double)(clock_mono_ns() - t0) / 1e9;
+        if (sr.rc != 0)
+            fprintf(stderr, "snapshot failed: %s\n", sr.err);
+        char path[128];
+        snprintf(path, sizeof path, "%s/rec.snapshot", snap_dir);
+        unlink(path);
+        rmdir(snap_dir);
+    }
+
     /* ---- index vs brute force ---- */
     pthread_rwlock_wrlock(&e->lock);
     float *biases = reel_malloc((size_t)e->videos.used * sizeof *biases);
@@ -468,6 +520,9 @@ int main(int argc, char **argv)
     printf("%-44s %12.3f %12s\n", "For You latency p99.9 (ms), in-process", p999 / 1000, "");
     printf("%-44s %12.0f %12s\n", "For You requests/s, 2 threads in-process",
            (double)(2 * opt.feeds) / two_s, "");
+    printf("%-44s %12.2f %12s\n", "snapshot to disk (s)", snap_s, "");
+    printf("%-44s %12.1f %12s\n", "For You slowest during it (ms)", snap_max_ms, "");
+    printf("%-44s %12zu %12s\n", "For You served during it", snap_feeds, "");
     printf("%-44s %12.1f %12s\n", "model state per user (bytes)",
            (double)mem.user_bytes / (double)(mem.users ? mem.users : 1), "< 128");
     printf("%-44s %12.1f %12s\n", "state per video (bytes, with index, co-eng.)",

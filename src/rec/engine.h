@@ -218,7 +218,10 @@ void rec_engine_tick(struct rec_engine *engine, int64_t now_ms);
 
 /* Writes the whole engine state to dir/rec.snapshot (through a temporary file,
  * fsync'ed and renamed), with mark. Returns 0, or REC_EIO with a message in
- * err. Sessions are included: the snapshot is personal data of the region. */
+ * err. Sessions are included: the snapshot is personal data of the region.
+ * A forked child writes the file from its copy-on-write image, so the engine
+ * is locked only for the fork and feeds and events go on meanwhile; the
+ * caller waits until the file is on disk. */
 int rec_engine_snapshot(struct rec_engine *engine, const char *dir, const struct rec_mark *mark,
                         char *err, size_t errlen);
 /* Creates an engine from dir/rec.snapshot; cfg must have the same dim and

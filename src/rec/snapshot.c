@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAGIC "REELREC1"
@@ -373,20 +374,13 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_mark *mark,
-                        char *err, size_t errlen)
+/* Writes the file: tmp, fsync, rename over path, fsync of dir. The engine
+ * must not change meanwhile (the caller holds its lock, or is the forked
+ * child that owns a frozen copy). Takes no lock and logs nothing: it runs in
+ * that child, where another thread's lock may be held for ever. */
+static int write_file(struct rec_engine *e, const char *dir, const char *tmp, const char *path,
+                      const struct rec_mark *mark, char *err, size_t errlen)
 {
-    char path[4096], tmp[4096];
-    if (snprintf(path, sizeof path, "%s/rec.snapshot", dir) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/rec.snapshot.tmp", dir) >= (int)sizeof tmp) {
-        set_err(err, errlen, "%s: path too long", dir);
-        return REC_EINVAL;
-    }
-    /* Exclusive: no event, and no feed (feeds write sessions). Pending index
-     * refreshes are applied first: the snapshot has none. */
-    pthread_rwlock_wrlock(&e->lock);
-    engine_flush_dirty(e);
-    int rc = REC_EIO;
     /* Personal data (users' vectors, seen filters): owner-only. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
@@ -394,7 +388,7 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
         if (fd >= 0)
             close(fd);
         set_err(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto out;
+        return REC_EIO;
     }
     unsigned char header[HEADER_SIZE] = {0};
     uint32_t version = VERSION, dim = e->cfg.dim, sections = SEC_COUNT;
@@ -419,18 +413,97 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
     if (failed) {
         set_err(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
         unlink(tmp);
-        goto out;
+        return REC_EIO;
     }
     if (rename(tmp, path) != 0) {
         set_err(err, errlen, "%s: %s", path, strerror(errno));
         unlink(tmp);
-        goto out;
+        return REC_EIO;
     }
     sync_dir(dir);
-    rc = 0;
-out:
+    return 0;
+}
+
+/* The child's side of a forked snapshot: its copy of the engine is frozen
+ * at the fork; the outcome goes back as the exit status and, on failure,
+ * the message on the pipe. */
+static void __attribute__((noreturn))
+snapshot_child(struct rec_engine *e, const char *dir, const char *tmp, const char *path,
+               const struct rec_mark *mark, int out)
+{
+    char msg[512] = "";
+    int rc = write_file(e, dir, tmp, path, mark, msg, sizeof msg);
+    if (rc != 0) {
+        size_t len = strlen(msg);
+        if (write(out, msg, len) != (ssize_t)len) {
+            /* the parent reports a failure without the detail */
+        }
+    }
+    _exit(rc == 0 ? 0 : 1);
+}
+
+int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_mark *mark,
+                        char *err, size_t errlen)
+{
+    char path[4096], tmp[4096];
+    if (snprintf(path, sizeof path, "%s/rec.snapshot", dir) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s/rec.snapshot.tmp", dir) >= (int)sizeof tmp) {
+        set_err(err, errlen, "%s: path too long", dir);
+        return REC_EINVAL;
+    }
+    /* Exclusive: no event, and no feed (feeds write sessions). Pending index
+     * refreshes are applied first: the snapshot has none. Then, as Redis's
+     * BGSAVE does, a forked child writes its copy-on-write image of the
+     * engine while this process goes on: the engine is locked for the fork
+     * (page tables, milliseconds) rather than for writing and fsync'ing
+     * gigabytes. This caller waits for the child, so the snapshot is on disk
+     * when it returns, as before. If fork fails (memory), the file is written
+     * under the lock. */
+    pthread_rwlock_wrlock(&e->lock);
+    engine_flush_dirty(e);
+    int pipefd[2];
+    pid_t pid = -1;
+    if (pipe2(pipefd, O_CLOEXEC) == 0) {
+        pid = fork();
+        if (pid == 0) {
+            close(pipefd[0]);
+            snapshot_child(e, dir, tmp, path, mark, pipefd[1]);
+        }
+        close(pipefd[1]);
+        if (pid < 0)
+            close(pipefd[0]);
+    }
+    if (pid < 0) {
+        int rc = write_file(e, dir, tmp, path, mark, err, errlen);
+        pthread_rwlock_unlock(&e->lock);
+        return rc;
+    }
     pthread_rwlock_unlock(&e->lock);
-    return rc;
+    char msg[512];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(pipefd[0], msg + len, sizeof msg - 1 - len);
+        if (n > 0 && (len += (size_t)n) < sizeof msg - 1)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    msg[len] = '\0';
+    close(pipefd[0]);
+    int status;
+    pid_t got;
+    while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    if (got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (len)
+        set_err(err, errlen, "%s", msg);
+    else
+        set_err(err, errlen, "%s: the snapshot writer failed (status %d)", tmp,
+                got == pid ? status : -1);
+    unlink(tmp);
+    return REC_EIO;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -5,8 +5,12 @@
  */
 #include "helpers.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OLD (T0 - 30LL * 86400000)
@@ -319,4 +323,75 @@ Test(persist, forget_user_removes_all_state)
     cr_assert_eq(n, 10);
     rec_engine_destroy(e);
     remove_dir(dir);
+}
+
+/* The snapshot is written by a forked child: feeds go on while it writes.
+ * A FIFO in place of the temporary file holds the writer in open() until
+ * this test reads from it; a feed must be served meanwhile (with the file
+ * written under the engine lock, it would wait for ever). Then the writer
+ * fails (a FIFO cannot be fsync'ed) and says so, naming the file. */
+struct snap_call {
+    struct rec_engine *e;
+    const char *dir;
+    int rc;
+    char err[256];
+};
+
+static void *snapshot_main(void *arg)
+{
+    struct snap_call *s = arg;
+    s->rc = rec_engine_snapshot(s->e, s->dir, NULL, s->err, sizeof s->err);
+    return NULL;
+}
+
+static void *feed_main(void *arg)
+{
+    struct rec_engine *e = arg;
+    struct rec_feed_item items[5];
+    struct rec_feed_request r = {.user_id = 77, .now_ms = T0, .limit = 5};
+    return (void *)(intptr_t)rec_engine_feed(e, &r, items);
+}
+
+Test(persist, feeds_are_served_while_a_snapshot_is_written, .timeout = 60)
+{
+    struct config_rec c = test_config();
+    struct rec_engine *e = test_engine(&c);
+    add_videos(e, 1, 200, NULL, OLD);
+    char *dir = temp_dir();
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/rec.snapshot.tmp", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    struct snap_call s = {.e = e, .dir = dir};
+    pthread_t snap, feed;
+    cr_assert_eq(pthread_create(&snap, NULL, snapshot_main, &s), 0);
+    usleep(200000); /* the writer is (very likely) blocked in open() by now */
+    cr_assert_eq(pthread_create(&feed, NULL, feed_main, e), 0);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    void *served;
+    cr_assert_eq(pthread_timedjoin_np(feed, &served, &deadline), 0,
+                 "a feed waited for the snapshot to be written");
+    cr_assert_eq((intptr_t)served, 5);
+    /* Let the writer through: drain the FIFO. */
+    int fd = open(fifo, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    char buf[65536];
+    size_t total = 0;
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+        total += (size_t)n;
+    close(fd);
+    pthread_join(snap, NULL);
+    cr_assert_gt(total, 48, "the child wrote the snapshot into the FIFO");
+    cr_assert_eq(s.rc, REC_EIO);
+    cr_assert(strstr(s.err, "rec.snapshot.tmp"), "the error names the file: %s", s.err);
+    char path[512];
+    snprintf(path, sizeof path, "%s/rec.snapshot", dir);
+    cr_assert_neq(access(path, F_OK), 0, "a failed snapshot leaves no file");
+    unlink(fifo);
+    /* And a normal one still works afterwards. */
+    cr_assert_eq(rec_engine_snapshot(e, dir, NULL, s.err, sizeof s.err), 0, "%s", s.err);
+    cr_assert_eq(access(path, F_OK), 0);
+    remove_dir(dir);
+    rec_engine_destroy(e);
 }
