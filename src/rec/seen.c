@@ -45,11 +45,12 @@ static uint32_t block_count(uint32_t capacity)
     return capacity / 32; /* 16 bits per item, 512 bits per block */
 }
 
-static int seg_has(const struct seen_segment *s, uint64_t h)
+/* g = rec_mix64(h) gives the probes: the same in every segment, so a
+ * lookup through a chain computes it once. */
+static int seg_has(const struct seen_segment *s, uint64_t h, uint64_t g)
 {
     uint32_t nb = block_count(s->capacity);
     const uint64_t *b = s->blocks + (size_t)(((h & 0xffffffff) * nb) >> 32) * 8;
-    uint64_t g = rec_mix64(h);
     for (int i = 0; i < PROBES; i++, g >>= 9) {
         unsigned bit = (unsigned)(g & 511);
         if (!(b[bit >> 6] & (1ULL << (bit & 63))))
@@ -72,9 +73,9 @@ static void seg_add(struct seen_segment *s, uint64_t h)
 
 int seen_has(const struct seen_filter *seen, uint64_t id)
 {
-    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL);
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
     for (uint32_t i = seen->nsegs; i-- > 0;)
-        if (seg_has(&seen->segs[i], h))
+        if (seg_has(&seen->segs[i], h, g))
             return 1;
     return 0;
 }
@@ -94,7 +95,7 @@ int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity)
      * filter would fill (and forget) twice as fast. Only the newest segment
      * is asked: a hit there (true or false) lasts as long as a new entry
      * would, so no id can be forgotten early. */
-    if (seen->nsegs && seg_has(&seen->segs[seen->nsegs - 1], h))
+    if (seen->nsegs && seg_has(&seen->segs[seen->nsegs - 1], h, rec_mix64(h)))
         return 0;
     struct seen_segment *last = seen->nsegs ? &seen->segs[seen->nsegs - 1] : NULL;
     if (!last || last->count >= last->capacity) {
