@@ -15,7 +15,6 @@
 #include <string.h>
 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
-typedef int8_t v8b __attribute__((vector_size(8), aligned(1)));
 
 #define CLONES __attribute__((target_clones("avx2", "default")))
 #define KMEANS_ROUNDS 5
@@ -33,30 +32,28 @@ static inline float dot_f32(const float *a, const float *b, unsigned dim)
     return HSUM(acc);
 }
 
-static inline float dot_i8(const int8_t *c, const float *q, unsigned dim)
+/* ---- codes --------------------------------------------------------------- */
+
+/* A list keeps its int8 codes in blocks of ANN_BLOCK entries, dimension by
+ * dimension: block b holds dim groups of ANN_BLOCK bytes, one byte per entry.
+ * The scan then computes ANN_BLOCK scores at once, one vector multiply-add per
+ * dimension, with no horizontal sum per video. Capacities are multiples of
+ * ANN_BLOCK; lanes past the count hold stale bytes and are never reported. */
+static inline size_t code_at(uint32_t pos, unsigned dim, unsigned d)
 {
-    v8f acc = {0};
-    for (unsigned i = 0; i < dim; i += 8)
-        acc += __builtin_convertvector(*(const v8b *)(c + i), v8f) * *(const v8f *)(q + i);
-    return HSUM(acc);
+    return ((size_t)(pos / ANN_BLOCK) * dim + d) * ANN_BLOCK + pos % ANN_BLOCK;
 }
 
-/* The index scan's kernel, explicitly vectorised for AVX2 (GCC scalarises
- * the generic int8 -> float conversion); scan_list picks it at run time. */
-__attribute__((target("avx2,fma"))) static inline float dot_i8_avx2(const int8_t *c, const float *q,
-                                                                    unsigned dim)
+void ann_code_get(const struct ann_list *l, unsigned dim, uint32_t pos, int8_t *out)
 {
-    __m256 acc = _mm256_setzero_ps();
-    for (unsigned i = 0; i < dim; i += 8) {
-        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(c + i));
-        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-        acc = _mm256_fmadd_ps(f, _mm256_loadu_ps(q + i), acc);
-    }
-    __m128 lo = _mm256_castps256_ps128(acc), hi = _mm256_extractf128_ps(acc, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
+    for (unsigned d = 0; d < dim; d++)
+        out[d] = l->codes[code_at(pos, dim, d)];
+}
+
+void ann_code_set(struct ann_list *l, unsigned dim, uint32_t pos, const int8_t *in)
+{
+    for (unsigned d = 0; d < dim; d++)
+        l->codes[code_at(pos, dim, d)] = in[d];
 }
 
 /* ---- top-k min-heap ---------------------------------------------------- */
@@ -174,6 +171,7 @@ static int list_reserve(struct ann_list *l, unsigned dim)
     if (l->count < l->cap)
         return 0;
     uint32_t cap = l->cap ? l->cap * 2 : 16;
+    cap = (cap + ANN_BLOCK - 1) / ANN_BLOCK * ANN_BLOCK;
     void *rows = l->rows, *codes = l->codes, *scales = l->scales, *biases = l->biases;
     if (reel_array_grow(&rows, cap, sizeof *l->rows) < 0)
         return -1;
@@ -191,6 +189,22 @@ static int list_reserve(struct ann_list *l, unsigned dim)
     return 0;
 }
 
+int ann_list_alloc(struct ann_list *l, unsigned dim, uint32_t count)
+{
+    memset(l, 0, sizeof *l);
+    uint32_t cap = count < 16 ? 16 : (count + ANN_BLOCK - 1) / ANN_BLOCK * ANN_BLOCK;
+    l->rows = reel_malloc((size_t)cap * sizeof *l->rows);
+    l->codes = reel_calloc((size_t)cap * dim, 1);
+    l->scales = reel_malloc((size_t)cap * sizeof *l->scales);
+    l->biases = reel_malloc((size_t)cap * sizeof *l->biases);
+    if (!l->rows || !l->codes || !l->scales || !l->biases) {
+        list_free(l);
+        return -1;
+    }
+    l->cap = cap;
+    return 0;
+}
+
 static void encode(struct ann_list *l, uint32_t pos, const float *q, unsigned dim, float bias)
 {
     float max = 0;
@@ -198,11 +212,10 @@ static void encode(struct ann_list *l, uint32_t pos, const float *q, unsigned di
         if (fabsf(q[i]) > max)
             max = fabsf(q[i]);
     float scale = max > 0 ? max / 127.0f : 1.0f;
-    int8_t *c = l->codes + (size_t)pos * dim;
     float inv = 1.0f / scale;
     for (unsigned i = 0; i < dim; i++) {
         float x = q[i] * inv;
-        c[i] = (int8_t)(x >= 0 ? x + 0.5f : x - 0.5f);
+        l->codes[code_at(pos, dim, i)] = (int8_t)(x >= 0 ? x + 0.5f : x - 0.5f);
     }
     l->scales[pos] = scale;
     l->biases[pos] = bias;
@@ -269,7 +282,8 @@ void ann_remove(struct ann_index *ann, struct video_table *videos, uint32_t row)
     uint32_t pos = v->ann_pos, last = l->count - 1;
     if (pos != last) {
         l->rows[pos] = l->rows[last];
-        memcpy(l->codes + (size_t)pos * ann->dim, l->codes + (size_t)last * ann->dim, ann->dim);
+        for (unsigned d = 0; d < ann->dim; d++)
+            l->codes[code_at(pos, ann->dim, d)] = l->codes[code_at(last, ann->dim, d)];
         l->scales[pos] = l->scales[last];
         l->biases[pos] = l->biases[last];
         videos->rows[l->rows[pos]].ann_pos = pos;
@@ -445,31 +459,74 @@ out:
 
 /* ---- search ------------------------------------------------------------- */
 
-static void scan_list_generic(const struct ann_list *l, const float *query, unsigned dim,
-                              struct heap *h, ann_skip_fn skip, void *ctx)
+/* Offers the entries of one block whose scores (s[lane]) beat the heap's
+ * floor to the heap, through skip. */
+static inline void offer(const struct ann_list *l, uint32_t base, const float *s, unsigned lanes,
+                         struct heap *h, ann_skip_fn skip, void *ctx)
 {
-    for (uint32_t i = 0; i < l->count; i++) {
-        float s = l->scales[i] * dot_i8(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
-        if (s <= heap_floor(h))
+    for (unsigned j = 0; j < lanes; j++) {
+        if (s[j] <= heap_floor(h))
             continue;
-        if (skip && skip(ctx, l->rows[i]))
+        uint32_t row = l->rows[base + j];
+        if (skip && skip(ctx, row))
             continue;
-        heap_push(h, l->rows[i], s);
+        heap_push(h, row, s[j]);
     }
 }
 
+static void scan_list_generic(const struct ann_list *l, const float *query, unsigned dim,
+                              struct heap *h, ann_skip_fn skip, void *ctx)
+{
+    for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
+        const int8_t *c = l->codes + (size_t)base * dim;
+        float s[ANN_BLOCK] = {0};
+        for (unsigned d = 0; d < dim; d++)
+            for (unsigned j = 0; j < ANN_BLOCK; j++)
+                s[j] += (float)c[d * ANN_BLOCK + j] * query[d];
+        unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
+        for (unsigned j = 0; j < lanes; j++)
+            s[j] = s[j] * l->scales[base + j] + l->biases[base + j];
+        offer(l, base, s, lanes, h, skip, ctx);
+    }
+}
+
+/* Eight videos at a time: per dimension, eight int8 codes widened to floats
+ * and one multiply-add with the query's coordinate; then the scales and
+ * biases, and one compare against the heap's floor for all eight. */
 __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_list *l,
                                                                const float *query, unsigned dim,
                                                                struct heap *h, ann_skip_fn skip,
                                                                void *ctx)
 {
-    for (uint32_t i = 0; i < l->count; i++) {
-        float s = l->scales[i] * dot_i8_avx2(l->codes + (size_t)i * dim, query, dim) + l->biases[i];
-        if (s <= heap_floor(h))
+    for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
+        const int8_t *c = l->codes + (size_t)base * dim;
+        __m256 acc = _mm256_setzero_ps();
+        for (unsigned d = 0; d < dim; d++) {
+            __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(c + d * ANN_BLOCK));
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+            acc = _mm256_fmadd_ps(f, _mm256_set1_ps(query[d]), acc);
+        }
+        unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
+        __m256 sc, bi;
+        if (lanes == ANN_BLOCK) {
+            sc = _mm256_loadu_ps(l->scales + base);
+            bi = _mm256_loadu_ps(l->biases + base);
+        } else {
+            float tsc[ANN_BLOCK] = {0}, tbi[ANN_BLOCK] = {0};
+            memcpy(tsc, l->scales + base, lanes * sizeof *tsc);
+            memcpy(tbi, l->biases + base, lanes * sizeof *tbi);
+            sc = _mm256_loadu_ps(tsc);
+            bi = _mm256_loadu_ps(tbi);
+        }
+        __m256 s = _mm256_fmadd_ps(acc, sc, bi);
+        unsigned above = (unsigned)_mm256_movemask_ps(
+            _mm256_cmp_ps(s, _mm256_set1_ps(heap_floor(h)), _CMP_GT_OQ));
+        above &= (1u << lanes) - 1;
+        if (!above)
             continue;
-        if (skip && skip(ctx, l->rows[i]))
-            continue;
-        heap_push(h, l->rows[i], s);
+        float out[ANN_BLOCK];
+        _mm256_storeu_ps(out, s);
+        offer(l, base, out, lanes, h, skip, ctx);
     }
 }
 
@@ -506,7 +563,10 @@ size_t ann_search(const struct ann_index *ann, const float *query, size_t k, uns
         if (s > heap_floor(&lh))
             heap_push(&lh, c, s);
     }
-    for (size_t i = 0; i < lh.n; i++)
+    /* Best list first: the heap's floor then rises early and most later
+     * videos fail one compare instead of costing a heap replacement. */
+    size_t nprobed = heap_finish(&lh);
+    for (size_t i = 0; i < nprobed; i++)
         scan_list(ann, &ann->lists[best_lists[i]], query, ann->dim, &h, skip, ctx);
     return heap_finish(&h);
 }

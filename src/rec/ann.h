@@ -29,11 +29,12 @@
 #include <stdint.h>
 
 #define ANN_TRAIN_MIN 16384
+#define ANN_BLOCK 8 /* entries whose codes are interleaved (ann.c) */
 
 struct ann_list {
-    uint32_t count, cap;
+    uint32_t count, cap;    /* cap: a multiple of ANN_BLOCK */
     uint32_t *rows;
-    int8_t *codes;          /* cap x dim */
+    int8_t *codes;          /* cap x dim, in blocks of ANN_BLOCK entries (ann.c) */
     float *scales;
     float *biases;
 };
@@ -77,5 +78,12 @@ size_t ann_search_exact(const struct video_table *videos, const float *biases,
                         const float *query, size_t k, ann_skip_fn skip, void *ctx,
                         uint32_t *rows, float *scores);
 size_t ann_bytes(const struct ann_index *ann);
+
+/* For the snapshot, which stores each entry's dim codes in turn: an entry's
+ * codes out of / into a list's blocked layout, and a list's arrays for count
+ * entries (count is then still 0). ann_list_alloc returns 0 or -1. */
+void ann_code_get(const struct ann_list *l, unsigned dim, uint32_t pos, int8_t *out);
+void ann_code_set(struct ann_list *l, unsigned dim, uint32_t pos, const int8_t *in);
+int ann_list_alloc(struct ann_list *l, unsigned dim, uint32_t count);
 
 #endif

@@ -239,7 +239,12 @@ static int write_all(struct rec_engine *e, struct writer *w)
         const struct ann_list *al = &e->ann.lists[l];
         W(w, al->count);
         w_bytes(w, al->rows, (size_t)al->count * sizeof *al->rows);
-        w_bytes(w, al->codes, (size_t)al->count * dim);
+        /* Entry by entry (the lists interleave them in blocks). */
+        int8_t code[MODEL_DIM_MAX];
+        for (uint32_t i = 0; i < al->count; i++) {
+            ann_code_get(al, dim, i, code);
+            w_bytes(w, code, dim);
+        }
         w_bytes(w, al->scales, (size_t)al->count * sizeof *al->scales);
         w_bytes(w, al->biases, (size_t)al->count * sizeof *al->biases);
     }
@@ -715,16 +720,15 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
             if (r->failed || count > e->videos.used)
                 return -1;
             struct ann_list *al = &e->ann.lists[l];
-            al->cap = count ? count : 1;
-            al->count = count;
-            al->rows = reel_malloc((size_t)al->cap * sizeof *al->rows);
-            al->codes = reel_malloc((size_t)al->cap * dim);
-            al->scales = reel_malloc((size_t)al->cap * sizeof *al->scales);
-            al->biases = reel_malloc((size_t)al->cap * sizeof *al->biases);
-            if (!al->rows || !al->codes || !al->scales || !al->biases)
+            if (ann_list_alloc(al, dim, count) < 0)
                 return -1;
+            al->count = count;
             r_bytes(r, al->rows, (size_t)count * sizeof *al->rows);
-            r_bytes(r, al->codes, (size_t)count * dim);
+            int8_t code[MODEL_DIM_MAX];
+            for (uint32_t i = 0; i < count && !r->failed; i++) {
+                r_bytes(r, code, dim);
+                ann_code_set(al, dim, i, code);
+            }
             r_bytes(r, al->scales, (size_t)count * sizeof *al->scales);
             r_bytes(r, al->biases, (size_t)count * sizeof *al->biases);
             if (r->failed)
