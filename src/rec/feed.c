@@ -431,19 +431,27 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
 /* The candidates in ranking order, sorted only as far as the re-ranking
  * looks: a page looks at the top hundred or so of several hundred. */
 struct ranking {
-    struct rank_hit *h; /* ref: index in cs->c */
-    uint32_t n, sorted; /* h[0..sorted) is in order */
+    struct rank_hit *h;     /* ref: index in cs->c */
+    uint32_t n, sorted;     /* h[0..sorted) is in order */
+    struct rank_hit *fresh; /* the candidates in the fresh pool (any order) */
+    uint32_t nfresh;
 };
 
-static int ranking_init(struct ranking *r, const struct cand_set *cs)
+static int ranking_init(struct ranking *r, const struct cand_set *cs,
+                        const struct video_table *videos)
 {
     r->n = cs->n;
     r->sorted = 0;
-    r->h = reel_malloc(((size_t)cs->n + 1) * sizeof *r->h);
+    r->nfresh = 0;
+    r->h = reel_malloc(((size_t)cs->n + 1) * 2 * sizeof *r->h);
     if (!r->h)
         return -1;
-    for (uint32_t i = 0; i < cs->n; i++)
+    r->fresh = r->h + cs->n + 1;
+    for (uint32_t i = 0; i < cs->n; i++) {
         r->h[i] = (struct rank_hit){cs->c[i].score, cs->c[i].row, i};
+        if (videos->rows[cs->c[i].row].fresh == FRESH_POOL)
+            r->fresh[r->nfresh++] = r->h[i];
+    }
     return 0;
 }
 
@@ -492,28 +500,31 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
     uint32_t first = 0; /* candidates ranked before it are all used */
     while (n < f->req->limit) {
         int explore = !popular && is_explore_position(n, cfg->explore_share);
-        uint32_t pick = UINT32_MAX;
+        struct cand *pick = NULL;
         float best = -INFINITY;
         if (explore) {
-            for (uint32_t i = first; i < r->n; i++) {
-                const struct cand *c = ranked(cs, r, i);
+            /* The best fresh video still within its budget: one pass over
+             * the fresh candidates, none of the others sorted for it. */
+            const struct rank_hit *top = NULL;
+            for (uint32_t j = 0; j < r->nfresh; j++) {
+                const struct rank_hit *h = &r->fresh[j];
+                struct cand *c = &cs->c[h->ref];
                 const struct video_row *v = &e->videos.rows[c->row];
-                if (c->used || v->fresh != FRESH_POOL ||
+                if (c->used || (top && !rank_before(h->score, h->row, top->score, top->row)) ||
                     __atomic_load_n(&v->fresh_served, __ATOMIC_RELAXED) >= cfg->fresh_budget ||
                     (v->creator_id && v->creator_id == prev_creator))
                     continue;
-                pick = i; /* sorted: the first eligible is the best */
-                break;
+                top = h;
+                pick = c;
             }
         }
-        if (pick == UINT32_MAX) {
+        if (!pick) {
             explore = 0;
             /* The best RERANK_WINDOW eligible candidates compete with the
              * hashtag penalty; past the window only the creator rule counts. */
             uint32_t looked = 0;
-            for (uint32_t i = first; i < r->n && (looked < RERANK_WINDOW || pick == UINT32_MAX);
-                 i++) {
-                const struct cand *c = ranked(cs, r, i);
+            for (uint32_t i = first; i < r->n && (looked < RERANK_WINDOW || !pick); i++) {
+                struct cand *c = ranked(cs, r, i);
                 if (c->used)
                     continue;
                 const struct video_row *v = &e->videos.rows[c->row];
@@ -526,21 +537,21 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
                         s -= (float)cfg->hashtag_spread * (float)shared_tags(v, page[k]);
                 if (s > best) {
                     best = s;
-                    pick = i;
+                    pick = c;
                 }
             }
         }
-        if (pick == UINT32_MAX && n == 0) {
+        if (!pick && n == 0) {
             /* Only the previous page's last creator has videos left: an
              * empty feed would be worse than breaking the rule once, at a
              * page boundary, when nothing else exists. */
-            for (uint32_t i = first; i < r->n && pick == UINT32_MAX; i++)
+            for (uint32_t i = first; i < r->n && !pick; i++)
                 if (!ranked(cs, r, i)->used)
-                    pick = i;
+                    pick = ranked(cs, r, i);
         }
-        if (pick == UINT32_MAX)
+        if (!pick)
             break; /* only the previous creator's videos are left */
-        struct cand *c = ranked(cs, r, pick);
+        struct cand *c = pick;
         c->used = 1;
         const struct video_row *v = &e->videos.rows[c->row];
         page[n] = v;
@@ -621,7 +632,7 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
         float coeng[REC_FEED_MAX];
         uint32_t rows[REC_FEED_MAX];
         struct ranking ranking;
-        if (ranking_init(&ranking, &cs) < 0) {
+        if (ranking_init(&ranking, &cs, &e->videos) < 0) {
             rc = REC_ENOMEM;
             goto done;
         }
