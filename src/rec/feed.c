@@ -470,13 +470,48 @@ static struct cand *ranked(struct cand_set *cs, struct ranking *r, uint32_t i)
     return &cs->c[r->h[i].ref];
 }
 
-static unsigned shared_tags(const struct video_row *a, const struct video_row *b)
+/* The hashtags already on the page, with how many of its videos carry each:
+ * a candidate's hashtag penalty is then one lookup per tag of its own, not a
+ * comparison with every tag of every video placed so far (which, over the
+ * re-ranking window, was most of a request's time). */
+#define PAGE_TAG_SLOTS 512 /* a power of two, >= REC_FEED_MAX * REC_VIDEO_TAGS / 0.8 */
+
+struct page_tags {
+    uint32_t key[PAGE_TAG_SLOTS]; /* tag number, 0 = empty */
+    uint16_t count[PAGE_TAG_SLOTS];
+};
+
+static uint32_t page_tag_slot(const struct page_tags *p, uint32_t tag)
+{
+    uint32_t i = (uint32_t)rec_mix64(tag) & (PAGE_TAG_SLOTS - 1);
+    while (p->key[i] && p->key[i] != tag)
+        i = (i + 1) & (PAGE_TAG_SLOTS - 1);
+    return i;
+}
+
+/* Pairs (tag of v, tag of a video on the page) that are equal. */
+static unsigned page_tags_shared(const struct page_tags *p, const struct video_row *v)
 {
     unsigned m = 0;
-    for (unsigned i = 0; i < a->tag_count; i++)
-        for (unsigned k = 0; k < b->tag_count; k++)
-            m += a->tags[i] == b->tags[k];
+    for (unsigned i = 0; i < v->tag_count; i++) {
+        if (!v->tags[i])
+            continue;
+        uint32_t k = page_tag_slot(p, v->tags[i]);
+        if (p->key[k])
+            m += p->count[k];
+    }
     return m;
+}
+
+static void page_tags_add(struct page_tags *p, const struct video_row *v)
+{
+    for (unsigned i = 0; i < v->tag_count; i++) {
+        if (!v->tags[i])
+            continue;
+        uint32_t k = page_tag_slot(p, v->tags[i]);
+        p->key[k] = v->tags[i];
+        p->count[k]++;
+    }
 }
 
 static int is_explore_position(size_t i, double share)
@@ -495,7 +530,9 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
     const struct config_rec *cfg = &e->cfg;
     int popular = f->req->policy == REC_POLICY_POPULAR;
     uint64_t prev_creator = f->s ? f->s->last_creator : 0;
-    const struct video_row *page[REC_FEED_MAX];
+    struct page_tags page;
+    memset(page.key, 0, sizeof page.key);
+    memset(page.count, 0, sizeof page.count);
     size_t n = 0;
     uint32_t first = 0; /* candidates ranked before it are all used */
     while (n < f->req->limit) {
@@ -532,9 +569,8 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
                     continue;
                 looked++;
                 float s = c->score;
-                if (!popular && cfg->hashtag_spread > 0)
-                    for (size_t k = 0; k < n; k++)
-                        s -= (float)cfg->hashtag_spread * (float)shared_tags(v, page[k]);
+                if (!popular && cfg->hashtag_spread > 0 && n > 0)
+                    s -= (float)cfg->hashtag_spread * (float)page_tags_shared(&page, v);
                 if (s > best) {
                     best = s;
                     pick = c;
@@ -554,7 +590,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
         struct cand *c = pick;
         c->used = 1;
         const struct video_row *v = &e->videos.rows[c->row];
-        page[n] = v;
+        page_tags_add(&page, v);
         out[n].video_id = v->id;
         out[n].score = c->score;
         out[n].sources = c->sources;

@@ -432,3 +432,52 @@ Test(engine, only_served_watches_calibrate_the_coengagement_gain)
     }
     rec_engine_destroy(e);
 }
+
+/* Hashtag spread: 20 videos tagged #a that many users watched to the end
+ * and 20 tagged #b that nobody watched. Without the penalty a page of 10 is
+ * all #a; with a penalty larger than the gap per shared tag, #b videos are
+ * interleaved. Each video also has its own tag, which must not count. */
+static int a_count_of(double spread)
+{
+    struct config_rec c = test_config();
+    c.hashtag_spread = spread;
+    c.explore_share = 0;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    uint64_t cands[40];
+    for (unsigned i = 0; i < 40; i++) {
+        char own[16];
+        snprintf(own, sizeof own, "#own%u", i);
+        const char *tags[] = {i < 20 ? "#a" : "#b", own};
+        struct rec_video v = {.id = 1 + i, .creator_id = 5000 + i, .created_ms = OLD,
+                              .duration_ms = 10000, .hashtags = tags, .hashtag_count = 2};
+        cr_assert_eq(rec_video_add(e, &v), 0);
+        cands[i] = 1 + i;
+    }
+    int64_t t = T0;
+    for (uint64_t u = 100; u < 160; u++)
+        for (uint64_t v = 1; v <= 20; v++) {
+            struct event evs[] = {ev(EVENT_IMPRESSION, u, v, t, 0),
+                                  ev(EVENT_WATCH, u, v, t + 1, 10000)};
+            cr_assert_eq(rec_engine_observe_batch(e, evs, 2), 2);
+            t += 2;
+        }
+    struct rec_feed_request r = {.user_id = 1, .now_ms = t, .limit = 10,
+                                 .policy = REC_POLICY_REEL, .candidates = cands,
+                                 .candidate_count = 40};
+    struct rec_feed_item out[10];
+    int n = rec_engine_feed(e, &r, out);
+    cr_assert_eq(n, 10);
+    int a = 0;
+    for (int i = 0; i < n; i++)
+        a += out[i].video_id <= 20;
+    rec_engine_destroy(e);
+    return a;
+}
+
+Test(engine, hashtag_spread_interleaves_a_crowded_tag)
+{
+    cr_assert_eq(a_count_of(0), 10, "without the penalty the best tag fills the page");
+    int a = a_count_of(100);
+    cr_assert(a >= 4 && a <= 6, "with it, the page alternates: %d of 10 tagged #a", a);
+}
