@@ -500,12 +500,25 @@ __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_
 {
     for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
         const int8_t *c = l->codes + (size_t)base * dim;
-        __m256 acc = _mm256_setzero_ps();
-        for (unsigned d = 0; d < dim; d++) {
-            __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(c + d * ANN_BLOCK));
-            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
-            acc = _mm256_fmadd_ps(f, _mm256_set1_ps(query[d]), acc);
+        /* Four accumulators (dim is a multiple of 8): one would chain all
+         * dim multiply-adds on each other's latency. */
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (unsigned d = 0; d < dim; d += 4) {
+            const int8_t *p = c + d * ANN_BLOCK;
+            a0 = _mm256_fmadd_ps(
+                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const void *)p))),
+                _mm256_set1_ps(query[d]), a0);
+            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                     _mm_loadl_epi64((const void *)(p + ANN_BLOCK)))),
+                                 _mm256_set1_ps(query[d + 1]), a1);
+            a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                     _mm_loadl_epi64((const void *)(p + 2 * ANN_BLOCK)))),
+                                 _mm256_set1_ps(query[d + 2]), a2);
+            a3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                     _mm_loadl_epi64((const void *)(p + 3 * ANN_BLOCK)))),
+                                 _mm256_set1_ps(query[d + 3]), a3);
         }
+        __m256 acc = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
         unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
         __m256 sc, bi;
         if (lanes == ANN_BLOCK) {

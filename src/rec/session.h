@@ -64,8 +64,6 @@ struct session {
     uint8_t recent_count; /* engagements held in recent[] (newest at recent_head - 1) */
     uint8_t recent_head;
     uint8_t pending_count;
-    uint8_t near_seen;    /* the last nearest search needed the filtered scan
-                           * (feed.c; a cost hint only, never persisted) */
     uint32_t recent[SESSION_RECENT_MAX]; /* video rows, a ring */
     struct creator_affinity creators[SESSION_CREATORS];
     struct pending_impression pending[SESSION_PENDING];
