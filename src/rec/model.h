@@ -65,6 +65,7 @@ struct model {
      * and r (score residual), and the gain they give */
     double coeng_n, coeng_sx, coeng_sr, coeng_sxx, coeng_sxr;
     float coeng_gain;
+    int avx2;               /* the engagement step's AVX2 kernels run (model.c) */
 };
 
 void model_init(struct model *model, unsigned dim, uint64_t seed);
