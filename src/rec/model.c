@@ -56,16 +56,6 @@ void model_coeng_observe(struct model *model, double weight, float x, float resi
     model->coeng_gain = (float)gain;
 }
 
-uint64_t model_rand(struct model *model)
-{
-    uint64_t x = model->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    model->rng = x;
-    return x * 0x2545f4914f6cdd1dULL;
-}
-
 /* A small value in [-0.05, 0.05) from a hash. */
 static float init_value(uint64_t h)
 {
