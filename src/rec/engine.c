@@ -260,6 +260,15 @@ out:
 
 /* ---- learning ----------------------------------------------------------- */
 
+/* Asks the CPU for the cache lines of p[0..n) (a hint: nothing is read). */
+static void prefetch_span(const void *p, size_t n)
+{
+    const char *c = p;
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch(c + off, 1);
+    __builtin_prefetch(c + n - 1, 1);
+}
+
 /* A video whose embedding or engagement bias changed: its index entry is
  * re-quantised once at the next rec_engine_tick (every second), not after
  * every event — head videos get hundreds of events a second. The index only
@@ -288,6 +297,25 @@ static void refresh_video(struct rec_engine *e, uint32_t row)
 void engine_flush_dirty(struct rec_engine *e)
 {
     for (uint32_t i = 0; i < e->dirty_count; i++) {
+        /* Hundreds of thousands of rows a second, scattered: fetch each
+         * video's row and embedding 8 rows ahead, then 4 ahead (the row now
+         * in cache) the index entry it is re-quantised into. */
+        if (i + 8 < e->dirty_count) {
+            uint32_t r = e->dirty[i + 8];
+            prefetch_span(&e->videos.rows[r], sizeof e->videos.rows[r]);
+            prefetch_span(videos_emb(&e->videos, r), e->videos.dim * sizeof(float));
+        }
+        if (i + 4 < e->dirty_count) {
+            const struct video_row *v = &e->videos.rows[e->dirty[i + 4]];
+            if (v->ann_list < e->ann.nlists) {
+                const struct ann_list *l = &e->ann.lists[v->ann_list];
+                /* The entry's codes are spread through its block (ann.c). */
+                prefetch_span(l->codes + (size_t)(v->ann_pos / ANN_BLOCK) * ANN_BLOCK * e->ann.dim,
+                              (size_t)ANN_BLOCK * e->ann.dim);
+                __builtin_prefetch(l->scales + v->ann_pos, 1);
+                __builtin_prefetch(l->biases + v->ann_pos, 1);
+            }
+        }
         uint32_t row = e->dirty[i];
         e->videos.rows[row].dirty = 0;
         ann_update(&e->ann, &e->videos, row, engine_video_bias(e, row));
@@ -597,6 +625,21 @@ int rec_engine_observe(struct rec_engine *e, const struct event *ev)
     return rc;
 }
 
+/* Step 2 of fetching ahead (rec_engine_observe_batch), with the map slots in
+ * cache: the user's row, the video's row and embedding, the session. */
+static void prefetch_rows(struct rec_engine *e, const struct event *ev)
+{
+    uint32_t u = users_find(&e->users, ev->user_id);
+    if (u != IDMAP_NONE)
+        prefetch_span(users_head(&e->users, u), e->users.stride);
+    uint32_t v = ev->video_id ? videos_find(&e->videos, ev->video_id) : IDMAP_NONE;
+    if (v < e->videos.used) {
+        prefetch_span(&e->videos.rows[v], sizeof e->videos.rows[v]);
+        prefetch_span(videos_emb(&e->videos, v), e->videos.dim * sizeof(float));
+    }
+    session_prefetch_state(&e->sessions, ev->user_id, 1);
+}
+
 size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events, size_t n)
 {
     size_t applied = 0;
@@ -604,13 +647,22 @@ size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events
         size_t end = i + REC_BATCH_MAX < n ? i + REC_BATCH_MAX : n;
         pthread_rwlock_wrlock(&e->lock);
         for (size_t j = i; j < end; j++) {
-            /* Fetch the id map slots a few events ahead: at ten million users
-             * the lookups, not the arithmetic, are what costs. */
-            if (j + 4 < end) {
-                idmap_prefetch(&e->users.map, events[j + 4].user_id);
-                idmap_prefetch(&e->videos.map, events[j + 4].video_id);
-                session_prefetch(&e->sessions, events[j + 4].user_id);
+            /* At ten million users an event costs its cache misses more than
+             * its arithmetic, and most depend on the one before (map slot ->
+             * row, session -> its seen filter). So each is fetched in steps
+             * ahead of apply: the map slots 8 events ahead, the rows and the
+             * session they lead to 4 ahead, the seen filter 2 ahead. Lookups
+             * here are hints only; apply does its own (an event can change
+             * what a later one finds). */
+            if (j + 8 < n) {
+                idmap_prefetch(&e->users.map, events[j + 8].user_id);
+                idmap_prefetch(&e->videos.map, events[j + 8].video_id);
+                session_prefetch(&e->sessions, events[j + 8].user_id);
             }
+            if (j + 4 < n)
+                prefetch_rows(e, &events[j + 4]);
+            if (j + 2 < n)
+                session_prefetch_state(&e->sessions, events[j + 2].user_id, 2);
             if (apply(e, &events[j]) == 0)
                 applied++;
         }

@@ -53,21 +53,6 @@ void idmap_clear(struct idmap *map)
     map->count = 0;
 }
 
-uint32_t idmap_get(const struct idmap *map, uint64_t key)
-{
-    if (key == 0 || !map->slots)
-        return IDMAP_NONE;
-    size_t i = rec_mix64(key) & map->mask;
-    for (;;) {
-        const struct idmap_slot *s = &map->slots[i];
-        if (s->key == key)
-            return s->row;
-        if (s->key == 0)
-            return IDMAP_NONE;
-        i = (i + 1) & map->mask;
-    }
-}
-
 static void insert_fresh(struct idmap_slot *slots, size_t mask, uint64_t key, uint32_t row)
 {
     size_t i = rec_mix64(key) & mask;
@@ -150,12 +135,6 @@ uint32_t idmap_del(struct idmap *map, uint64_t key)
     memset(&map->slots[hole], 0, sizeof map->slots[hole]);
     map->count--;
     return row;
-}
-
-void idmap_prefetch(const struct idmap *map, uint64_t key)
-{
-    if (map->slots)
-        __builtin_prefetch(&map->slots[rec_mix64(key) & map->mask]);
 }
 
 size_t idmap_bytes(const struct idmap *map)

@@ -40,15 +40,16 @@ int idmap_init(struct idmap *map, size_t expected);
 /* Frees the slots; the map may be idmap_init'ed again. */
 void idmap_clear(struct idmap *map);
 
-/* The row stored for key, or IDMAP_NONE. */
-uint32_t idmap_get(const struct idmap *map, uint64_t key);
+/* The row stored for key, or IDMAP_NONE. Inline (below): every event takes
+ * several lookups. */
+static inline uint32_t idmap_get(const struct idmap *map, uint64_t key);
 /* Stores key -> row, replacing an existing row. key must not be 0. Returns 0,
  * or -1 when the table had to grow and could not (the map is unchanged). */
 int idmap_put(struct idmap *map, uint64_t key, uint32_t row);
 /* Removes key; returns the row it had, or IDMAP_NONE. */
 uint32_t idmap_del(struct idmap *map, uint64_t key);
 /* Hints the CPU to fetch the key's home slot (for batched lookups). */
-void idmap_prefetch(const struct idmap *map, uint64_t key);
+static inline void idmap_prefetch(const struct idmap *map, uint64_t key);
 /* Bytes held by the slots. */
 size_t idmap_bytes(const struct idmap *map);
 
@@ -67,6 +68,27 @@ static inline uint64_t rec_mix64(uint64_t x)
     x *= 0x94d049bb133111ebULL;
     x ^= x >> 31;
     return x;
+}
+
+static inline uint32_t idmap_get(const struct idmap *map, uint64_t key)
+{
+    if (key == 0 || !map->slots)
+        return IDMAP_NONE;
+    size_t i = rec_mix64(key) & map->mask;
+    for (;;) {
+        const struct idmap_slot *s = &map->slots[i];
+        if (s->key == key)
+            return s->row;
+        if (s->key == 0)
+            return IDMAP_NONE;
+        i = (i + 1) & map->mask;
+    }
+}
+
+static inline void idmap_prefetch(const struct idmap *map, uint64_t key)
+{
+    if (map->slots)
+        __builtin_prefetch(&map->slots[rec_mix64(key) & map->mask]);
 }
 
 #endif

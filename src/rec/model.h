@@ -65,12 +65,22 @@ struct model {
      * and r (score residual), and the gain they give */
     double coeng_n, coeng_sx, coeng_sr, coeng_sxx, coeng_sxr;
     float coeng_gain;
+    int avx2;               /* the engagement step's AVX2 kernels run (model.c) */
 };
 
 void model_init(struct model *model, unsigned dim, uint64_t seed);
 
-/* Next pseudo-random 64 bits from the model's stream. */
-uint64_t model_rand(struct model *model);
+/* Next pseudo-random 64 bits from the model's stream (xorshift64*). Inline:
+ * every engagement step draws dim / 4 of them. */
+static inline uint64_t model_rand(struct model *model)
+{
+    uint64_t x = model->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    model->rng = x;
+    return x * 0x2545f4914f6cdd1dULL;
+}
 
 /* A new user's / video's embedding: small values drawn from the id, so the
  * same id always starts the same way. */

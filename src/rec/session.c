@@ -543,3 +543,64 @@ size_t session_count(struct session_table *table)
         n += table->shards[i].live;
     return n;
 }
+
+/* The slot CLOCK will take next in a full shard, without moving the hand:
+ * the first unused-since-last-pass slot from the hand (the marks the real
+ * sweep clears on the way do not change which one that is). NONE if the
+ * shard is not full or none is found within a few steps. */
+static uint32_t victim_guess(const struct session_table *table, const struct session_shard *sh)
+{
+    if (sh->live < table->max_per_shard || sh->used == 0)
+        return NONE;
+    uint32_t j = sh->hand;
+    for (int steps = 0; steps < 64; steps++, j++) {
+        if (j >= sh->used)
+            j = 0;
+        if (sh->ref[j] == REF_CLEAR)
+            return j;
+    }
+    return NONE;
+}
+
+static void prefetch_lines(const void *p, size_t n)
+{
+    const char *c = p;
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch(c + off, 1);
+    __builtin_prefetch(c + n - 1, 1);
+}
+
+void session_prefetch_state(struct session_table *table, uint64_t user, int step)
+{
+    struct session_shard *sh = session_shard_of(table, user);
+    uint32_t i = idmap_get(&sh->map, user);
+    if (i != NONE) {
+        const struct session *s = sh->slots[i];
+        if (step == 1) {
+            /* What every event reads: the counts, the pending impressions,
+             * the served list's count, the seen filter's newest segment. */
+            __builtin_prefetch(s, 1);
+            prefetch_lines(s->pending, sizeof s->pending);
+            __builtin_prefetch(&s->served_count, 1);
+            __builtin_prefetch(&s->seen.nsegs, 1);
+            __builtin_prefetch(&s->seen.segs[0], 1);
+        } else if (s->seen.nsegs) {
+            __builtin_prefetch(s->seen.segs[s->seen.nsegs - 1].blocks, 1);
+        }
+        return;
+    }
+    /* No session: session_get will evict one and reset it (take_slot). */
+    uint32_t v = victim_guess(table, sh);
+    if (v == NONE || !sh->slots[v])
+        return;
+    const struct session *s = sh->slots[v];
+    if (step == 1) {
+        idmap_prefetch(&sh->map, sh->ids[v]);
+        prefetch_lines(s, offsetof(struct session, served));
+        __builtin_prefetch(&s->served_count, 1);
+        __builtin_prefetch(&s->seen.nsegs, 1);
+        __builtin_prefetch(&s->seen.segs[0], 1);
+    } else if (s->seen.nsegs) {
+        prefetch_lines(s->seen.segs[0].blocks, 128); /* seen_reset clears a first segment */
+    }
+}

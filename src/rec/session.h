@@ -109,6 +109,15 @@ static inline void session_prefetch(struct session_table *table, uint64_t user)
     idmap_prefetch(&session_shard_of(table, user)->map, user);
 }
 
+/* Prefetching for a batch of events (engine.c): asks the CPU for what
+ * session_get and the event will touch, a few events before they run. Step 1
+ * (after session_prefetch, so the map slot is in cache) fetches the user's
+ * session, or, when the user has none and the shard is full, the session the
+ * CLOCK hand will most likely evict (take_slot resets it) and its map slot;
+ * step 2 (after step 1) fetches that session's seen filter. Only hints:
+ * nothing changes, a wrong guess costs a wasted fetch. */
+void session_prefetch_state(struct session_table *table, uint64_t user, int step);
+
 /* With the shard locked: the user's session, NULL if none (and create == 0)
  * or out of memory. create brings it back from the spill store or starts an
  * empty one, evicting the least recently used session when the shard is full.
