@@ -43,9 +43,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -436,6 +438,14 @@ static void __attribute__((noreturn))
 snapshot_child(struct rec_engine *e, const char *dir, const char *tmp, const char *path,
                const struct rec_mark *mark, int out)
 {
+    /* Drop every inherited descriptor but the pipe: an flock (the data
+     * directory's, an upload's, the audit log's) lives as long as any copy
+     * of its descriptor, so a child holding copies would keep an upload
+     * "busy" after its request ended. And die with the parent. */
+    if (out > 3)
+        close_range(3, (unsigned)out - 1, 0);
+    close_range((unsigned)out + 1, ~0u, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     char msg[512] = "";
     int rc = write_file(e, dir, tmp, path, mark, msg, sizeof msg);
     if (rc != 0) {

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -361,6 +362,13 @@ Test(persist, feeds_are_served_while_a_snapshot_is_written, .timeout = 60)
     char fifo[512];
     snprintf(fifo, sizeof fifo, "%s/rec.snapshot.tmp", dir);
     cr_assert_eq(mkfifo(fifo, 0600), 0);
+    /* A lock this process holds (as the server holds its data directory's
+     * and uploads'): the writer must not keep it once this process lets go. */
+    char lockpath[512];
+    snprintf(lockpath, sizeof lockpath, "%s/held.lock", dir);
+    int held = open(lockpath, O_RDWR | O_CREAT, 0600);
+    cr_assert_geq(held, 0);
+    cr_assert_eq(flock(held, LOCK_EX), 0);
     struct snap_call s = {.e = e, .dir = dir};
     pthread_t snap, feed;
     cr_assert_eq(pthread_create(&snap, NULL, snapshot_main, &s), 0);
@@ -373,6 +381,12 @@ Test(persist, feeds_are_served_while_a_snapshot_is_written, .timeout = 60)
     cr_assert_eq(pthread_timedjoin_np(feed, &served, &deadline), 0,
                  "a feed waited for the snapshot to be written");
     cr_assert_eq((intptr_t)served, 5);
+    close(held);
+    int again = open(lockpath, O_RDWR);
+    cr_assert_eq(flock(again, LOCK_EX | LOCK_NB), 0,
+                 "the snapshot writer kept a copy of this process's locked descriptor");
+    close(again);
+    unlink(lockpath);
     /* Let the writer through: drain the FIFO. */
     int fd = open(fifo, O_RDONLY);
     cr_assert_geq(fd, 0);
