@@ -457,6 +457,8 @@ snapshot_child(struct rec_engine *e, const char *dir, const char *tmp, const cha
     _exit(rc == 0 ? 0 : 1);
 }
 
+static pthread_mutex_t snapshot_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_mark *mark,
                         char *err, size_t errlen)
 {
@@ -474,6 +476,9 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
      * gigabytes. This caller waits for the child, so the snapshot is on disk
      * when it returns, as before. If fork fails (memory), the file is written
      * under the lock. */
+    /* One snapshot at a time in the process: the engine lock no longer
+     * covers the write, and two writers would share the temporary file. */
+    pthread_mutex_lock(&snapshot_mu);
     pthread_rwlock_wrlock(&e->lock);
     engine_flush_dirty(e);
     int pipefd[2];
@@ -491,6 +496,7 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
     if (pid < 0) {
         int rc = write_file(e, dir, tmp, path, mark, err, errlen);
         pthread_rwlock_unlock(&e->lock);
+        pthread_mutex_unlock(&snapshot_mu);
         return rc;
     }
     pthread_rwlock_unlock(&e->lock);
@@ -510,15 +516,18 @@ int rec_engine_snapshot(struct rec_engine *e, const char *dir, const struct rec_
     pid_t got;
     while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
         ;
-    if (got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
-    if (len)
-        set_err(err, errlen, "%s", msg);
-    else
-        set_err(err, errlen, "%s: the snapshot writer failed (status %d)", tmp,
-                got == pid ? status : -1);
-    unlink(tmp);
-    return REC_EIO;
+    int rc = 0;
+    if (got != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (len)
+            set_err(err, errlen, "%s", msg);
+        else
+            set_err(err, errlen, "%s: the snapshot writer failed (status %d)", tmp,
+                    got == pid ? status : -1);
+        unlink(tmp);
+        rc = REC_EIO;
+    }
+    pthread_mutex_unlock(&snapshot_mu);
+    return rc;
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -409,3 +409,33 @@ Test(persist, feeds_are_served_while_a_snapshot_is_written, .timeout = 60)
     remove_dir(dir);
     rec_engine_destroy(e);
 }
+
+/* Snapshots asked for at the same time (a periodic one and an erasure's)
+ * are written one after the other: each is complete and loads. */
+Test(persist, concurrent_snapshots_are_serialised, .timeout = 120)
+{
+    struct config_rec c = test_config();
+    struct rec_engine *e = test_engine(&c);
+    add_videos(e, 1, 3000, NULL, OLD);
+    struct event evs[4000];
+    make_events(evs, 4000, 5, T0);
+    rec_engine_observe_batch(e, evs, 4000);
+    char *dir = temp_dir();
+    struct snap_call s[2] = {{.e = e, .dir = dir}, {.e = e, .dir = dir}};
+    for (int round = 0; round < 5; round++) {
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            cr_assert_eq(pthread_create(&t[i], NULL, snapshot_main, &s[i]), 0);
+        for (int i = 0; i < 2; i++) {
+            pthread_join(t[i], NULL);
+            cr_assert_eq(s[i].rc, 0, "%s", s[i].err);
+        }
+        int code = 0;
+        char err[256];
+        struct rec_engine *back = rec_engine_load(&c, dir, NULL, &code, err, sizeof err);
+        cr_assert_not_null(back, "round %d: %s", round, err);
+        rec_engine_destroy(back);
+    }
+    remove_dir(dir);
+    rec_engine_destroy(e);
+}
