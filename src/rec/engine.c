@@ -260,15 +260,6 @@ out:
 
 /* ---- learning ----------------------------------------------------------- */
 
-/* Asks the CPU for the cache lines of p[0..n) (a hint: nothing is read). */
-static void prefetch_span(const void *p, size_t n)
-{
-    const char *c = p;
-    for (size_t off = 0; off < n; off += 64)
-        __builtin_prefetch(c + off, 1);
-    __builtin_prefetch(c + n - 1, 1);
-}
-
 /* A video whose embedding or engagement bias changed: its index entry is
  * re-quantised once at the next rec_engine_tick (every second), not after
  * every event — head videos get hundreds of events a second. The index only
@@ -302,16 +293,16 @@ void engine_flush_dirty(struct rec_engine *e)
          * in cache) the index entry it is re-quantised into. */
         if (i + 8 < e->dirty_count) {
             uint32_t r = e->dirty[i + 8];
-            prefetch_span(&e->videos.rows[r], sizeof e->videos.rows[r]);
-            prefetch_span(videos_emb(&e->videos, r), e->videos.dim * sizeof(float));
+            rec_prefetch_span(&e->videos.rows[r], sizeof e->videos.rows[r]);
+            rec_prefetch_span(videos_emb(&e->videos, r), e->videos.dim * sizeof(float));
         }
         if (i + 4 < e->dirty_count) {
             const struct video_row *v = &e->videos.rows[e->dirty[i + 4]];
             if (v->ann_list < e->ann.nlists) {
                 const struct ann_list *l = &e->ann.lists[v->ann_list];
                 /* The entry's codes are spread through its block (ann.c). */
-                prefetch_span(l->codes + (size_t)(v->ann_pos / ANN_BLOCK) * ANN_BLOCK * e->ann.dim,
-                              (size_t)ANN_BLOCK * e->ann.dim);
+                size_t block = (size_t)ANN_BLOCK * e->ann.dim;
+                rec_prefetch_span(l->codes + (size_t)(v->ann_pos / ANN_BLOCK) * block, block);
                 __builtin_prefetch(l->scales + v->ann_pos, 1);
                 __builtin_prefetch(l->biases + v->ann_pos, 1);
             }
@@ -631,11 +622,11 @@ static void prefetch_rows(struct rec_engine *e, const struct event *ev)
 {
     uint32_t u = users_find(&e->users, ev->user_id);
     if (u != IDMAP_NONE)
-        prefetch_span(users_head(&e->users, u), e->users.stride);
+        rec_prefetch_span(users_head(&e->users, u), e->users.stride);
     uint32_t v = ev->video_id ? videos_find(&e->videos, ev->video_id) : IDMAP_NONE;
     if (v < e->videos.used) {
-        prefetch_span(&e->videos.rows[v], sizeof e->videos.rows[v]);
-        prefetch_span(videos_emb(&e->videos, v), e->videos.dim * sizeof(float));
+        rec_prefetch_span(&e->videos.rows[v], sizeof e->videos.rows[v]);
+        rec_prefetch_span(videos_emb(&e->videos, v), e->videos.dim * sizeof(float));
     }
     session_prefetch_state(&e->sessions, ev->user_id, 1);
 }

@@ -59,6 +59,16 @@ size_t idmap_bytes(const struct idmap *map);
  * blocks and on failure. */
 void rec_hugepages(void *ptr, size_t size);
 
+/* Asks the CPU for the cache lines of p[0..n), for writing (a hint: nothing
+ * is read). */
+static inline void rec_prefetch_span(const void *p, size_t n)
+{
+    const char *c = p;
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch(c + off, 1);
+    __builtin_prefetch(c + n - 1, 1);
+}
+
 /* The 64-bit mixer used for every hash in rec/ (splitmix64's finalizer). */
 static inline uint64_t rec_mix64(uint64_t x)
 {

@@ -562,14 +562,6 @@ static uint32_t victim_guess(const struct session_table *table, const struct ses
     return NONE;
 }
 
-static void prefetch_lines(const void *p, size_t n)
-{
-    const char *c = p;
-    for (size_t off = 0; off < n; off += 64)
-        __builtin_prefetch(c + off, 1);
-    __builtin_prefetch(c + n - 1, 1);
-}
-
 void session_prefetch_state(struct session_table *table, uint64_t user, int step)
 {
     struct session_shard *sh = session_shard_of(table, user);
@@ -580,7 +572,7 @@ void session_prefetch_state(struct session_table *table, uint64_t user, int step
             /* What every event reads: the counts, the pending impressions,
              * the served list's count, the seen filter's newest segment. */
             __builtin_prefetch(s, 1);
-            prefetch_lines(s->pending, sizeof s->pending);
+            rec_prefetch_span(s->pending, sizeof s->pending);
             __builtin_prefetch(&s->served_count, 1);
             __builtin_prefetch(&s->seen.nsegs, 1);
             __builtin_prefetch(&s->seen.segs[0], 1);
@@ -596,11 +588,11 @@ void session_prefetch_state(struct session_table *table, uint64_t user, int step
     const struct session *s = sh->slots[v];
     if (step == 1) {
         idmap_prefetch(&sh->map, sh->ids[v]);
-        prefetch_lines(s, offsetof(struct session, served));
+        rec_prefetch_span(s, offsetof(struct session, served));
         __builtin_prefetch(&s->served_count, 1);
         __builtin_prefetch(&s->seen.nsegs, 1);
         __builtin_prefetch(&s->seen.segs[0], 1);
     } else if (s->seen.nsegs) {
-        prefetch_lines(s->seen.segs[0].blocks, 128); /* seen_reset clears a first segment */
+        rec_prefetch_span(s->seen.segs[0].blocks, 128); /* seen_reset clears a first segment */
     }
 }
