@@ -96,6 +96,9 @@ struct config_rec {
     unsigned candidates_following;
     unsigned candidates_fresh;
     unsigned ann_probe;          /* index lists scanned per query */
+    unsigned nearest_pool;       /* nearest videos kept per session between requests (0: search each time) */
+    unsigned nearest_refresh_s;  /* a kept list older than this is searched again */
+    double nearest_drift;        /* ... or once the user's embedding moved this far (relative) */
     unsigned coengagement_neighbours; /* co-engagement list length per video */
     unsigned recent_engagements; /* a user's engagements remembered for co-engagement */
     double coengagement_decay;   /* weight of the k-th most recent engagement: decay^k */

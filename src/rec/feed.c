@@ -3,6 +3,8 @@
  *
  *   sources (each adds candidates, remembering which source found them)
  *     nearest      ann_search with the user's embedding     candidates_nearest
+ *                  (a list of nearest_pool kept in the session
+ *                  between requests: source_nearest)
  *     coengaged    lists of the user's recent engagements    candidates_coengaged
  *     following    newest videos of followed creators        candidates_following
  *     trending     regional top list + interest hashtags     candidates_trending
@@ -230,37 +232,127 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     return 0;
 }
 
-/* Nearest videos to the user's embedding; a user without one (not admitted
- * yet) gets the zero query, which ranks by engagement propensity alone. */
-static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float *user_vec)
+#define NEAREST_MAX 4096 /* candidates_nearest and nearest_pool are capped at this */
+
+/* The index's best `want` (<= NEAREST_MAX) rows for user_vec that pass the
+ * filters, into out; returns the count. */
+static size_t nearest_search(struct feed_ctx *f, const float *user_vec, size_t want,
+                             uint32_t *out)
 {
     struct rec_engine *e = f->e;
-    size_t k = e->cfg.candidates_nearest;
-    static const float zero[MODEL_DIM_MAX];
-    if (!user_vec)
-        user_vec = zero;
-    if (k == 0)
-        return;
-    enum { MAX = 4096 };
-    uint32_t rows[MAX];
-    float scores[MAX];
-    if (k > MAX / 2)
-        k = MAX / 2;
+    enum { ASK_MAX = NEAREST_MAX + NEAREST_MAX / 4 + 16 };
+    static _Thread_local uint32_t rows[ASK_MAX];
+    static _Thread_local float scores[ASK_MAX];
     /* First without the filters (they cost a cache miss per video looked
      * at): a quarter more than wanted, filtered afterwards. Only a user who
      * has already seen much of their neighbourhood needs the filtered scan.
      * (Tried and measured worse at a million videos: skipping straight to
      * the filtered scan for a user who needed it last time, and retrying
      * unfiltered with four times the length.) */
-    size_t ask = k + k / 4 + 16;
+    size_t ask = want + want / 4 + 16;
     size_t n = ann_search(&e->ann, user_vec, ask, e->cfg.ann_probe, NULL, NULL, rows, scores);
     size_t kept = 0;
-    for (size_t i = 0; i < n && kept < k; i++)
+    for (size_t i = 0; i < n && kept < want; i++)
         if (!excluded(f, rows[i]))
-            rows[kept++] = rows[i];
-    if (kept < k && n == ask)
-        kept = ann_search(&e->ann, user_vec, k, e->cfg.ann_probe, ann_skip, f, rows, scores);
-    for (size_t i = 0; i < kept; i++) {
+            out[kept++] = rows[i];
+    if (kept < want && n == ask)
+        kept = ann_search(&e->ann, user_vec, want, e->cfg.ann_probe, ann_skip, f, out, scores);
+    return kept;
+}
+
+/* Whether the session's kept nearest list can serve this request: searched
+ * with (nearly) the embedding the user has now, not too long ago. */
+static int pool_current(const struct feed_ctx *f, const struct nearest_pool *pool,
+                        const float *user_vec, unsigned dim)
+{
+    const struct config_rec *cfg = &f->e->cfg;
+    if (!pool->rows || f->req->now_ms < pool->built_ms ||
+        f->req->now_ms - pool->built_ms > (int64_t)cfg->nearest_refresh_s * 1000)
+        return 0;
+    if (!user_vec || !pool->dim)
+        return !user_vec && !pool->dim;
+    if (pool->dim != dim)
+        return 0;
+    float moved = 0, length = 0;
+    for (unsigned i = 0; i < dim; i++) {
+        float d = user_vec[i] - pool->vec[i];
+        moved += d * d;
+        length += pool->vec[i] * pool->vec[i];
+    }
+    float drift = (float)cfg->nearest_drift;
+    return moved <= drift * drift * length;
+}
+
+/* Nearest videos to the user's embedding; a user without one (not admitted
+ * yet) gets the zero query, which ranks by engagement propensity alone.
+ *
+ * A session keeps the best nearest_pool of them between requests (struct
+ * nearest_pool): the index search, with its filter checks, was most of a
+ * request's time, and one page takes ten videos of the two hundred. Each
+ * request takes the first candidates_nearest the filters still let through
+ * (what was served since is in the seen filter) and drops the others from
+ * the list for good; they are scored with the embedding the user has now, so
+ * every event still moves the ranking at once. The list is searched again
+ * when fewer than candidates_nearest are left (or, if the search ran out,
+ * when any was taken), when it is older than nearest_refresh_s, or when the
+ * embedding has moved by more than nearest_drift of its length: what the
+ * user likes has changed enough to change the neighbourhood itself. */
+static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float *user_vec)
+{
+    static const float zero[MODEL_DIM_MAX];
+    struct rec_engine *e = f->e;
+    size_t k = e->cfg.candidates_nearest < NEAREST_MAX ? e->cfg.candidates_nearest : NEAREST_MAX;
+    size_t keep = e->cfg.nearest_pool < NEAREST_MAX ? e->cfg.nearest_pool : NEAREST_MAX;
+    const uint32_t *rows;
+    size_t n;
+    if (k == 0)
+        return;
+    if (!f->s || keep == 0) {
+        static _Thread_local uint32_t found[NEAREST_MAX];
+        n = nearest_search(f, user_vec ? user_vec : zero, k, found);
+        rows = found;
+    } else {
+        if (keep < k)
+            keep = k;
+        struct nearest_pool *pool = &f->s->pool;
+        unsigned dim = user_vec ? e->cfg.dim : 0;
+        n = SIZE_MAX; /* search */
+        if (pool_current(f, pool, user_vec, dim)) {
+            n = 0;
+            /* Drop for good what the filters now refuse; stop at k. */
+            size_t i = 0;
+            for (; i < pool->n && n < k; i++)
+                if (!excluded(f, pool->rows[i]))
+                    pool->rows[n++] = pool->rows[i];
+            if (n < i) {
+                memmove(pool->rows + n, pool->rows + i, (pool->n - i) * sizeof *pool->rows);
+                pool->n -= (uint32_t)(i - n);
+            }
+            /* Short of k: searched again, unless the search had run out
+             * (the probed part of the index holds no more for this
+             * embedding) and the index has not changed since, or it still
+             * holds at least half of what that search found. */
+            if (n < k && !(pool->found < keep &&
+                           ((pool->index_count == e->ann.count &&
+                             pool->index_trained == e->ann.trained_at) ||
+                            (n > 0 && 2 * n >= pool->found))))
+                n = SIZE_MAX;
+        }
+        if (n == SIZE_MAX) {
+            if (session_pool_reserve(pool, (uint32_t)keep, dim) < 0)
+                return;
+            if (user_vec)
+                memcpy(pool->vec, user_vec, dim * sizeof *pool->vec);
+            pool->n = pool->found = (uint32_t)nearest_search(f, user_vec ? user_vec : zero,
+                                                             keep, pool->rows);
+            pool->built_ms = f->req->now_ms;
+            pool->index_count = e->ann.count;
+            pool->index_trained = e->ann.trained_at;
+            n = pool->n < k ? pool->n : k;
+        }
+        rows = pool->rows;
+    }
+    for (size_t i = 0; i < n; i++) {
         struct cand *c = cands_get(cs, rows[i], 1);
         if (c)
             c->sources |= REC_SOURCE_NEAREST;

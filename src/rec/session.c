@@ -38,12 +38,45 @@ int session_table_init(struct session_table *table, uint32_t sessions_max)
     return 0;
 }
 
-static void session_free(struct session *s)
+int session_pool_reserve(struct nearest_pool *pool, uint32_t cap, unsigned dim)
+{
+    if (!pool->rows || pool->cap < cap || pool->vcap < dim) {
+        /* rows then vec, both 4-byte items: one block. */
+        uint32_t *rows = reel_malloc(((size_t)cap + dim) * sizeof(uint32_t));
+        if (!rows) {
+            session_pool_clear(pool);
+            return -1;
+        }
+        reel_free(pool->rows);
+        pool->rows = rows;
+        pool->cap = cap;
+        pool->vcap = (uint8_t)dim;
+        pool->vec = (float *)(void *)(rows + cap);
+    }
+    pool->n = pool->found = pool->index_count = pool->index_trained = 0;
+    pool->dim = (uint8_t)dim;
+    pool->built_ms = 0;
+    return 0;
+}
+
+void session_pool_clear(struct nearest_pool *pool)
+{
+    reel_free(pool->rows);
+    memset(pool, 0, sizeof *pool);
+}
+
+void session_destroy(struct session *s)
 {
     if (!s)
         return;
     seen_clear(&s->seen);
+    session_pool_clear(&s->pool);
     reel_free(s);
+}
+
+static void session_free(struct session *s)
+{
+    session_destroy(s);
 }
 
 void session_table_clear(struct session_table *table)
@@ -117,6 +150,7 @@ static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
         s->recent_count = s->recent_head = s->pending_count = 0;
         s->served_count = s->served_head = 0;
         memset(s->creators, 0, sizeof s->creators);
+        session_pool_clear(&s->pool);
     } else {
         session_free(s);
         s = NULL;
@@ -393,7 +427,8 @@ size_t session_serialised_size(const struct session *s)
 {
     return 8 + 8 + 4 + 8 + 1 + 1 + (size_t)s->recent_count * 8 + SESSION_CREATORS * 20 +
            (size_t)s->pending_count * 16 + seen_serialised_size(&s->seen) + 1 +
-           (size_t)s->served_count * 12;
+           (size_t)s->served_count * 12 +
+           (s->pool.rows ? 4 + 4 + 8 + 4 + 4 + 1 + (size_t)s->pool.dim * 4 + (size_t)s->pool.n * 8 : 0);
 }
 
 #define PUT(p, v)                                                                                  \
@@ -443,6 +478,21 @@ size_t session_serialise(const struct session *s, unsigned char *out,
         served++;
     }
     *countp = served;
+    if (s->pool.rows) {
+        const struct nearest_pool *pool = &s->pool;
+        PUT(p, pool->n);
+        PUT(p, pool->found);
+        PUT(p, pool->built_ms);
+        PUT(p, pool->index_count);
+        PUT(p, pool->index_trained);
+        PUT(p, pool->dim);
+        memcpy(p, pool->vec, (size_t)pool->dim * sizeof(float));
+        p += (size_t)pool->dim * sizeof(float);
+        for (uint32_t i = 0; i < pool->n; i++) {
+            uint64_t id = video_id(ctx, pool->rows[i]);
+            PUT(p, id);
+        }
+    }
     return (size_t)(p - out);
 }
 
@@ -515,8 +565,38 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
                 session_served_add(s, row, x);
         }
     }
+    if (p < end) {
+        uint32_t count, found, index_count, index_trained;
+        int64_t built_ms;
+        uint8_t dim;
+        GET(p, end, count);
+        GET(p, end, found);
+        GET(p, end, built_ms);
+        GET(p, end, index_count);
+        GET(p, end, index_trained);
+        GET(p, end, dim);
+        if (dim > 64 || count > (size_t)(end - p) / 8 || count > found)
+            goto fail;
+        if ((size_t)(end - p) < (size_t)dim * sizeof(float) + (size_t)count * 8 ||
+            session_pool_reserve(&s->pool, count ? count : 1, dim) < 0)
+            goto fail;
+        memcpy(s->pool.vec, p, (size_t)dim * sizeof(float));
+        p += (size_t)dim * sizeof(float);
+        for (uint32_t i = 0; i < count; i++) {
+            uint64_t id;
+            GET(p, end, id);
+            uint32_t row = video_row ? video_row(ctx, id) : IDMAP_NONE;
+            if (row != IDMAP_NONE)
+                s->pool.rows[s->pool.n++] = row;
+        }
+        s->pool.found = found;
+        s->pool.built_ms = built_ms;
+        s->pool.index_count = index_count;
+        s->pool.index_trained = index_trained;
+    }
     return (size_t)(p - in);
 fail:
+    session_pool_clear(&s->pool);
     seen_clear(&s->seen);
     return 0;
 }
@@ -530,7 +610,10 @@ size_t session_bytes(struct session_table *table)
         n += idmap_bytes(&sh->map) + (size_t)sh->cap * (sizeof *sh->slots + sizeof *sh->ids + 1 + sizeof(uint32_t));
         for (uint32_t j = 0; j < sh->used; j++)
             if (sh->slots[j])
-                n += sizeof(struct session) + seen_bytes(&sh->slots[j]->seen);
+                n += sizeof(struct session) + seen_bytes(&sh->slots[j]->seen) +
+                     (sh->slots[j]->pool.rows
+                          ? ((size_t)sh->slots[j]->pool.cap + sh->slots[j]->pool.vcap) * 4
+                          : 0);
         pthread_mutex_unlock(&sh->lock);
     }
     return n;

@@ -56,6 +56,22 @@ struct served_item {
     float coeng;
 };
 
+/* The nearest-videos source's candidates kept between feed requests
+ * (feed.c): searched in the index with the user's embedding `vec`, best
+ * first, compacted as entries are filtered out. rows and vec are one
+ * allocation (NULL: none kept). */
+struct nearest_pool {
+    uint32_t *rows;
+    float *vec;           /* dim floats; the embedding the rows were searched with */
+    uint32_t n, cap;
+    uint32_t found;       /* rows the search gave (less than cap: it ran out) */
+    uint32_t index_count; /* the index's size and last training when searched */
+    uint32_t index_trained;
+    int64_t built_ms;
+    uint8_t dim;          /* floats in vec; 0: searched with no embedding (zero query) */
+    uint8_t vcap;         /* floats vec has room for */
+};
+
 struct session {
     uint64_t user_id;
     int64_t last_ms;      /* last activity (event or feed request) */
@@ -71,6 +87,7 @@ struct session {
     uint8_t served_head;
     struct served_item served[SESSION_SERVED];
     struct seen_filter seen;
+    struct nearest_pool pool;
 };
 
 struct session_shard {
@@ -148,11 +165,25 @@ float session_creator_affinity(const struct session *s, uint64_t creator, int64_
 /* Adds delta to the affinity of the user to creator. */
 void session_creator_add(struct session *s, uint64_t creator, float delta, int64_t now_ms);
 
+/* Empties the pool and makes room for cap rows and a dim-float vector
+ * (dim 0: none); memory is kept when it is big enough. Returns 0 or -1 (out
+ * of memory: the pool is then cleared). */
+int session_pool_reserve(struct nearest_pool *pool, uint32_t cap, unsigned dim);
+void session_pool_clear(struct nearest_pool *pool);
+/* Frees a session that is in no table. */
+void session_destroy(struct session *s);
+
 /* Serialised session (spill and snapshot), little-endian:
  *   u64 user_id, i64 last_ms, u32 requests, u64 last_creator, u8 recent_count,
  *   u8 pending_count,
  *   recent_count x u64 video id (newest first), SESSION_CREATORS x {u64 creator, f32 affinity,
- *   i64 at_ms}, pending_count x {u64 video id, i64 at_ms}, seen filter (seen.h) */
+ *   i64 at_ms}, pending_count x {u64 video id, i64 at_ms}, seen filter (seen.h),
+ *   u8 served count, served x {u64 video id, f32 coeng} (oldest first),
+ *   then, if a pool is kept: u32 n, u32 found, i64 built_ms, u32 index_count,
+ *   u32 index_trained, u8 dim,
+ *   dim x f32, n x u64 video id (best first).
+ * The trailing parts are optional: a session saved before they existed
+ * reads as one without them. */
 size_t session_serialised_size(const struct session *s);
 size_t session_serialise(const struct session *s, unsigned char *out,
                          uint64_t (*video_id)(void *ctx, uint32_t row), void *ctx);

@@ -917,8 +917,7 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
                 size_t got = session_deserialise(s, r->p, (size_t)len, id_as_row, e);
                 if (got != len || session_shard_of(&e->sessions, s->user_id) != sh ||
                     session_place(&e->sessions, sh, slot, s, ref) < 0) {
-                    seen_clear(&s->seen);
-                    reel_free(s);
+                    session_destroy(s);
                     return -1;
                 }
                 r->p += len;
