@@ -154,6 +154,32 @@ int api_video_brief(struct app *app, uint64_t video_id, uint64_t *creator_id,
 /* Drops a video from the cache (deleted). */
 void api_video_cache_forget(struct app *app, uint64_t video_id);
 
+/* ---- rendered video cards (card_cache.c) ------------------------------------ */
+
+/* What a card read from the store is checked against (api_card_stamp). */
+struct card_stamp {
+    uint64_t creator_id; /* 0: not known before the read */
+    uint32_t video_ver, creator_ver, epoch, users_gen;
+    int64_t rendered_ms;
+};
+
+/* A cache of `slots` cards (rounded up to a power of two); NULL if slots is
+ * 0 (no cache) or out of memory. */
+struct card_cache *api_card_cache_create(unsigned slots);
+void api_card_cache_destroy(struct card_cache *cache);
+/* The stores' change hook (store_set_change_hook): ctx is the cache. */
+void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id);
+/* If video_id's card is current, appends its members to out and returns
+ * true. */
+bool api_card_copy(struct card_cache *cache, uint64_t video_id, struct buf *out);
+/* Before reading video_id from its store: the counters to keep the card
+ * with. */
+void api_card_stamp(struct card_cache *cache, uint64_t video_id, struct card_stamp *st);
+/* After the read: keeps body[0..len) (the card's members) for a video every
+ * viewer may see, stamped with st (taken before the read). */
+void api_card_put(struct card_cache *cache, uint64_t video_id, uint64_t creator_id,
+                  const struct card_stamp *st, const char *body, size_t len);
+
 /* ---- analytics (analytics.c) ------------------------------------------------ */
 
 struct stats;

@@ -168,6 +168,15 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (!app->card_cache && app->cfg.card_cache) {
+        if (!(app->card_cache = api_card_cache_create(app->cfg.card_cache))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (int i = 0; i < app->regions.count; i++)
+            if (app->stores[i])
+                store_set_change_hook(app->stores[i], api_card_cache_changed, app->card_cache);
+    }
     if (api_counters_drain(app) < 0) {
         snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
         return -1;
@@ -222,6 +231,9 @@ void app_close(struct app *app)
     }
     store_close(app->directory);
     app->directory = NULL;
+    /* After the stores: their change hook points at it. */
+    api_card_cache_destroy(app->card_cache);
+    app->card_cache = NULL;
 }
 
 struct store *app_store_for_region(struct app *app, const struct region *region)

@@ -23,6 +23,7 @@ struct http_server;
 struct eventlog;
 struct feed_seen;
 struct video_cache;
+struct card_cache;
 struct play_counts;
 struct analytics;
 struct recommender;
@@ -39,6 +40,8 @@ struct app {
     struct eventlog *logs[CONFIG_MAX_REGIONS]; /* by region index: its engagement event log
                                                   (server only, app_open_events) */
     struct video_cache *video_cache;          /* event ingestion's video lookups */
+    struct card_cache *card_cache;            /* rendered video cards (server only;
+                                                 NULL: none) */
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
     struct recommender *rec[CONFIG_MAX_REGIONS]; /* rec/: For You, one engine per log */

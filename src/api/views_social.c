@@ -20,10 +20,11 @@ static const char *video_status_name(int status)
     }
 }
 
-void api_write_video(struct jsonw *w, struct app *app, const struct store_video *v,
-                     const struct store_user *creator, int liked_by_me)
+/* Every member of a `Video` but liked_by_me (the viewer's own): what the
+ * card cache keeps. */
+static void write_video_members(struct jsonw *w, struct app *app, const struct store_video *v,
+                                const struct store_user *creator)
 {
-    jsonw_object_begin(w);
     jsonw_kv_id(w, "id", v->id);
     jsonw_key(w, "creator");
     api_write_user(w, app, creator);
@@ -62,43 +63,100 @@ void api_write_video(struct jsonw *w, struct app *app, const struct store_video 
     jsonw_kv_int(w, "shares", v->shares);
     jsonw_kv_int(w, "views", v->views);
     jsonw_kv_time(w, "created_at", v->created_ms);
+}
+
+void api_write_video(struct jsonw *w, struct app *app, const struct store_video *v,
+                     const struct store_user *creator, int liked_by_me)
+{
+    jsonw_object_begin(w);
+    write_video_members(w, app, v, creator);
     if (liked_by_me >= 0)
         jsonw_kv_bool(w, "liked_by_me", liked_by_me);
     jsonw_object_end(w);
 }
 
-bool api_video_visible(const struct store_video *v, const struct store_user *creator,
-                       uint64_t viewer_id)
+static bool video_public(const struct store_video *v, const struct store_user *creator)
 {
-    if (viewer_id && viewer_id == v->creator_id)
-        return true;
     return v->status == STORE_VIDEO_READY && creator->status == STORE_USER_ACTIVE;
 }
 
+bool api_video_visible(const struct store_video *v, const struct store_user *creator,
+                       uint64_t viewer_id)
+{
+    return (viewer_id && viewer_id == v->creator_id) || video_public(v, creator);
+}
+
+/* The videos of a page that were read from their stores: each one's card
+ * members (rendered once, kept in the card cache if public), in `bodies`. */
 struct write_videos {
-    struct jsonw *w;
     struct app *app;
     uint64_t viewer_id;
-    const bool *liked; /* NULL: no viewer */
-    size_t first;      /* index of this run's ids[0] in the caller's list */
-    size_t count;
+    const size_t *at;          /* index in the caller's list of this run's ids[i] */
+    const struct card_stamp *stamps; /* by index in the caller's list */
+    struct buf *bodies;
+    size_t *off, *len;         /* by index; len 0: not visible */
+    struct jsonw scratch;
+    struct buf scratch_buf;
 };
 
-static int write_one(void *ctx, size_t index, const struct store_video *v,
-                     const struct store_user *creator)
+static int render_one(void *ctx, size_t index, const struct store_video *v,
+                      const struct store_user *creator)
 {
     struct write_videos *x = ctx;
+    size_t i = x->at[index];
     if (!api_video_visible(v, creator, x->viewer_id))
         return STORE_OK;
-    api_write_video(x->w, x->app, v, creator, x->liked ? x->liked[x->first + index] : -1);
-    x->count++;
+    buf_reset(&x->scratch_buf);
+    jsonw_init(&x->scratch, &x->scratch_buf);
+    jsonw_object_begin(&x->scratch);
+    write_video_members(&x->scratch, x->app, v, creator);
+    jsonw_object_end(&x->scratch);
+    if (jsonw_finish(&x->scratch) != 0)
+        return STORE_ERROR;
+    /* The members: the object without its braces. */
+    const char *body = x->scratch_buf.data + 1;
+    size_t n = x->scratch_buf.len - 2;
+    x->off[i] = x->bodies->len;
+    if (buf_append(x->bodies, body, n) != BUF_OK)
+        return STORE_ERROR;
+    x->len[i] = n; /* never 0: a card has an id */
+    if (x->app->card_cache && video_public(v, creator))
+        api_card_put(x->app->card_cache, v->id, v->creator_id, &x->stamps[i], body, n);
     return STORE_OK;
+}
+
+/* Reads ids[k] for every k in at[0..n) from their stores (runs of one store
+ * in one read transaction) and renders them into x. */
+static int read_videos(struct write_videos *x, const uint64_t *ids, const size_t *at, size_t n)
+{
+    uint64_t run_ids[API_LIST_MAX];
+    struct store_video *v = reel_malloc(sizeof *v);
+    struct store_user *creator = reel_malloc(sizeof *creator);
+    int rc = v && creator ? STORE_OK : STORE_ERROR;
+    /* A video in a store this node does not have is left out. */
+    for (size_t k = 0; rc == STORE_OK && k < n;) {
+        struct store *store = app_store_for_id(x->app, ids[at[k]]);
+        size_t run = 0;
+        while (k + run < n && app_store_for_id(x->app, ids[at[k + run]]) == store) {
+            run_ids[run] = ids[at[k + run]];
+            run++;
+        }
+        x->at = at + k;
+        if (store)
+            rc = store_video_get_many(store, run_ids, run, v, creator, render_one, x);
+        k += run;
+    }
+    reel_free(v);
+    reel_free(creator);
+    return rc;
 }
 
 int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
                      uint64_t viewer_id, size_t *written)
 {
     bool liked[API_LIST_MAX];
+    struct card_stamp stamps[API_LIST_MAX];
+    size_t off[API_LIST_MAX], len[API_LIST_MAX], missing[API_LIST_MAX], nmissing = 0;
     if (n > API_LIST_MAX)
         n = API_LIST_MAX;
     struct store *viewer_store = viewer_id ? app_store_for_id(app, viewer_id) : NULL;
@@ -106,27 +164,42 @@ int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size
     if (viewer_store &&
         (rc = store_likes_check(viewer_store, viewer_id, ids, n, liked)) != STORE_OK)
         return rc;
-    struct store_video *v = reel_malloc(sizeof *v);
-    struct store_user *creator = reel_malloc(sizeof *creator);
-    if (!v || !creator)
-        rc = STORE_ERROR;
-    struct write_videos x = {w, app, viewer_id, viewer_store ? liked : NULL, 0, 0};
-    /* Runs of ids in one store are read together (one read transaction);
-     * a video in a store this node does not have is left out. */
-    for (size_t i = 0; rc == STORE_OK && i < n;) {
-        struct store *store = app_store_for_id(app, ids[i]);
-        size_t run = 1;
-        while (i + run < n && app_store_for_id(app, ids[i + run]) == store)
-            run++;
-        x.first = i;
-        if (store)
-            rc = store_video_get_many(store, ids + i, run, v, creator, write_one, &x);
-        i += run;
+    struct card_cache *cards = app->card_cache;
+    struct buf bodies;
+    buf_init(&bodies, API_PAGE_MAX_BYTES);
+    struct write_videos x = {.app = app, .viewer_id = viewer_id, .stamps = stamps,
+                             .bodies = &bodies, .off = off, .len = len};
+    buf_init(&x.scratch_buf, API_PAGE_MAX_BYTES);
+    /* The cards in the cache, then the others from their stores (their
+     * counters stamped before the read), then all in order. */
+    for (size_t i = 0; i < n; i++) {
+        off[i] = bodies.len;
+        if (cards && api_card_copy(cards, ids[i], &bodies)) {
+            len[i] = bodies.len - off[i];
+            continue;
+        }
+        len[i] = 0;
+        if (cards)
+            api_card_stamp(cards, ids[i], &stamps[i]);
+        missing[nmissing++] = i;
     }
-    reel_free(v);
-    reel_free(creator);
+    if (nmissing)
+        rc = read_videos(&x, ids, missing, nmissing);
+    size_t count = 0;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        if (!len[i])
+            continue; /* not found, or not visible to this viewer */
+        jsonw_object_begin(w);
+        jsonw_raw_members(w, bodies.data + off[i], len[i]);
+        if (viewer_store)
+            jsonw_kv_bool(w, "liked_by_me", liked[i]);
+        jsonw_object_end(w);
+        count++;
+    }
+    buf_clear(&bodies);
+    buf_clear(&x.scratch_buf);
     if (written)
-        *written = x.count;
+        *written = count;
     return rc;
 }
 

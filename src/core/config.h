@@ -160,6 +160,7 @@ struct config {
     unsigned feed_popular_window_s;  /* "recent" for the popular baseline */
     unsigned feed_seen_max;          /* impressions remembered per user */
     unsigned feed_seen_users;        /* users whose impressions are kept in memory */
+    unsigned card_cache;             /* rendered video cards kept (0: none) */
 
     /* [security] */
     unsigned session_ttl_s;

@@ -250,6 +250,20 @@ void jsonw_raw(struct jsonw *w, const char *json, size_t len)
         put(w, json, len);
 }
 
+void jsonw_raw_members(struct jsonw *w, const char *members, size_t len)
+{
+    if (w->error || len == 0)
+        return;
+    if (!w->in_object[w->depth] || w->after_key) {
+        w->error = JSONW_MISUSE;
+        return;
+    }
+    if (!w->first[w->depth])
+        put(w, ",", 1);
+    w->first[w->depth] = false;
+    put(w, members, len);
+}
+
 void jsonw_kv_string(struct jsonw *w, const char *key, const char *s)
 {
     jsonw_key(w, key);

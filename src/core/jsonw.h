@@ -60,6 +60,10 @@ void jsonw_id(struct jsonw *w, uint64_t id);
 void jsonw_time(struct jsonw *w, int64_t unix_ms);
 /* Pre-serialised JSON, inserted as one value (trusted: not checked). */
 void jsonw_raw(struct jsonw *w, const char *json, size_t len);
+/* Writes members already in JSON (`"a":1,"b":[]`, no braces, no leading or
+ * trailing comma) into the open object, as if each had been written with
+ * jsonw_key and a value. len 0 writes nothing. */
+void jsonw_raw_members(struct jsonw *w, const char *members, size_t len);
 
 /* key + value shorthands */
 void jsonw_kv_string(struct jsonw *w, const char *key, const char *s);

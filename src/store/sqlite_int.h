@@ -23,8 +23,17 @@
 
 #define SQ_STMT_SLOTS 256 /* per connection; open addressing on the SQL pointer */
 
+#define SQ_CHANGED_MAX 32 /* rows remembered per connection for the change hook */
+
 struct sq_conn {
     sqlite3 *db;
+    struct store *store;
+    /* Rows changed since the connection was taken (store_set_change_hook),
+     * told again when it is given back; past SQ_CHANGED_MAX, STORE_ROW_ALL. */
+    uint64_t changed[SQ_CHANGED_MAX];
+    uint8_t changed_row[SQ_CHANGED_MAX];
+    unsigned changed_count;
+    bool changed_overflow;
     const char *stmt_sql[SQ_STMT_SLOTS];
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
     sqlite3_session *session; /* the changeset of the open write transaction */
@@ -50,6 +59,8 @@ struct store {
     struct sq_replica replicas[STORE_MAX_REPLICAS];
     int replica_count;
     pthread_mutex_t repl_lock;
+    store_change_fn on_change;
+    void *on_change_ctx;
 };
 
 /* Borrows a connection, waiting if all are in use. Never NULL. */

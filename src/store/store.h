@@ -64,6 +64,23 @@ int store_open(struct store **out, enum store_kind kind, const char *dir,
                const struct store_options *opts, char *err, size_t errlen);
 /* Closes every connection. The store must have no calls in flight. */
 void store_close(struct store *store);
+
+/* Rows whose change a cache of rendered cards must hear about. */
+enum store_row {
+    STORE_ROW_VIDEO,  /* a row of videos: id is the video's */
+    STORE_ROW_USER,   /* a row of users: id is the user's */
+    STORE_ROW_ALL,    /* too many at once to name: anything may have changed */
+};
+typedef void (*store_change_fn)(void *ctx, enum store_row row, uint64_t id);
+
+/* Calls fn for every video and user row this process inserts, updates or
+ * deletes through the store (SQLite's update hook): once while the statement
+ * runs, and again once the connection is given back, after its transaction
+ * committed or rolled back, so a reader that looked at a version counter
+ * before reading cannot keep what it read as current. Set once, before the
+ * store is used by more than one thread; fn runs on the writing thread and
+ * must be quick. Writes by other processes are not seen. */
+void store_set_change_hook(struct store *store, store_change_fn fn, void *ctx);
 /* Schema version after migrations (PRAGMA user_version). */
 int store_schema_version(struct store *store);
 /* Path of the database file. */

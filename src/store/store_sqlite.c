@@ -255,8 +255,54 @@ int sq_read_end(struct sq_conn *conn, int rc, const char *what)
     return rc;
 }
 
+/* SQLite's update hook: a row of videos or users changed on this
+ * connection. */
+static void row_changed(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid)
+{
+    (void)op;
+    struct sq_conn *conn = arg;
+    struct store *store = conn->store;
+    enum store_row row;
+    store_change_fn fn = __atomic_load_n(&store->on_change, __ATOMIC_ACQUIRE);
+    if (!fn || strcmp(db, "main") != 0)
+        return;
+    if (strcmp(table, "videos") == 0)
+        row = STORE_ROW_VIDEO;
+    else if (strcmp(table, "users") == 0)
+        row = STORE_ROW_USER;
+    else
+        return;
+    fn(store->on_change_ctx, row, (uint64_t)rowid);
+    if (conn->changed_count < SQ_CHANGED_MAX) {
+        conn->changed[conn->changed_count] = (uint64_t)rowid;
+        conn->changed_row[conn->changed_count++] = (uint8_t)row;
+    } else {
+        conn->changed_overflow = true;
+    }
+}
+
+/* Tells the change hook again, now that the transaction is over. */
+static void flush_changed(struct store *store, struct sq_conn *conn)
+{
+    if (conn->changed_overflow)
+        store->on_change(store->on_change_ctx, STORE_ROW_ALL, 0);
+    else
+        for (unsigned i = 0; i < conn->changed_count; i++)
+            store->on_change(store->on_change_ctx, (enum store_row)conn->changed_row[i],
+                             conn->changed[i]);
+    conn->changed_count = 0;
+    conn->changed_overflow = false;
+}
+
+void store_set_change_hook(struct store *store, store_change_fn fn, void *ctx)
+{
+    store->on_change_ctx = ctx;
+    __atomic_store_n(&store->on_change, fn, __ATOMIC_RELEASE);
+}
+
 static int open_conn(struct store *store, struct sq_conn *conn, char *err, size_t errlen)
 {
+    conn->store = store;
     int rc = sqlite3_open_v2(store->path, &conn->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -280,6 +326,7 @@ static int open_conn(struct store *store, struct sq_conn *conn, char *err, size_
         sqlite3_free(msg);
         return -1;
     }
+    sqlite3_update_hook(conn->db, row_changed, conn);
     return 0;
 }
 
@@ -431,6 +478,8 @@ struct sq_conn *sq_acquire(struct store *store)
 
 void sq_release(struct store *store, struct sq_conn *conn)
 {
+    if (conn->changed_count || conn->changed_overflow)
+        flush_changed(store, conn);
     pthread_mutex_lock(&store->lock);
     conn->next_free = store->free_list;
     store->free_list = conn;

@@ -100,3 +100,40 @@ Test(jsonw, cap_is_reported)
     cr_assert_eq(jsonw_finish(&w), BUF_TOO_BIG);
     buf_clear(&b);
 }
+
+/* Pre-written members go into an object with the commas right, before and
+ * after other members; outside an object or after a key they are misuse. */
+Test(jsonw, raw_members_join_an_object)
+{
+    struct buf b;
+    struct jsonw w;
+    buf_init(&b, 1024);
+    jsonw_init(&w, &b);
+    jsonw_array_begin(&w);
+    jsonw_object_begin(&w);
+    jsonw_raw_members(&w, "\"a\":1,\"b\":[2]", 13);
+    jsonw_kv_bool(&w, "c", true);
+    jsonw_object_end(&w);
+    jsonw_object_begin(&w);
+    jsonw_kv_int(&w, "x", 0);
+    jsonw_raw_members(&w, "\"y\":{}", 6);
+    jsonw_raw_members(&w, "", 0);
+    jsonw_object_end(&w);
+    jsonw_array_end(&w);
+    cr_assert_eq(jsonw_finish(&w), 0);
+    cr_assert_str_eq(b.data, "[{\"a\":1,\"b\":[2],\"c\":true},{\"x\":0,\"y\":{}}]");
+
+    buf_reset(&b);
+    jsonw_init(&w, &b);
+    jsonw_array_begin(&w);
+    jsonw_raw_members(&w, "\"a\":1", 5);
+    cr_assert_eq(jsonw_finish(&w), JSONW_MISUSE, "members in an array");
+
+    buf_reset(&b);
+    jsonw_init(&w, &b);
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "k");
+    jsonw_raw_members(&w, "\"a\":1", 5);
+    cr_assert_eq(jsonw_finish(&w), JSONW_MISUSE, "members after a key");
+    buf_clear(&b);
+}

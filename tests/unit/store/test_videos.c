@@ -178,3 +178,64 @@ Test(store_videos, many_in_one_read_keeps_order_and_skips_absent)
     free(v);
     free(u);
 }
+
+/* The change hook (store_set_change_hook) hears every videos and users row
+ * written: while the statement runs and once more after the connection is
+ * given back; reads say nothing; too many rows at once say "all". */
+struct heard {
+    enum store_row row[256];
+    uint64_t id[256];
+    int n;
+};
+
+static void on_change(void *ctx, enum store_row row, uint64_t id)
+{
+    struct heard *h = ctx;
+    if (h->n < 256) {
+        h->row[h->n] = row;
+        h->id[h->n] = id;
+        h->n++;
+    }
+}
+
+static int times_heard(const struct heard *h, enum store_row row, uint64_t id)
+{
+    int k = 0;
+    for (int i = 0; i < h->n; i++)
+        k += h->row[i] == row && h->id[i] == id;
+    return k;
+}
+
+Test(store_videos, change_hook_hears_every_written_row)
+{
+    uint64_t user = id_make(1, 1767225600000ULL, 0, 1);
+    make_user(user, "hook");
+    make_video(user + 1, user, STORE_VIDEO_PROCESSING, 10);
+    static struct heard h;
+    store_set_change_hook(store, on_change, &h);
+
+    cr_assert_eq(store_video_set_status(store, user + 1, STORE_VIDEO_READY, "", 1000, 720, 1280,
+                                        "[]", ""),
+                 STORE_OK);
+    cr_assert_eq(times_heard(&h, STORE_ROW_VIDEO, user + 1), 2,
+                 "during the update and after the transaction");
+    h.n = 0;
+    cr_assert_eq(store_user_update_profile(store, user, "Hook", "bio"), STORE_OK);
+    cr_assert_eq(times_heard(&h, STORE_ROW_USER, user), 2);
+    cr_assert_eq(times_heard(&h, STORE_ROW_VIDEO, user + 1), 0);
+
+    h.n = 0;
+    static struct store_video v;
+    static struct store_user creator;
+    cr_assert_eq(store_video_get(store, user + 1, &v, &creator), STORE_OK);
+    cr_assert_eq(h.n, 0, "a read changes nothing");
+
+    /* Erasing a user with 40 videos: more rows than a connection names. */
+    for (uint64_t i = 2; i < 42; i++)
+        make_video(user + i, user, STORE_VIDEO_READY, 10);
+    h.n = 0;
+    cr_assert_eq(store_user_purge(store, user, NULL, NULL), STORE_OK);
+    cr_assert_eq(times_heard(&h, STORE_ROW_ALL, 0), 1, "too many rows: anything may have changed");
+    cr_assert_geq(times_heard(&h, STORE_ROW_USER, user), 1);
+    store_set_change_hook(store, NULL, NULL);
+}

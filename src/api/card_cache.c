@@ -1,0 +1,209 @@
+/*
+ * card_cache.c — rendered `Video` cards (API.md), so that a page of videos
+ * (For You above all: tens of thousands a second) is copies of cached JSON
+ * instead of a store read and a JSON writer run per video.
+ *
+ * A card is the members of the video's object without `liked_by_me` (the
+ * viewer's own, checked per request) and without braces; only cards every
+ * viewer may see are kept (a ready video of an active creator).
+ *
+ * Invalidation is by version counters, not by finding entries: the stores
+ * report every insert, update and delete of a videos or users row this
+ * process makes (store_set_change_hook, SQLite's update hook), and each
+ * bumps the counter its id hashes to (VERSION_SLOTS counters: ids sharing
+ * one invalidate each other, which costs a render, never a stale card). A
+ * card keeps the counters of its video and its creator as they were *before*
+ * its rows were read; it is current while both are unchanged. A store tells
+ * again after the transaction ended, so a card read from rows a transaction
+ * was changing is never taken as current. Too many rows at once (an erasure)
+ * bump `epoch`, which ends every card. Writes by another process are not
+ * reported: cards also expire after CARD_TTL_MS, the bound on how stale they
+ * can be then.
+ *
+ * The creator of a video is needed before the read (to take its counter)
+ * but, the first time, known only after it. Then `users_gen`, bumped for
+ * every users row before that row's own counter, stands in: if it did not
+ * move from before the read to after it, no users row changed meanwhile and
+ * the creator's counter taken after the read is as good as one taken
+ * before. If it moved, the read only teaches the creator (a slot with no
+ * card) for the next one. A video's creator never changes.
+ *
+ * Slots are direct-mapped by video id, locked in CARD_LOCKS stripes; a
+ * writer renders outside the lock and copies in.
+ */
+#include "api/api.h"
+
+#include "core/alloc.h"
+#include "core/clock.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define VERSION_SLOTS (1u << 16)
+#define CARD_LOCKS 256
+#define CARD_TTL_MS 10000
+#define CARD_MAX_BYTES 16384 /* larger cards (long captions) are not kept */
+
+struct card {
+    uint64_t video_id; /* 0 = empty */
+    uint64_t creator_id;
+    uint32_t video_ver, creator_ver, epoch;
+    uint32_t len, cap; /* len 0: creator known, no card */
+    int64_t rendered_ms;
+    char *body;
+};
+
+struct card_cache {
+    uint32_t mask;
+    struct card *slots;
+    pthread_mutex_t locks[CARD_LOCKS];
+    _Atomic uint32_t epoch;
+    _Atomic uint32_t users_gen;
+    _Atomic uint32_t versions[VERSION_SLOTS];
+};
+
+static uint32_t mix(uint64_t id)
+{
+    id ^= id >> 31;
+    id *= 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(id >> 32);
+}
+
+static _Atomic uint32_t *version_of(struct card_cache *c, uint64_t id)
+{
+    return &c->versions[mix(id ^ 0x7665727369ULL) & (VERSION_SLOTS - 1)];
+}
+
+struct card_cache *api_card_cache_create(unsigned slots)
+{
+    if (slots == 0)
+        return NULL;
+    uint32_t n = 1;
+    while (n < slots)
+        n <<= 1;
+    struct card_cache *c = reel_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->slots = reel_calloc(n, sizeof *c->slots);
+    if (!c->slots) {
+        reel_free(c);
+        return NULL;
+    }
+    c->mask = n - 1;
+    for (int i = 0; i < CARD_LOCKS; i++)
+        pthread_mutex_init(&c->locks[i], NULL);
+    return c;
+}
+
+void api_card_cache_destroy(struct card_cache *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i <= c->mask; i++)
+        reel_free(c->slots[i].body);
+    for (int i = 0; i < CARD_LOCKS; i++)
+        pthread_mutex_destroy(&c->locks[i]);
+    reel_free(c->slots);
+    reel_free(c);
+}
+
+void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id)
+{
+    struct card_cache *c = ctx;
+    if (row == STORE_ROW_ALL) {
+        atomic_fetch_add(&c->epoch, 1);
+        return;
+    }
+    if (row == STORE_ROW_USER)
+        atomic_fetch_add(&c->users_gen, 1); /* first: see api_card_put */
+    atomic_fetch_add(version_of(c, id), 1);
+}
+
+static uint32_t slot_of(const struct card_cache *c, uint64_t video_id)
+{
+    return mix(video_id) & c->mask;
+}
+
+static pthread_mutex_t *lock_of(struct card_cache *c, uint32_t slot)
+{
+    return &c->locks[slot % CARD_LOCKS];
+}
+
+static int64_t now_ms(void)
+{
+    return (int64_t)(clock_mono_ns() / 1000000);
+}
+
+bool api_card_copy(struct card_cache *c, uint64_t video_id, struct buf *out)
+{
+    uint32_t slot = slot_of(c, video_id);
+    struct card *k = &c->slots[slot];
+    int64_t now = now_ms();
+    pthread_mutex_t *lock = lock_of(c, slot);
+    pthread_mutex_lock(lock);
+    bool hit = k->video_id == video_id && k->len > 0 && now - k->rendered_ms < CARD_TTL_MS &&
+               k->epoch == atomic_load(&c->epoch) &&
+               k->video_ver == atomic_load(version_of(c, video_id)) &&
+               k->creator_ver == atomic_load(version_of(c, k->creator_id)) &&
+               buf_append(out, k->body, k->len) == BUF_OK;
+    pthread_mutex_unlock(lock);
+    return hit;
+}
+
+void api_card_stamp(struct card_cache *c, uint64_t video_id, struct card_stamp *st)
+{
+    uint32_t slot = slot_of(c, video_id);
+    const struct card *k = &c->slots[slot];
+    pthread_mutex_t *lock = lock_of(c, slot);
+    pthread_mutex_lock(lock);
+    st->creator_id = k->video_id == video_id ? k->creator_id : 0;
+    pthread_mutex_unlock(lock);
+    st->rendered_ms = now_ms();
+    st->users_gen = atomic_load(&c->users_gen);
+    st->epoch = atomic_load(&c->epoch);
+    st->video_ver = atomic_load(version_of(c, video_id));
+    st->creator_ver = st->creator_id ? atomic_load(version_of(c, st->creator_id)) : 0;
+}
+
+void api_card_put(struct card_cache *c, uint64_t video_id, uint64_t creator_id,
+                  const struct card_stamp *st, const char *body, size_t len)
+{
+    uint32_t creator_ver = st->creator_ver;
+    if (st->creator_id != creator_id) {
+        /* The creator's counter now, then users_gen: a bump between the
+         * stamp and here moved users_gen before that counter, so an
+         * unmoved users_gen means the counter read is from no later than
+         * the stamp's moment. Else only the creator is learnt. */
+        creator_ver = atomic_load(version_of(c, creator_id));
+        if (atomic_load(&c->users_gen) != st->users_gen)
+            body = NULL, len = 0;
+    }
+    if (len > CARD_MAX_BYTES) /* not kept */
+        body = NULL, len = 0;
+    uint32_t slot = slot_of(c, video_id);
+    struct card *k = &c->slots[slot];
+    pthread_mutex_t *lock = lock_of(c, slot);
+    pthread_mutex_lock(lock);
+    if (len > k->cap) {
+        size_t cap = len < 256 ? 256 : len + len / 4;
+        char *grown = reel_malloc(cap);
+        if (!grown) {
+            len = 0;
+        } else {
+            reel_free(k->body);
+            k->body = grown;
+            k->cap = (uint32_t)cap;
+        }
+    }
+    k->video_id = video_id;
+    k->creator_id = creator_id;
+    k->video_ver = st->video_ver;
+    k->creator_ver = creator_ver;
+    k->epoch = st->epoch;
+    k->rendered_ms = st->rendered_ms;
+    k->len = (uint32_t)len;
+    if (len)
+        memcpy(k->body, body, len);
+    pthread_mutex_unlock(lock);
+}

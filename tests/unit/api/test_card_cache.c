@@ -1,0 +1,108 @@
+/*
+ * The card cache (card_cache.c): a card is served only while neither its
+ * video's nor its creator's rows changed since before they were read, and
+ * never when the creator was not known before the read.
+ */
+#include "api/api.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+#define VIDEO 148056038008356864ULL
+#define CREATOR 148056038008356000ULL
+
+static struct card_cache *cache;
+
+static void setup(void)
+{
+    cache = api_card_cache_create(1024);
+    cr_assert_not_null(cache);
+}
+
+static void teardown(void)
+{
+    api_card_cache_destroy(cache);
+}
+
+TestSuite(card_cache, .init = setup, .fini = teardown);
+
+static const char body[] = "\"id\":\"148056038008356864\",\"likes\":3";
+
+/* One read: with no users row changed during it, the card is kept. */
+static void cache_card(uint64_t video, uint64_t creator)
+{
+    struct card_stamp st;
+    api_card_stamp(cache, video, &st);
+    api_card_put(cache, video, creator, &st, body, strlen(body));
+}
+
+static bool cached(uint64_t video)
+{
+    struct buf b;
+    buf_init(&b, 1 << 16);
+    bool hit = api_card_copy(cache, video, &b);
+    if (hit)
+        cr_assert_str_eq(b.data, body);
+    else
+        cr_assert_eq(b.len, 0, "a miss appends nothing");
+    buf_clear(&b);
+    return hit;
+}
+
+Test(card_cache, kept_from_the_first_read_unless_a_user_changed_during_it)
+{
+    struct card_stamp st;
+    api_card_stamp(cache, VIDEO, &st);
+    cr_assert_eq(st.creator_id, 0, "the creator is not known yet");
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9); /* some user, meanwhile */
+    api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
+    cr_assert_not(cached(VIDEO), "a users row changed during the read: maybe the creator's");
+    api_card_stamp(cache, VIDEO, &st);
+    cr_assert_eq(st.creator_id, CREATOR, "but the creator was learnt");
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9);
+    api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
+    cr_assert(cached(VIDEO), "the creator's own counter did not move");
+    cr_assert_not(cached(VIDEO + 1));
+
+    api_card_stamp(cache, VIDEO + 1, &st);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 5); /* a video row does not matter */
+    api_card_put(cache, VIDEO + 1, CREATOR, &st, body, strlen(body));
+    cr_assert(cached(VIDEO + 1), "kept from its first read");
+}
+
+Test(card_cache, a_change_of_the_video_or_its_creator_ends_it)
+{
+    cache_card(VIDEO, CREATOR);
+    cr_assert(cached(VIDEO));
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 7);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 7);
+    cr_assert(cached(VIDEO), "other rows leave it (unless their counters collide)");
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO);
+    cr_assert_not(cached(VIDEO));
+    cache_card(VIDEO, CREATOR);
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR);
+    cr_assert_not(cached(VIDEO));
+    cache_card(VIDEO, CREATOR);
+    api_card_cache_changed(cache, STORE_ROW_ALL, 0);
+    cr_assert_not(cached(VIDEO));
+    cache_card(VIDEO, CREATOR);
+    cr_assert(cached(VIDEO));
+}
+
+/* A change between the stamp (before the read) and the put: what was read
+ * may be from before it, so the card is not taken as current. */
+Test(card_cache, a_change_during_the_read_is_not_missed)
+{
+    cache_card(VIDEO, CREATOR);
+    struct card_stamp st;
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO);
+    api_card_stamp(cache, VIDEO, &st);
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR); /* committed meanwhile */
+    api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
+    cr_assert_not(cached(VIDEO));
+}
+
+Test(card_cache, a_zero_size_is_no_cache)
+{
+    cr_assert_null(api_card_cache_create(0));
+}
