@@ -65,11 +65,14 @@ struct cand_set {
     uint32_t mask;
 };
 
+/* The slot table starts small and doubles at half full: a request sets
+ * aside room for a few thousand candidates and usually has a few hundred,
+ * and zeroing a table sized for the worst case was a tenth of its time. */
+#define CANDS_SLOTS_MIN 1024
+
 static int cands_init(struct cand_set *cs, uint32_t cap)
 {
-    uint32_t size = 16;
-    while (size < cap * 2)
-        size <<= 1;
+    uint32_t size = CANDS_SLOTS_MIN;
     cs->c = reel_malloc((size_t)cap * sizeof *cs->c);
     cs->slots = reel_calloc(size, sizeof *cs->slots);
     cs->n = 0;
@@ -89,18 +92,43 @@ static void cands_clear(struct cand_set *cs)
     reel_free(cs->slots);
 }
 
+static uint32_t cands_slot(const struct cand_set *cs, uint32_t row)
+{
+    uint32_t i = (uint32_t)rec_mix64(row) & cs->mask;
+    while (cs->slots[i] && cs->c[cs->slots[i] - 1].row != row)
+        i = (i + 1) & cs->mask;
+    return i;
+}
+
+/* Doubles the slot table (0, or -1 out of memory: the table is unchanged). */
+static int cands_grow(struct cand_set *cs)
+{
+    uint32_t size = (cs->mask + 1) * 2;
+    uint32_t *slots = reel_calloc(size, sizeof *slots);
+    if (!slots)
+        return -1;
+    uint32_t *old = cs->slots;
+    cs->slots = slots;
+    cs->mask = size - 1;
+    for (uint32_t k = 0; k < cs->n; k++)
+        cs->slots[cands_slot(cs, cs->c[k].row)] = k + 1;
+    reel_free(old);
+    return 0;
+}
+
 /* The candidate of row, adding it if absent and there is room (NULL if not). */
 static struct cand *cands_get(struct cand_set *cs, uint32_t row, int add)
 {
-    uint32_t i = (uint32_t)rec_mix64(row) & cs->mask;
-    while (cs->slots[i]) {
-        struct cand *c = &cs->c[cs->slots[i] - 1];
-        if (c->row == row)
-            return c;
-        i = (i + 1) & cs->mask;
-    }
+    uint32_t i = cands_slot(cs, row);
+    if (cs->slots[i])
+        return &cs->c[cs->slots[i] - 1];
     if (!add || cs->n == cs->cap)
         return NULL;
+    if ((cs->n + 1) * 2 > cs->mask + 1) {
+        if (cands_grow(cs) < 0)
+            return NULL;
+        i = cands_slot(cs, row);
+    }
     struct cand *c = &cs->c[cs->n++];
     memset(c, 0, sizeof *c);
     c->row = row;
