@@ -321,10 +321,13 @@ static int pool_current(const struct feed_ctx *f, const struct nearest_pool *poo
  * (what was served since is in the seen filter) and drops the others from
  * the list for good; they are scored with the embedding the user has now, so
  * every event still moves the ranking at once. The list is searched again
- * when fewer than candidates_nearest are left (or, if the search ran out,
- * when any was taken), when it is older than nearest_refresh_s, or when the
- * embedding has moved by more than nearest_drift of its length: what the
- * user likes has changed enough to change the neighbourhood itself. */
+ * when fewer than candidates_nearest are left (if the search ran out: when
+ * the index changed, or half of the list is used), when it is older than
+ * nearest_refresh_s, or when the embedding has moved by more than
+ * nearest_drift of its length: what the user likes has changed enough to
+ * change the neighbourhood itself. A session's first list is only
+ * candidates_nearest deep (as without a kept list); the next ones are
+ * nearest_pool deep. */
 static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float *user_vec)
 {
     static const float zero[MODEL_DIM_MAX];
@@ -360,19 +363,23 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
              * (the probed part of the index holds no more for this
              * embedding) and the index has not changed since, or it still
              * holds at least half of what that search found. */
-            if (n < k && !(pool->found < keep &&
+            if (n < k && !(pool->found < pool->asked &&
                            ((pool->index_count == e->ann.count &&
                              pool->index_trained == e->ann.trained_at) ||
                             (n > 0 && 2 * n >= pool->found))))
                 n = SIZE_MAX;
         }
         if (n == SIZE_MAX) {
-            if (session_pool_reserve(pool, (uint32_t)keep, dim) < 0)
+            /* A session's first search is only as deep as one request needs:
+             * most sessions never ask twice. */
+            size_t depth = pool->rows ? keep : k;
+            if (session_pool_reserve(pool, (uint32_t)depth, dim) < 0)
                 return;
             if (user_vec)
                 memcpy(pool->vec, user_vec, dim * sizeof *pool->vec);
+            pool->asked = (uint32_t)depth;
             pool->n = pool->found = (uint32_t)nearest_search(f, user_vec ? user_vec : zero,
-                                                             keep, pool->rows);
+                                                             depth, pool->rows);
             pool->built_ms = f->req->now_ms;
             pool->index_count = e->ann.count;
             pool->index_trained = e->ann.trained_at;

@@ -205,7 +205,6 @@ int rec_spilled_forget_creator(struct rec_engine *e, const void *blob, size_t le
     rc = 1;
 out:
     pthread_rwlock_unlock(&e->lock);
-    seen_clear(&s->seen);
-    reel_free(s);
+    session_destroy(s);
     return rc;
 }

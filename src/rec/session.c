@@ -53,7 +53,7 @@ int session_pool_reserve(struct nearest_pool *pool, uint32_t cap, unsigned dim)
         pool->vcap = (uint8_t)dim;
         pool->vec = (float *)(void *)(rows + cap);
     }
-    pool->n = pool->found = pool->index_count = pool->index_trained = 0;
+    pool->n = pool->asked = pool->found = pool->index_count = pool->index_trained = 0;
     pool->dim = (uint8_t)dim;
     pool->built_ms = 0;
     return 0;
@@ -428,7 +428,7 @@ size_t session_serialised_size(const struct session *s)
     return 8 + 8 + 4 + 8 + 1 + 1 + (size_t)s->recent_count * 8 + SESSION_CREATORS * 20 +
            (size_t)s->pending_count * 16 + seen_serialised_size(&s->seen) + 1 +
            (size_t)s->served_count * 12 +
-           (s->pool.rows ? 4 + 4 + 8 + 4 + 4 + 1 + (size_t)s->pool.dim * 4 + (size_t)s->pool.n * 8 : 0);
+           (s->pool.rows ? 4 + 4 + 4 + 8 + 4 + 4 + 1 + (size_t)s->pool.dim * 4 + (size_t)s->pool.n * 8 : 0);
 }
 
 #define PUT(p, v)                                                                                  \
@@ -481,6 +481,7 @@ size_t session_serialise(const struct session *s, unsigned char *out,
     if (s->pool.rows) {
         const struct nearest_pool *pool = &s->pool;
         PUT(p, pool->n);
+        PUT(p, pool->asked);
         PUT(p, pool->found);
         PUT(p, pool->built_ms);
         PUT(p, pool->index_count);
@@ -566,16 +567,17 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
         }
     }
     if (p < end) {
-        uint32_t count, found, index_count, index_trained;
+        uint32_t count, asked, found, index_count, index_trained;
         int64_t built_ms;
         uint8_t dim;
         GET(p, end, count);
+        GET(p, end, asked);
         GET(p, end, found);
         GET(p, end, built_ms);
         GET(p, end, index_count);
         GET(p, end, index_trained);
         GET(p, end, dim);
-        if (dim > 64 || count > (size_t)(end - p) / 8 || count > found)
+        if (dim > 64 || count > (size_t)(end - p) / 8 || count > found || found > asked)
             goto fail;
         if ((size_t)(end - p) < (size_t)dim * sizeof(float) + (size_t)count * 8 ||
             session_pool_reserve(&s->pool, count ? count : 1, dim) < 0)
@@ -589,6 +591,7 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
             if (row != IDMAP_NONE)
                 s->pool.rows[s->pool.n++] = row;
         }
+        s->pool.asked = asked;
         s->pool.found = found;
         s->pool.built_ms = built_ms;
         s->pool.index_count = index_count;

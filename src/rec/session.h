@@ -64,7 +64,8 @@ struct nearest_pool {
     uint32_t *rows;
     float *vec;           /* dim floats; the embedding the rows were searched with */
     uint32_t n, cap;
-    uint32_t found;       /* rows the search gave (less than cap: it ran out) */
+    uint32_t asked;       /* rows the search was asked for */
+    uint32_t found;       /* rows it gave (fewer than asked: it ran out) */
     uint32_t index_count; /* the index's size and last training when searched */
     uint32_t index_trained;
     int64_t built_ms;
@@ -179,7 +180,7 @@ void session_destroy(struct session *s);
  *   recent_count x u64 video id (newest first), SESSION_CREATORS x {u64 creator, f32 affinity,
  *   i64 at_ms}, pending_count x {u64 video id, i64 at_ms}, seen filter (seen.h),
  *   u8 served count, served x {u64 video id, f32 coeng} (oldest first),
- *   then, if a pool is kept: u32 n, u32 found, i64 built_ms, u32 index_count,
+ *   then, if a pool is kept: u32 n, u32 asked, u32 found, i64 built_ms, u32 index_count,
  *   u32 index_trained, u8 dim,
  *   dim x f32, n x u64 video id (best first).
  * The trailing parts are optional: a session saved before they existed

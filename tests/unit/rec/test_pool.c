@@ -85,11 +85,12 @@ static void same_page(const struct rec_feed_item *a, int na, const struct rec_fe
 }
 
 /* Without events in between, pages from the kept list are the pages a
- * search on every request gives; the list is searched once. */
+ * search on every request gives. The first search is candidates_nearest
+ * deep; the second, nearest_pool deep, lasts. */
 Test(pool, serves_what_a_search_each_time_would)
 {
     struct rec_engine *a = trained_engine(400), *b = trained_engine(0);
-    int64_t t = T0 + 3600000;
+    int64_t t0 = T0 + 3600000, t = t0;
     static struct pool_view pv;
     for (int p = 0; p < 15; p++, t += 1000) {
         struct rec_feed_item pa[10], pb[10];
@@ -98,7 +99,10 @@ Test(pool, serves_what_a_search_each_time_would)
         same_page(pa, na, pb, nb, p);
         pool_of(a, USER, &pv);
         cr_assert(pv.present);
-        cr_assert_eq(pv.built_ms, T0 + 3600000, "page %d: searched again", p);
+        if (p == 0)
+            cr_assert_eq(pv.found, 200, "a first list as deep as one request needs");
+        else
+            cr_assert_eq(pv.built_ms, t0 + 1000, "page %d: searched again", p);
         cr_assert_eq(pv.dim, 32, "searched with the user's embedding");
     }
     cr_assert_eq(pv.found, 400);
@@ -118,8 +122,11 @@ Test(pool, is_searched_again_when_the_embedding_moves)
     int64_t t = T0 + 3600000;
     struct rec_feed_item pa[10], pb[10];
     static struct pool_view pv;
-    feed(a, USER, t, 10, pa);
-    feed(b, USER, t, 10, pb);
+    for (int p = 0; p < 2; p++) { /* the second list is the deep one */
+        feed(a, USER, t + p, 10, pa);
+        feed(b, USER, t + p, 10, pb);
+    }
+    t += 1;
     struct event one[] = {ev(EVENT_IMPRESSION, USER, pa[0].video_id, t + 1, 0)};
     cr_assert_eq(rec_engine_observe_batch(a, one, 1), 1);
     cr_assert_eq(rec_engine_observe_batch(b, one, 1), 1);
@@ -127,7 +134,7 @@ Test(pool, is_searched_again_when_the_embedding_moves)
     feed(a, USER, t, 10, pa);
     feed(b, USER, t, 10, pb);
     pool_of(a, USER, &pv);
-    cr_assert_eq(pv.built_ms, T0 + 3600000, "one impression does not move taste that far");
+    cr_assert_eq(pv.built_ms, T0 + 3600001, "one impression does not move taste that far");
     /* Long watches of one band, skips of everything else shown. */
     for (uint64_t v = 2401; v <= 2700; v++) {
         struct event w[] = {ev(EVENT_IMPRESSION, USER, v, t + 1, 0),
@@ -151,7 +158,11 @@ Test(pool, is_searched_again_when_old_or_short)
     int64_t t = T0 + 3600000;
     struct rec_feed_item page[10];
     static struct pool_view pv;
-    feed(a, USER, t, 10, page);
+    feed(a, USER, t - 1, 10, page);
+    feed(a, USER, t, 10, page); /* the deep list */
+    pool_of(a, USER, &pv);
+    cr_assert_eq(pv.built_ms, t);
+    cr_assert_eq(pv.found, 400);
     int64_t later = t + (int64_t)c.nearest_refresh_s * 1000;
     feed(a, USER, later, 10, page);
     pool_of(a, USER, &pv);
