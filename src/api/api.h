@@ -219,6 +219,10 @@ int api_rec_set_interests(struct app *app, uint64_t user_id, const char *hashtag
 /* The user's next For You page from the home region's engine (marked seen
  * there). Returns 0, or -1 if no engine runs for that region. */
 int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out, size_t *n);
+/* A request of user_id appended events to its region's log, ending before
+ * end_offset: the user's next feed waits (a little) until the engine has
+ * them. Call before answering the request. */
+void api_rec_wrote(struct app *app, uint64_t user_id, uint64_t end_offset);
 /* What the engine holds about the user (the data export). 0 or REC_ENOENT. */
 int api_rec_describe(struct app *app, uint64_t user_id, struct rec_user_state *out);
 /* Erasure, after the event logs were scrubbed: removes the user's videos

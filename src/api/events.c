@@ -130,8 +130,10 @@ static void answer_appended(struct http_request *req, int status)
 /* The log's flusher reports the batch of a deferred request. */
 static void on_durable(void *arg, int status, uint64_t first_offset)
 {
-    (void)first_offset;
     struct http_request *req = arg;
+    const size_t *accepted = req->user_data;
+    if (status == EVENTLOG_OK)
+        api_rec_wrote(api_app(req), req->user_id, first_offset + *accepted);
     answer_appended(req, status);
     http_request_complete(req);
 }
@@ -268,7 +270,11 @@ static void post_events(struct http_request *req)
         }
         return;
     }
-    answer_appended(req, eventlog_append(log, events, n, NULL));
+    uint64_t first = 0;
+    int rc = eventlog_append(log, events, n, &first);
+    if (rc == EVENTLOG_OK)
+        api_rec_wrote(app, req->user_id, first + n);
+    answer_appended(req, rc);
 }
 
 void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t video_id,
@@ -283,7 +289,10 @@ void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t vide
         .type = (uint8_t)type,
     };
     struct eventlog *log = app_log_for_id(app, user_id);
-    int rc = log ? eventlog_append(log, &e, 1, NULL) : EVENTLOG_IO;
+    uint64_t first = 0;
+    int rc = log ? eventlog_append(log, &e, 1, &first) : EVENTLOG_IO;
+    if (rc == EVENTLOG_OK)
+        api_rec_wrote(app, user_id, first + 1);
     if (rc != EVENTLOG_OK) {
         char id[ID_STR_MAX];
         log_warn("event=engagement_event_lost type=%d user=%s status=%d", type,

@@ -68,7 +68,12 @@ struct recommender {
     int64_t last_scan_ms;
     char dir[CONFIG_PATH_MAX + 8];
     struct event *batch;
+    /* Read-your-writes (api_rec_wrote): by a hash of the user id, the log
+     * offset just past the newest events a request of that user appended. */
+    _Atomic uint64_t *written;
 };
+
+#define WRITTEN_SLOTS (1u << 18)
 
 static int snapshot_locked(struct recommender *r);
 
@@ -283,16 +288,38 @@ static int apply_events(void *ctx, const struct eventlog_record *recs, size_t co
 
 /* Read-your-writes for the feed: a user who just sent events (a skip, "not
  * interested") gets a next page that reflects them. The request waits until
- * the engine has applied the log as it was when the request came — usually
- * well under a millisecond behind — but never more than FEED_WAIT_MS, so a
- * consumer falling behind under load delays no feed by more than that. */
+ * the engine has applied that user's events — usually well under a
+ * millisecond behind — but never more than FEED_WAIT_MS, so a consumer
+ * falling behind under load delays no feed by more than that. Only the
+ * user's own events are waited for (api_rec_wrote; users whose ids share a
+ * slot wait for each other's): with events arriving all the time, waiting
+ * for the whole log held up every feed. */
 #define FEED_WAIT_MS 100
 
-static void wait_caught_up(struct recommender *r)
+static struct recommender *rec_of(struct app *app, uint64_t user_id);
+
+static _Atomic uint64_t *written_slot(struct recommender *r, uint64_t user_id)
+{
+    uint64_t h = (user_id ^ (user_id >> 31)) * 0x9E3779B97F4A7C15ULL;
+    return &r->written[(h >> 40) & (WRITTEN_SLOTS - 1)];
+}
+
+void api_rec_wrote(struct app *app, uint64_t user_id, uint64_t end_offset)
+{
+    struct recommender *r = rec_of(app, user_id);
+    if (!r)
+        return;
+    _Atomic uint64_t *slot = written_slot(r, user_id);
+    uint64_t cur = atomic_load(slot);
+    while (cur < end_offset && !atomic_compare_exchange_weak(slot, &cur, end_offset))
+        ;
+}
+
+static void wait_caught_up(struct recommender *r, uint64_t user_id)
 {
     if (!r->pump)
         return;
-    uint64_t target = eventlog_end_offset(r->log);
+    uint64_t target = atomic_load(written_slot(r, user_id));
     if (atomic_load(&r->applied) >= target)
         return;
     struct timespec deadline;
@@ -396,7 +423,10 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
                                   struct eventlog *log, char *err, size_t errlen)
 {
     struct recommender *r = reel_calloc(1, sizeof *r);
-    if (!r || !(r->batch = reel_malloc(1024 * sizeof *r->batch))) {
+    if (!r || !(r->batch = reel_malloc(1024 * sizeof *r->batch)) ||
+        !(r->written = reel_calloc(WRITTEN_SLOTS, sizeof *r->written))) {
+        if (r)
+            reel_free(r->batch);
         reel_free(r);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -497,6 +527,7 @@ void api_rec_stop(struct recommender *r)
     pthread_mutex_destroy(&r->wait_mu);
     pthread_cond_destroy(&r->caught_up);
     reel_free(r->batch);
+    reel_free(r->written);
     reel_free(r);
 }
 
@@ -555,7 +586,7 @@ int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out,
     struct recommender *r = rec_of(app, user_id);
     if (!r)
         return -1;
-    wait_caught_up(r);
+    wait_caught_up(r, user_id);
     struct rec_feed_item items[REC_FEED_MAX];
     struct rec_feed_request req = {.user_id = user_id,
                                    .now_ms = clock_now_ms(),
