@@ -168,7 +168,7 @@ struct card_stamp {
 struct card_cache *api_card_cache_create(unsigned slots);
 void api_card_cache_destroy(struct card_cache *cache);
 /* The stores' change hook (store_set_change_hook): ctx is the cache. */
-void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id);
+void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id, bool deleted);
 /* If video_id's card is current, appends its members to out and returns
  * true. */
 bool api_card_copy(struct card_cache *cache, uint64_t video_id, struct buf *out);

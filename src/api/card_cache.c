@@ -108,7 +108,48 @@ void api_card_cache_destroy(struct card_cache *c)
     reel_free(c);
 }
 
-void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id)
+static uint32_t slot_of(const struct card_cache *c, uint64_t video_id)
+{
+    return mix(video_id) & c->mask;
+}
+
+static pthread_mutex_t *lock_of(struct card_cache *c, uint32_t slot)
+{
+    return &c->locks[slot % CARD_LOCKS];
+}
+
+static void slot_empty(struct card *k)
+{
+    if (k->body)
+        memset(k->body, 0, k->cap);
+    k->video_id = k->creator_id = 0;
+    k->len = 0;
+}
+
+/* Deleted rows leave no card behind in memory (an erased user's name and
+ * bio, a deleted video's caption), not only no current one: the video's
+ * slot, or every card of the user's videos (a scan: deletions are rare). */
+static void forget_deleted(struct card_cache *c, enum store_row row, uint64_t id)
+{
+    if (row == STORE_ROW_VIDEO) {
+        uint32_t slot = slot_of(c, id);
+        pthread_mutex_lock(lock_of(c, slot));
+        if (c->slots[slot].video_id == id)
+            slot_empty(&c->slots[slot]);
+        pthread_mutex_unlock(lock_of(c, slot));
+        return;
+    }
+    for (uint32_t slot = 0; slot <= c->mask; slot++) {
+        if (c->slots[slot].creator_id != id) /* unlocked peek; checked again below */
+            continue;
+        pthread_mutex_lock(lock_of(c, slot));
+        if (c->slots[slot].creator_id == id)
+            slot_empty(&c->slots[slot]);
+        pthread_mutex_unlock(lock_of(c, slot));
+    }
+}
+
+void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id, bool deleted)
 {
     struct card_cache *c = ctx;
     if (row == STORE_ROW_ALL) {
@@ -118,16 +159,8 @@ void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id)
     if (row == STORE_ROW_USER)
         atomic_fetch_add(&c->users_gen, 1); /* first: see api_card_put */
     atomic_fetch_add(version_of(c, id), 1);
-}
-
-static uint32_t slot_of(const struct card_cache *c, uint64_t video_id)
-{
-    return mix(video_id) & c->mask;
-}
-
-static pthread_mutex_t *lock_of(struct card_cache *c, uint32_t slot)
-{
-    return &c->locks[slot % CARD_LOCKS];
+    if (deleted)
+        forget_deleted(c, row, id);
 }
 
 static int64_t now_ms(void)

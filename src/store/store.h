@@ -71,7 +71,8 @@ enum store_row {
     STORE_ROW_USER,   /* a row of users: id is the user's */
     STORE_ROW_ALL,    /* too many at once to name: anything may have changed */
 };
-typedef void (*store_change_fn)(void *ctx, enum store_row row, uint64_t id);
+/* deleted: the row was deleted (told while the statement runs only). */
+typedef void (*store_change_fn)(void *ctx, enum store_row row, uint64_t id, bool deleted);
 
 /* Calls fn for every video and user row this process inserts, updates or
  * deletes through the store (SQLite's update hook): once while the statement

@@ -259,7 +259,6 @@ int sq_read_end(struct sq_conn *conn, int rc, const char *what)
  * connection. */
 static void row_changed(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid)
 {
-    (void)op;
     struct sq_conn *conn = arg;
     struct store *store = conn->store;
     enum store_row row;
@@ -272,7 +271,7 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
         row = STORE_ROW_USER;
     else
         return;
-    fn(store->on_change_ctx, row, (uint64_t)rowid);
+    fn(store->on_change_ctx, row, (uint64_t)rowid, op == SQLITE_DELETE);
     if (conn->changed_count < SQ_CHANGED_MAX) {
         conn->changed[conn->changed_count] = (uint64_t)rowid;
         conn->changed_row[conn->changed_count++] = (uint8_t)row;
@@ -285,11 +284,11 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
 static void flush_changed(struct store *store, struct sq_conn *conn)
 {
     if (conn->changed_overflow)
-        store->on_change(store->on_change_ctx, STORE_ROW_ALL, 0);
+        store->on_change(store->on_change_ctx, STORE_ROW_ALL, 0, false);
     else
         for (unsigned i = 0; i < conn->changed_count; i++)
             store->on_change(store->on_change_ctx, (enum store_row)conn->changed_row[i],
-                             conn->changed[i]);
+                             conn->changed[i], false);
     conn->changed_count = 0;
     conn->changed_overflow = false;
 }

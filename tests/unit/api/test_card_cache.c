@@ -54,18 +54,18 @@ Test(card_cache, kept_from_the_first_read_unless_a_user_changed_during_it)
     struct card_stamp st;
     api_card_stamp(cache, VIDEO, &st);
     cr_assert_eq(st.creator_id, 0, "the creator is not known yet");
-    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9); /* some user, meanwhile */
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9, false); /* some user, meanwhile */
     api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
     cr_assert_not(cached(VIDEO), "a users row changed during the read: maybe the creator's");
     api_card_stamp(cache, VIDEO, &st);
     cr_assert_eq(st.creator_id, CREATOR, "but the creator was learnt");
-    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9);
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 9, false);
     api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
     cr_assert(cached(VIDEO), "the creator's own counter did not move");
     cr_assert_not(cached(VIDEO + 1));
 
     api_card_stamp(cache, VIDEO + 1, &st);
-    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 5); /* a video row does not matter */
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 5, false); /* a video row does not matter */
     api_card_put(cache, VIDEO + 1, CREATOR, &st, body, strlen(body));
     cr_assert(cached(VIDEO + 1), "kept from its first read");
 }
@@ -74,16 +74,16 @@ Test(card_cache, a_change_of_the_video_or_its_creator_ends_it)
 {
     cache_card(VIDEO, CREATOR);
     cr_assert(cached(VIDEO));
-    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 7);
-    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 7);
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR + 7, false);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 7, false);
     cr_assert(cached(VIDEO), "other rows leave it (unless their counters collide)");
-    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, false);
     cr_assert_not(cached(VIDEO));
     cache_card(VIDEO, CREATOR);
-    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR);
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR, false);
     cr_assert_not(cached(VIDEO));
     cache_card(VIDEO, CREATOR);
-    api_card_cache_changed(cache, STORE_ROW_ALL, 0);
+    api_card_cache_changed(cache, STORE_ROW_ALL, 0, false);
     cr_assert_not(cached(VIDEO));
     cache_card(VIDEO, CREATOR);
     cr_assert(cached(VIDEO));
@@ -95,9 +95,9 @@ Test(card_cache, a_change_during_the_read_is_not_missed)
 {
     cache_card(VIDEO, CREATOR);
     struct card_stamp st;
-    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, false);
     api_card_stamp(cache, VIDEO, &st);
-    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR); /* committed meanwhile */
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR, false); /* committed meanwhile */
     api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
     cr_assert_not(cached(VIDEO));
 }
@@ -105,4 +105,23 @@ Test(card_cache, a_change_during_the_read_is_not_missed)
 Test(card_cache, a_zero_size_is_no_cache)
 {
     cr_assert_null(api_card_cache_create(0));
+}
+
+/* A deleted row's cards are gone from memory, not only out of date: a
+ * deleted video's slot, every card of a deleted user. */
+Test(card_cache, deleted_rows_leave_no_card_in_memory)
+{
+    cache_card(VIDEO, CREATOR);
+    cache_card(VIDEO + 1, CREATOR);
+    cache_card(VIDEO + 2, CREATOR + 1);
+    struct card_stamp st;
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, true);
+    api_card_stamp(cache, VIDEO, &st);
+    cr_assert_eq(st.creator_id, 0, "the slot was emptied");
+    api_card_cache_changed(cache, STORE_ROW_USER, CREATOR, true);
+    api_card_stamp(cache, VIDEO + 1, &st);
+    cr_assert_eq(st.creator_id, 0, "the user's other card too");
+    api_card_stamp(cache, VIDEO + 2, &st);
+    cr_assert_eq(st.creator_id, CREATOR + 1, "another creator's card stays");
+    cr_assert(cached(VIDEO + 2));
 }

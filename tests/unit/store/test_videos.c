@@ -186,11 +186,13 @@ struct heard {
     enum store_row row[256];
     uint64_t id[256];
     int n;
+    int deleted;
 };
 
-static void on_change(void *ctx, enum store_row row, uint64_t id)
+static void on_change(void *ctx, enum store_row row, uint64_t id, bool deleted)
 {
     struct heard *h = ctx;
+    h->deleted += deleted;
     if (h->n < 256) {
         h->row[h->n] = row;
         h->id[h->n] = id;
@@ -219,6 +221,7 @@ Test(store_videos, change_hook_hears_every_written_row)
                  STORE_OK);
     cr_assert_eq(times_heard(&h, STORE_ROW_VIDEO, user + 1), 2,
                  "during the update and after the transaction");
+    cr_assert_eq(h.deleted, 0);
     h.n = 0;
     cr_assert_eq(store_user_update_profile(store, user, "Hook", "bio"), STORE_OK);
     cr_assert_eq(times_heard(&h, STORE_ROW_USER, user), 2);
@@ -237,5 +240,6 @@ Test(store_videos, change_hook_hears_every_written_row)
     cr_assert_eq(store_user_purge(store, user, NULL, NULL), STORE_OK);
     cr_assert_eq(times_heard(&h, STORE_ROW_ALL, 0), 1, "too many rows: anything may have changed");
     cr_assert_geq(times_heard(&h, STORE_ROW_USER, user), 1);
+    cr_assert_geq(h.deleted, 41, "the user row and its 40 videos, told as deleted");
     store_set_change_hook(store, NULL, NULL);
 }
