@@ -150,8 +150,10 @@ static uint64_t ctx_rand(struct feed_ctx *f)
     return rec_mix64(f->rng);
 }
 
-/* Filters shared by every source: nonzero to leave the video out. */
-static int excluded(struct feed_ctx *f, uint32_t row)
+/* Filters shared by every source: nonzero to leave the video out. A row
+ * that passed them when the seen filter's mark was `mark` is asked only
+ * about the seen segments since (since = 1). */
+static int excluded_since(struct feed_ctx *f, uint32_t row, int since, uint32_t mark)
 {
     const struct rec_engine *e = f->e;
     if (!videos_live(&e->videos, row))
@@ -164,9 +166,14 @@ static int excluded(struct feed_ctx *f, uint32_t row)
         return 1;
     if (f->prefs && v->creator_id && prefs_blocked(f->prefs, v->creator_id))
         return 1;
-    if (f->s && seen_has(&f->s->seen, v->id))
+    if (f->s && (since ? seen_has_since(&f->s->seen, v->id, mark) : seen_has(&f->s->seen, v->id)))
         return 1;
     return 0;
+}
+
+static int excluded(struct feed_ctx *f, uint32_t row)
+{
+    return excluded_since(f, row, 0, 0);
 }
 
 static int ann_skip(void *ctx, uint32_t row)
@@ -350,15 +357,20 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
         n = SIZE_MAX; /* search */
         if (pool_current(f, pool, user_vec, dim)) {
             n = 0;
-            /* Drop for good what the filters now refuse; stop at k. */
+            /* Drop for good what the filters now refuse; stop at k. Rows
+             * that passed last time are asked only about what the seen
+             * filter took since (a heavy user's filter has many segments,
+             * a cache miss each). */
             size_t i = 0;
             for (; i < pool->n && n < k; i++)
-                if (!excluded(f, pool->rows[i]))
+                if (!excluded_since(f, pool->rows[i], i < pool->checked, pool->seen_mark))
                     pool->rows[n++] = pool->rows[i];
             if (n < i) {
                 memmove(pool->rows + n, pool->rows + i, (pool->n - i) * sizeof *pool->rows);
                 pool->n -= (uint32_t)(i - n);
             }
+            pool->checked = (uint32_t)n;
+            pool->seen_mark = seen_mark(&f->s->seen);
             /* Short of k: searched again, unless the search had run out
              * (the probed part of the index holds no more for this
              * embedding) and the index has not changed since, or it still
@@ -381,6 +393,8 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
             pool->n = pool->found = (uint32_t)nearest_search(f, user_vec ? user_vec : zero,
                                                              depth, pool->rows);
             pool->built_ms = f->req->now_ms;
+            pool->checked = pool->n; /* nearest_search filtered them */
+            pool->seen_mark = seen_mark(&f->s->seen);
             pool->index_count = e->ann.count;
             pool->index_trained = e->ann.trained_at;
             n = pool->n < k ? pool->n : k;

@@ -80,6 +80,20 @@ int seen_has(const struct seen_filter *seen, uint64_t id)
     return 0;
 }
 
+int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark)
+{
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
+    /* Index of segment number `mark` in segs[]; if it was dropped since,
+     * every segment left is newer. */
+    int32_t from = (int32_t)(mark - (seen->serial - seen->nsegs));
+    if (from < 0)
+        from = 0;
+    for (int32_t i = (int32_t)seen->nsegs; i-- > from;)
+        if (seg_has(&seen->segs[i], h, g))
+            return 1;
+    return 0;
+}
+
 static void drop_oldest(struct seen_filter *seen)
 {
     seen->total -= seen->segs[0].count;
@@ -108,6 +122,7 @@ int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity)
         if (!blocks)
             return -1;
         last = &seen->segs[seen->nsegs++];
+        seen->serial++;
         last->capacity = cap;
         last->count = 0;
         last->blocks = blocks;
@@ -179,6 +194,7 @@ size_t seen_deserialise(struct seen_filter *seen, const unsigned char *in, size_
         seen->segs[seen->nsegs].count = count;
         seen->segs[seen->nsegs].blocks = blocks;
         seen->nsegs++;
+        seen->serial++;
         seen->total += count;
     }
     return (size_t)(p - in);

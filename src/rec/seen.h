@@ -34,6 +34,7 @@ struct seen_filter {
     struct seen_segment segs[SEEN_SEGMENTS_MAX]; /* oldest first */
     uint32_t nsegs;
     uint32_t total;      /* items in the live segments */
+    uint32_t serial;     /* segments ever started: segs[i] is number serial - nsegs + i */
 };
 
 void seen_init(struct seen_filter *seen);
@@ -43,6 +44,16 @@ void seen_clear(struct seen_filter *seen);
 void seen_reset(struct seen_filter *seen);
 /* True if id was added (or, rarely, a false positive). */
 int seen_has(const struct seen_filter *seen, uint64_t id);
+/* The newest segment's number: only it takes new ids until the next one. */
+static inline uint32_t seen_mark(const struct seen_filter *seen)
+{
+    return seen->serial - 1;
+}
+/* seen_has for an id seen_has answered 0 for when seen_mark was `mark`:
+ * only the segments numbered mark and after can hold it now, and only they
+ * are looked at (one cache line instead of one per segment). The answer is
+ * seen_has's. */
+int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark);
 /* Adds id (no-op if already held); `capacity` caps what is remembered.
  * Returns 0 or -1 (out of memory: the id is then not remembered). */
 int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity);

@@ -54,6 +54,7 @@ int session_pool_reserve(struct nearest_pool *pool, uint32_t cap, unsigned dim)
         pool->vec = (float *)(void *)(rows + cap);
     }
     pool->n = pool->asked = pool->found = pool->index_count = pool->index_trained = 0;
+    pool->checked = pool->seen_mark = 0;
     pool->dim = (uint8_t)dim;
     pool->built_ms = 0;
     return 0;

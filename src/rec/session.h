@@ -66,6 +66,9 @@ struct nearest_pool {
     uint32_t n, cap;
     uint32_t asked;       /* rows the search was asked for */
     uint32_t found;       /* rows it gave (fewer than asked: it ran out) */
+    uint32_t checked;     /* rows[0..checked) passed the filters when the seen
+                             filter's newest segment was seen_mark (not saved) */
+    uint32_t seen_mark;
     uint32_t index_count; /* the index's size and last training when searched */
     uint32_t index_trained;
     int64_t built_ms;

@@ -78,6 +78,43 @@ Test(seen, remembers_recent_ids_with_few_false_positives)
     seen_clear(&s);
 }
 
+/* seen_has_since answers as seen_has for ids seen_has said no to at the
+ * mark, looking only at the segments from the mark on: while segments are
+ * added and the oldest dropped, at every step. */
+Test(seen, asking_since_a_mark_answers_as_asking_all)
+{
+    struct seen_filter s;
+    seen_init(&s);
+    uint32_t mark = seen_mark(&s);
+    static uint64_t negatives[2000];
+    int nneg = 0;
+    for (uint64_t id = 1000000; nneg < 2000; id++)
+        if (!seen_has(&s, id * 31))
+            negatives[nneg++] = id * 31;
+    uint64_t next = 1;
+    for (int round = 0; round < 40; round++) {
+        /* Some of the negatives are added now, before the round's other
+         * ids (which may start newer segments): found either way. */
+        cr_assert_eq(seen_add(&s, negatives[round], 16384), 0);
+        for (int k = 0; k < 700; k++, next++)
+            cr_assert_eq(seen_add(&s, next * 7919, 16384), 0);
+        for (int i = 0; i < nneg; i++)
+            cr_assert_eq(seen_has_since(&s, negatives[i], mark), seen_has(&s, negatives[i]),
+                         "round %d id %llu", round, (unsigned long long)negatives[i]);
+        cr_assert(seen_has_since(&s, negatives[round], mark));
+        cr_assert(seen_has_since(&s, next * 7919 - 7919, mark));
+        /* Move the mark on, keeping only ids that are negative now. */
+        mark = seen_mark(&s);
+        int kept = 0;
+        for (int i = 0; i < nneg; i++)
+            if (!seen_has(&s, negatives[i]))
+                negatives[kept++] = negatives[i];
+        nneg = kept;
+    }
+    cr_assert_geq(s.nsegs, 4, "segments were added and dropped");
+    seen_clear(&s);
+}
+
 Test(seen, small_sessions_stay_small)
 {
     struct seen_filter s;
