@@ -362,9 +362,12 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
              * filter took since (a heavy user's filter has many segments,
              * a cache miss each). */
             size_t i = 0;
-            for (; i < pool->n && n < k; i++)
+            for (; i < pool->n && n < k; i++) {
+                if (i + 8 < pool->n)
+                    __builtin_prefetch(&e->videos.rows[pool->rows[i + 8]]);
                 if (!excluded_since(f, pool->rows[i], i < pool->checked, pool->seen_mark))
                     pool->rows[n++] = pool->rows[i];
+            }
             if (n < i) {
                 memmove(pool->rows + n, pool->rows + i, (pool->n - i) * sizeof *pool->rows);
                 pool->n -= (uint32_t)(i - n);
@@ -535,7 +538,17 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
             }
     float like_w = (float)cfg->weight_like, share_w = (float)cfg->weight_share,
           comment_w = (float)cfg->weight_comment;
+    enum { AHEAD = 8 }; /* candidates' rows are cache misses: ask for them early */
+    for (uint32_t i = 0; i < cs->n && i < AHEAD; i++) {
+        __builtin_prefetch(&e->videos.rows[cs->c[i].row]);
+        rec_prefetch_span(videos_emb(&e->videos, cs->c[i].row), e->videos.dim * sizeof(float));
+    }
     for (uint32_t i = 0; i < cs->n; i++) {
+        if (i + AHEAD < cs->n) {
+            uint32_t ahead = cs->c[i + AHEAD].row;
+            __builtin_prefetch(&e->videos.rows[ahead]);
+            rec_prefetch_span(videos_emb(&e->videos, ahead), e->videos.dim * sizeof(float));
+        }
         struct cand *c = &cs->c[i];
         const struct video_row *v = &e->videos.rows[c->row];
         float score = (float)cfg->weight_watch *
