@@ -14,8 +14,9 @@
  * one invalidate each other, which costs a render, never a stale card). A
  * card keeps the counters of its video and its creator as they were *before*
  * its rows were read; it is current while both are unchanged. A store tells
- * again after the transaction ended, so a card read from rows a transaction
- * was changing is never taken as current. Too many rows at once (an erasure)
+ * again right after the transaction's COMMIT or ROLLBACK, so a card read
+ * from rows a transaction was changing is current only until then; and a
+ * card whose counters moved between its stamp and its put is not kept. Too many rows at once (an erasure)
  * bump `epoch`, which ends every card. Writes by another process are not
  * reported: cards also expire after CARD_TTL_MS, the bound on how stale they
  * can be then.
@@ -139,13 +140,12 @@ static void forget_deleted(struct card_cache *c, enum store_row row, uint64_t id
         pthread_mutex_unlock(lock_of(c, slot));
         return;
     }
-    for (uint32_t slot = 0; slot <= c->mask; slot++) {
-        if (c->slots[slot].creator_id != id) /* unlocked peek; checked again below */
-            continue;
-        pthread_mutex_lock(lock_of(c, slot));
-        if (c->slots[slot].creator_id == id)
-            slot_empty(&c->slots[slot]);
-        pthread_mutex_unlock(lock_of(c, slot));
+    for (uint32_t stripe = 0; stripe < CARD_LOCKS; stripe++) {
+        pthread_mutex_lock(&c->locks[stripe]);
+        for (uint32_t slot = stripe; slot <= c->mask; slot += CARD_LOCKS)
+            if (c->slots[slot].creator_id == id)
+                slot_empty(&c->slots[slot]);
+        pthread_mutex_unlock(&c->locks[stripe]);
     }
 }
 
@@ -218,6 +218,15 @@ void api_card_put(struct card_cache *c, uint64_t video_id, uint64_t creator_id,
     struct card *k = &c->slots[slot];
     pthread_mutex_t *lock = lock_of(c, slot);
     pthread_mutex_lock(lock);
+    /* A change since the stamp (it may even have been a deletion, whose
+     * scrub ran before this): what was read may be gone already, so the
+     * slot is left alone, not even an out-of-date card kept. */
+    if (atomic_load(version_of(c, video_id)) != st->video_ver ||
+        atomic_load(version_of(c, creator_id)) != creator_ver ||
+        atomic_load(&c->epoch) != st->epoch) {
+        pthread_mutex_unlock(lock);
+        return;
+    }
     if (len > k->cap) {
         size_t cap = len < 256 ? 256 : len + len / 4;
         char *grown = reel_malloc(cap);

@@ -328,8 +328,8 @@ static int pool_current(const struct feed_ctx *f, const struct nearest_pool *poo
  * (what was served since is in the seen filter) and drops the others from
  * the list for good; they are scored with the embedding the user has now, so
  * every event still moves the ranking at once. The list is searched again
- * when fewer than candidates_nearest are left (if the search ran out: when
- * the index changed, or half of the list is used), when it is older than
+ * when fewer than candidates_nearest are left (if the search ran out: once
+ * the index has changed and half of the list is used), when it is older than
  * nearest_refresh_s, or when the embedding has moved by more than
  * nearest_drift of its length: what the user likes has changed enough to
  * change the neighbourhood itself. A session's first list is only

@@ -578,7 +578,7 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
         GET(p, end, index_count);
         GET(p, end, index_trained);
         GET(p, end, dim);
-        if (dim > 64 || count > (size_t)(end - p) / 8 || count > found || found > asked)
+        if (dim > REC_DIM_MAX || count > (size_t)(end - p) / 8 || count > found || found > asked)
             goto fail;
         if ((size_t)(end - p) < (size_t)dim * sizeof(float) + (size_t)count * 8 ||
             session_pool_reserve(&s->pool, count ? count : 1, dim) < 0)

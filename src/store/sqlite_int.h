@@ -23,16 +23,24 @@
 
 #define SQ_STMT_SLOTS 256 /* per connection; open addressing on the SQL pointer */
 
-#define SQ_CHANGED_MAX 32 /* rows remembered per connection for the change hook */
+#define SQ_CHANGED_MAX 65536 /* rows remembered per transaction for the change hook */
+
+/* A row the change hook was told about, to tell again once its transaction
+ * is over. */
+struct sq_changed {
+    uint64_t id;
+    uint8_t row;     /* enum store_row */
+    bool deleted;
+};
 
 struct sq_conn {
     sqlite3 *db;
     struct store *store;
-    /* Rows changed since the connection was taken (store_set_change_hook),
-     * told again when it is given back; past SQ_CHANGED_MAX, STORE_ROW_ALL. */
-    uint64_t changed[SQ_CHANGED_MAX];
-    uint8_t changed_row[SQ_CHANGED_MAX];
-    unsigned changed_count;
+    /* Rows changed in the current transaction (store_set_change_hook), told
+     * again when it ends (sq_flush_changed); past SQ_CHANGED_MAX, or out of
+     * memory, STORE_ROW_ALL instead. */
+    struct sq_changed *changed;
+    unsigned changed_count, changed_cap;
     bool changed_overflow;
     const char *stmt_sql[SQ_STMT_SLOTS];
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
@@ -63,6 +71,10 @@ struct store {
     void *on_change_ctx;
 };
 
+/* Tells the change hook again about the rows changed on conn since the
+ * last call: after COMMIT or ROLLBACK (sq_txn_*), and when the connection is
+ * given back (autocommit writes). */
+void sq_flush_changed(struct sq_conn *conn);
 /* Borrows a connection, waiting if all are in use. Never NULL. */
 struct sq_conn *sq_acquire(struct store *store);
 /* Returns a connection to the pool. */

@@ -272,23 +272,34 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
     else
         return;
     fn(store->on_change_ctx, row, (uint64_t)rowid, op == SQLITE_DELETE);
-    if (conn->changed_count < SQ_CHANGED_MAX) {
-        conn->changed[conn->changed_count] = (uint64_t)rowid;
-        conn->changed_row[conn->changed_count++] = (uint8_t)row;
-    } else {
-        conn->changed_overflow = true;
+    if (conn->changed_overflow)
+        return;
+    if (conn->changed_count == conn->changed_cap) {
+        unsigned cap = conn->changed_cap ? conn->changed_cap * 2 : 64;
+        void *grown = cap <= SQ_CHANGED_MAX
+                          ? reel_realloc(conn->changed, (size_t)cap * sizeof *conn->changed)
+                          : NULL;
+        if (!grown) {
+            conn->changed_overflow = true;
+            return;
+        }
+        conn->changed = grown;
+        conn->changed_cap = cap;
     }
+    conn->changed[conn->changed_count++] =
+        (struct sq_changed){(uint64_t)rowid, (uint8_t)row, op == SQLITE_DELETE};
 }
 
-/* Tells the change hook again, now that the transaction is over. */
-static void flush_changed(struct store *store, struct sq_conn *conn)
+void sq_flush_changed(struct sq_conn *conn)
 {
-    if (conn->changed_overflow)
-        store->on_change(store->on_change_ctx, STORE_ROW_ALL, 0, false);
-    else
+    struct store *store = conn->store;
+    store_change_fn fn = __atomic_load_n(&store->on_change, __ATOMIC_ACQUIRE);
+    if (fn && conn->changed_overflow)
+        fn(store->on_change_ctx, STORE_ROW_ALL, 0, false);
+    else if (fn)
         for (unsigned i = 0; i < conn->changed_count; i++)
-            store->on_change(store->on_change_ctx, (enum store_row)conn->changed_row[i],
-                             conn->changed[i], false);
+            fn(store->on_change_ctx, (enum store_row)conn->changed[i].row, conn->changed[i].id,
+               conn->changed[i].deleted);
     conn->changed_count = 0;
     conn->changed_overflow = false;
 }
@@ -449,6 +460,7 @@ void store_close(struct store *store)
                 sqlite3_finalize(c->stmt[s]);
         if (c->db)
             sqlite3_close(c->db);
+        reel_free(c->changed);
     }
     reel_free(store->conns);
     sq_replicas_close(store);
@@ -478,7 +490,7 @@ struct sq_conn *sq_acquire(struct store *store)
 void sq_release(struct store *store, struct sq_conn *conn)
 {
     if (conn->changed_count || conn->changed_overflow)
-        flush_changed(store, conn);
+        sq_flush_changed(conn);
     pthread_mutex_lock(&store->lock);
     conn->next_free = store->free_list;
     store->free_list = conn;

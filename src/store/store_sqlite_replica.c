@@ -118,6 +118,7 @@ void sq_txn_rollback(struct store *store, struct sq_conn *conn)
         conn->session = NULL;
     }
     sq_exec(conn, "ROLLBACK");
+    sq_flush_changed(conn);
 }
 
 static int on_conflict(void *ctx, int type, sqlite3_changeset_iter *iter)
@@ -176,8 +177,10 @@ int sq_txn_commit(struct store *store, struct sq_conn *conn)
             if (store->replicas[i].healthy)
                 mark_stale(&store->replicas[i], "primary commit failed after replication");
         pthread_mutex_unlock(&store->repl_lock);
+        sq_flush_changed(conn);
         return status == STORE_OK ? STORE_ERROR : status;
     }
+    sq_flush_changed(conn);
     return STORE_OK;
 }
 

@@ -90,7 +90,8 @@ Test(card_cache, a_change_of_the_video_or_its_creator_ends_it)
 }
 
 /* A change between the stamp (before the read) and the put: what was read
- * may be from before it, so the card is not taken as current. */
+ * may be from before it, so the card is not taken as current, and not even
+ * kept (it may have been a deletion, scrubbed before the put). */
 Test(card_cache, a_change_during_the_read_is_not_missed)
 {
     cache_card(VIDEO, CREATOR);
@@ -100,6 +101,14 @@ Test(card_cache, a_change_during_the_read_is_not_missed)
     api_card_cache_changed(cache, STORE_ROW_USER, CREATOR, false); /* committed meanwhile */
     api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
     cr_assert_not(cached(VIDEO));
+
+    api_card_stamp(cache, VIDEO, &st);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, true); /* deleted meanwhile */
+    api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
+    api_card_stamp(cache, VIDEO, &st);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 3, false);
+    api_card_put(cache, VIDEO, CREATOR, &st, body, strlen(body));
+    cr_assert(cached(VIDEO), "kept again from a read after the deletion");
 }
 
 Test(card_cache, a_zero_size_is_no_cache)
