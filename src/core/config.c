@@ -140,7 +140,7 @@ static const struct key_spec key_specs[] = {
     {"rec", "candidates_following", KEY_UINT, F(rec.candidates_following), 0, 4096},
     {"rec", "candidates_fresh", KEY_UINT, F(rec.candidates_fresh), 0, 4096},
     {"rec", "ann_probe", KEY_UINT, F(rec.ann_probe), 1, 65536},
-    {"rec", "nearest_pool", KEY_UINT, F(rec.nearest_pool), 0, 8192},
+    {"rec", "nearest_pool", KEY_UINT, F(rec.nearest_pool), 0, 4096},
     {"rec", "nearest_refresh_s", KEY_UINT, F(rec.nearest_refresh_s), 1, 86400},
     {"rec", "nearest_drift", KEY_DOUBLE, F(rec.nearest_drift), 0, 1000},
     {"rec", "coengagement_neighbours", KEY_UINT, F(rec.coengagement_neighbours), 0, 256},
