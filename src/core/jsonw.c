@@ -145,17 +145,26 @@ static void put_escaped(struct jsonw *w, const char *s, size_t len)
     put(w, "\"", 1);
 }
 
-void jsonw_key(struct jsonw *w, const char *key)
+/* Called before every object member: the check that an object is open and
+ * waits for a key, and the comma between members. */
+static bool before_member(struct jsonw *w)
 {
     if (w->error)
-        return;
+        return false;
     if (!w->in_object[w->depth] || w->after_key) {
         w->error = JSONW_MISUSE;
-        return;
+        return false;
     }
     if (!w->first[w->depth])
         put(w, ",", 1);
     w->first[w->depth] = false;
+    return true;
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+    if (!before_member(w))
+        return;
     put_escaped(w, key, strlen(key));
     put(w, ":", 1);
     w->after_key = true;
@@ -252,16 +261,8 @@ void jsonw_raw(struct jsonw *w, const char *json, size_t len)
 
 void jsonw_raw_members(struct jsonw *w, const char *members, size_t len)
 {
-    if (w->error || len == 0)
-        return;
-    if (!w->in_object[w->depth] || w->after_key) {
-        w->error = JSONW_MISUSE;
-        return;
-    }
-    if (!w->first[w->depth])
-        put(w, ",", 1);
-    w->first[w->depth] = false;
-    put(w, members, len);
+    if (len && before_member(w))
+        put(w, members, len);
 }
 
 void jsonw_kv_string(struct jsonw *w, const char *key, const char *s)

@@ -505,6 +505,13 @@ static unsigned interest_matches(const struct prefs_entry *p, const struct video
     return m;
 }
 
+/* Hints the CPU to fetch what scoring a video reads: its row and embedding. */
+static void prefetch_video(const struct video_table *videos, uint32_t row)
+{
+    __builtin_prefetch(&videos->rows[row]);
+    rec_prefetch_span(videos_emb(videos, row), videos->dim * sizeof(float));
+}
+
 static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user_vec,
                       float user_bias)
 {
@@ -539,16 +546,11 @@ static void score_all(struct feed_ctx *f, struct cand_set *cs, const float *user
     float like_w = (float)cfg->weight_like, share_w = (float)cfg->weight_share,
           comment_w = (float)cfg->weight_comment;
     enum { AHEAD = 8 }; /* candidates' rows are cache misses: ask for them early */
-    for (uint32_t i = 0; i < cs->n && i < AHEAD; i++) {
-        __builtin_prefetch(&e->videos.rows[cs->c[i].row]);
-        rec_prefetch_span(videos_emb(&e->videos, cs->c[i].row), e->videos.dim * sizeof(float));
-    }
+    for (uint32_t i = 0; i < cs->n && i < AHEAD; i++)
+        prefetch_video(&e->videos, cs->c[i].row);
     for (uint32_t i = 0; i < cs->n; i++) {
-        if (i + AHEAD < cs->n) {
-            uint32_t ahead = cs->c[i + AHEAD].row;
-            __builtin_prefetch(&e->videos.rows[ahead]);
-            rec_prefetch_span(videos_emb(&e->videos, ahead), e->videos.dim * sizeof(float));
-        }
+        if (i + AHEAD < cs->n)
+            prefetch_video(&e->videos, cs->c[i + AHEAD].row);
         struct cand *c = &cs->c[i];
         const struct video_row *v = &e->videos.rows[c->row];
         float score = (float)cfg->weight_watch *

@@ -75,17 +75,12 @@ void session_destroy(struct session *s)
     reel_free(s);
 }
 
-static void session_free(struct session *s)
-{
-    session_destroy(s);
-}
-
 void session_table_clear(struct session_table *table)
 {
     for (int i = 0; i < SESSION_SHARDS; i++) {
         struct session_shard *sh = &table->shards[i];
         for (uint32_t j = 0; j < sh->used; j++)
-            session_free(sh->slots[j]);
+            session_destroy(sh->slots[j]);
         reel_free(sh->slots);
         reel_free(sh->ids);
         reel_free(sh->ref);
@@ -153,7 +148,7 @@ static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
         memset(s->creators, 0, sizeof s->creators);
         session_pool_clear(&s->pool);
     } else {
-        session_free(s);
+        session_destroy(s);
         s = NULL;
     }
     sh->slots[i] = NULL;
@@ -204,7 +199,7 @@ static struct session *spill_in(struct session_table *table, uint64_t user,
         s = reel_calloc(1, sizeof *s);
         if (s && (session_deserialise(s, buf, (size_t)len, video_row, ctx) == 0 ||
                   s->user_id != user)) {
-            session_free(s);
+            session_destroy(s);
             s = NULL;
         }
     }
@@ -236,7 +231,7 @@ struct session *session_get(struct session_table *table, struct session_shard *s
     }
     struct session *s = spill_in(table, user, video_row, ctx);
     if (s) {
-        session_free(recycled);
+        session_destroy(recycled);
     } else {
         s = recycled;
         if (!s) {
@@ -253,7 +248,7 @@ struct session *session_get(struct session_table *table, struct session_shard *s
         i = sh->free_slots[--sh->free_count];
     } else {
         if (grow_slots(sh) < 0) {
-            session_free(s);
+            session_destroy(s);
             return NULL;
         }
         i = sh->used++;
@@ -263,7 +258,7 @@ struct session *session_get(struct session_table *table, struct session_shard *s
         sh->ids[i] = 0;
         sh->ref[i] = REF_FREE;
         sh->free_slots[sh->free_count++] = i;
-        session_free(s);
+        session_destroy(s);
         return NULL;
     }
     sh->slots[i] = s;
