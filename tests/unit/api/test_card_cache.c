@@ -134,3 +134,25 @@ Test(card_cache, deleted_rows_leave_no_card_in_memory)
     cr_assert_eq(st.creator_id, CREATOR + 1, "another creator's card stays");
     cr_assert(cached(VIDEO + 2));
 }
+
+/* A cache of four slots is one set of four ways: any four videos are kept
+ * side by side (one slot per id lost a card to every collision), and a fifth
+ * takes the way rendered longest ago. */
+Test(card_cache, videos_sharing_a_set_are_kept_side_by_side)
+{
+    struct card_cache *small = api_card_cache_create(4);
+    cr_assert_not_null(small);
+    struct card_cache *saved = cache;
+    cache = small;
+    for (uint64_t i = 0; i < 4; i++)
+        cache_card(VIDEO + 100 * i, CREATOR);
+    for (uint64_t i = 0; i < 4; i++)
+        cr_assert(cached(VIDEO + 100 * i), "video %llu of 4 is kept", (unsigned long long)i);
+    cache_card(VIDEO + 400, CREATOR);
+    cr_assert(cached(VIDEO + 400));
+    cr_assert_not(cached(VIDEO), "the first rendered gave way");
+    for (uint64_t i = 1; i < 4; i++)
+        cr_assert(cached(VIDEO + 100 * i), "the others stay");
+    cache = saved;
+    api_card_cache_destroy(small);
+}
