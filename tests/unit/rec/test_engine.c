@@ -47,6 +47,51 @@ Test(engine, event_changes_the_very_next_feed)
     rec_engine_destroy(e);
 }
 
+/* The co-engaged source hands over the best candidates_coengaged partners
+ * of the user's recent engagements, and no others: video 1 is co-engaged
+ * with partners 20..29, partner 20 + j by j + 1 users (so the higher j, the
+ * stronger), and with only that source and random fill, the page holds
+ * exactly partners 27, 28 and 29 marked as co-engaged. */
+Test(engine, coengaged_source_hands_over_the_best_partners)
+{
+    struct config_rec c = test_config();
+    c.candidates_coengaged = 3;
+    c.candidates_nearest = 0;
+    c.candidates_trending = 0;
+    c.candidates_following = 0;
+    c.candidates_fresh = 0;
+    c.explore_share = 0;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    add_videos(e, 1, 400, NULL, OLD);
+    int64_t t = T0;
+    uint64_t u = 100;
+    for (uint64_t j = 0; j < 10; j++)
+        for (uint64_t k = 0; k <= j; k++, u++, t += 10) {
+            struct event evs[] = {
+                ev(EVENT_IMPRESSION, u, 1, t, 0), ev(EVENT_WATCH, u, 1, t + 1, 10000),
+                ev(EVENT_IMPRESSION, u, 20 + j, t + 2, 0),
+                ev(EVENT_WATCH, u, 20 + j, t + 3, 10000),
+            };
+            cr_assert_eq(rec_engine_observe_batch(e, evs, 4), 4);
+        }
+    struct event w[] = {ev(EVENT_IMPRESSION, 7, 1, t, 0), ev(EVENT_WATCH, 7, 1, t + 1, 10000)};
+    cr_assert_eq(rec_engine_observe_batch(e, w, 2), 2);
+    struct rec_feed_item page[10];
+    int n = feed(e, 7, t + 2, 10, page);
+    cr_assert_eq(n, 10);
+    int marked = 0;
+    for (int i = 0; i < n; i++)
+        if (page[i].sources & REC_SOURCE_COENGAGED) {
+            marked++;
+            cr_assert(page[i].video_id >= 27 && page[i].video_id <= 29,
+                      "video %llu is not among the 3 best partners",
+                      (unsigned long long)page[i].video_id);
+        }
+    cr_assert_eq(marked, 3, "the 3 best partners are candidates (%d marked)", marked);
+    rec_engine_destroy(e);
+}
+
 static uint64_t creator_mod20(unsigned i)
 {
     return 500 + i % 20;
