@@ -30,6 +30,7 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "events/catchup.h"
 #include "events/pump.h"
 #include "rec/engine.h"
 #include "stats/stats.h"
@@ -59,21 +60,18 @@ struct recommender {
     uint64_t snapshot_next; /* `next` of the newest snapshot */
     atomic_bool changed;    /* videos, interests or users changed since it */
     struct eventlog *log;
-    _Atomic uint64_t applied; /* `next`, published after each batch */
-    pthread_mutex_t wait_mu;  /* with `caught_up`: feed requests waiting for it */
-    pthread_cond_t caught_up;
+    /* `next`, published after each batch, and read-your-writes
+     * (api_rec_wrote): where the newest events of each user end. */
+    struct catchup *applied;
     bool started;                            /* fully started: stopping snapshots it */
     bool snapshot_retry;                     /* an erasure's snapshot failed: the tick retries it */
     uint64_t scan_after[CONFIG_MAX_REGIONS]; /* the catalogue scan's position per store */
     int64_t last_scan_ms;
     char dir[CONFIG_PATH_MAX + 8];
     struct event *batch;
-    /* Read-your-writes (api_rec_wrote): by a hash of the user id, the log
-     * offset just past the newest events a request of that user appended. */
-    _Atomic uint64_t *written;
 };
 
-#define WRITTEN_SLOTS (1u << 18)
+#define WRITTEN_SLOTS_LOG2 18
 
 static int snapshot_locked(struct recommender *r);
 
@@ -279,10 +277,7 @@ static int apply_events(void *ctx, const struct eventlog_record *recs, size_t co
     tick_locked(r, clock_now_ms());
     uint64_t next = r->next;
     pthread_mutex_unlock(&r->mu);
-    pthread_mutex_lock(&r->wait_mu);
-    atomic_store(&r->applied, next);
-    pthread_cond_broadcast(&r->caught_up);
-    pthread_mutex_unlock(&r->wait_mu);
+    catchup_applied(r->applied, next);
     return 0;
 }
 
@@ -298,42 +293,11 @@ static int apply_events(void *ctx, const struct eventlog_record *recs, size_t co
 
 static struct recommender *rec_of(struct app *app, uint64_t user_id);
 
-static _Atomic uint64_t *written_slot(struct recommender *r, uint64_t user_id)
-{
-    uint64_t h = (user_id ^ (user_id >> 31)) * 0x9E3779B97F4A7C15ULL;
-    return &r->written[(h >> 40) & (WRITTEN_SLOTS - 1)];
-}
-
 void api_rec_wrote(struct app *app, uint64_t user_id, uint64_t end_offset)
 {
     struct recommender *r = rec_of(app, user_id);
-    if (!r)
-        return;
-    _Atomic uint64_t *slot = written_slot(r, user_id);
-    uint64_t cur = atomic_load(slot);
-    while (cur < end_offset && !atomic_compare_exchange_weak(slot, &cur, end_offset))
-        ;
-}
-
-static void wait_caught_up(struct recommender *r, uint64_t user_id)
-{
-    if (!r->pump)
-        return;
-    uint64_t target = atomic_load(written_slot(r, user_id));
-    if (atomic_load(&r->applied) >= target)
-        return;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_nsec += FEED_WAIT_MS * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->wait_mu);
-    while (atomic_load(&r->applied) < target &&
-           pthread_cond_timedwait(&r->caught_up, &r->wait_mu, &deadline) == 0)
-        ;
-    pthread_mutex_unlock(&r->wait_mu);
+    if (r)
+        catchup_wrote(r->applied, user_id, end_offset);
 }
 
 static void idle(void *ctx)
@@ -424,7 +388,7 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
 {
     struct recommender *r = reel_calloc(1, sizeof *r);
     if (!r || !(r->batch = reel_malloc(1024 * sizeof *r->batch)) ||
-        !(r->written = reel_calloc(WRITTEN_SLOTS, sizeof *r->written))) {
+        !(r->applied = catchup_create(WRITTEN_SLOTS_LOG2, 0))) {
         if (r)
             reel_free(r->batch);
         reel_free(r);
@@ -434,12 +398,6 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
     r->app = app;
     r->region = region;
     pthread_mutex_init(&r->mu, NULL);
-    pthread_mutex_init(&r->wait_mu, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->caught_up, &attr);
-    pthread_condattr_destroy(&attr);
     r->log = log;
     snprintf(r->dir, sizeof r->dir, "%s/rec", region->primary_dir);
     if (mkdir(r->dir, 0700) < 0 && errno != EEXIST) {
@@ -473,7 +431,7 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
                      " (events in between were removed by retention)",
                      region->name, r->next, first);
         r->next = from;
-        atomic_store(&r->applied, from);
+        catchup_applied(r->applied, from);
         uint64_t end = eventlog_end_offset(log);
         struct eventlog_pump_options p = {.consumer = "rec",
                                           .commit_every_ms =
@@ -524,10 +482,8 @@ void api_rec_stop(struct recommender *r)
     }
     rec_engine_destroy(r->engine);
     pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->wait_mu);
-    pthread_cond_destroy(&r->caught_up);
+    catchup_destroy(r->applied);
     reel_free(r->batch);
-    reel_free(r->written);
     reel_free(r);
 }
 
@@ -586,7 +542,8 @@ int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out,
     struct recommender *r = rec_of(app, user_id);
     if (!r)
         return -1;
-    wait_caught_up(r, user_id);
+    if (r->pump)
+        catchup_wait(r->applied, user_id, FEED_WAIT_MS);
     struct rec_feed_item items[REC_FEED_MAX];
     struct rec_feed_request req = {.user_id = user_id,
                                    .now_ms = clock_now_ms(),
@@ -683,7 +640,7 @@ int api_rec_forget(struct app *app, uint64_t user_id, const uint64_t *videos, si
          * way to the engine: wait until it has passed the scrubbed log's
          * end, so nothing re-creates what is forgotten. */
         uint64_t end = r->log ? eventlog_end_offset(r->log) : 0;
-        for (int k = 0; k < 500 && r->pump && atomic_load(&r->applied) < end; k++)
+        for (int k = 0; k < 500 && r->pump && catchup_position(r->applied) < end; k++)
             usleep(10000);
         pthread_mutex_lock(&r->mu);
         rec_creator_forget(r->engine, user_id);
