@@ -248,3 +248,33 @@ Test(store_videos, change_hook_hears_every_written_row)
     cr_assert_eq(h.deleted, 2 * 42, "the user row and its 41 videos, deleted, told twice");
     store_set_change_hook(store, NULL, NULL);
 }
+
+/* Past SQ_CHANGED_MAX rows in one transaction the hook stops naming them:
+ * after the transaction it says STORE_ROW_ALL, once, instead of the rows
+ * (which it still tells while the statements run). */
+static int all_heard;
+
+static void on_change_count(void *ctx, enum store_row row, uint64_t id, bool deleted)
+{
+    (void)id;
+    (void)deleted;
+    if (row == STORE_ROW_ALL)
+        all_heard++;
+    else
+        (*(long *)ctx)++;
+}
+
+Test(store_videos, change_hook_says_all_past_its_limit, .timeout = 300)
+{
+    uint64_t user = id_make(1, 1767225600000ULL, 0, 1);
+    make_user(user, "many");
+    enum { VIDEOS = 65536 }; /* with the user row: one past the limit */
+    for (uint64_t i = 1; i <= VIDEOS; i++)
+        make_video(user + i, user, STORE_VIDEO_READY, 10);
+    static long rows;
+    store_set_change_hook(store, on_change_count, &rows);
+    cr_assert_eq(store_user_purge(store, user, NULL, NULL), STORE_OK);
+    cr_assert_eq(all_heard, 1, "told STORE_ROW_ALL once");
+    cr_assert_eq(rows, VIDEOS + 1, "each row told while deleted, not again after");
+    store_set_change_hook(store, NULL, NULL);
+}
