@@ -180,6 +180,28 @@ void api_card_stamp(struct card_cache *cache, uint64_t video_id, struct card_sta
 void api_card_put(struct card_cache *cache, uint64_t video_id, uint64_t creator_id,
                   const struct card_stamp *st, const char *body, size_t len);
 
+/* ---- the sessions behind tokens (session_cache.c) --------------------------- */
+
+/* What a session read from the store is checked against (taken before). */
+struct session_stamp {
+    uint32_t ver, epoch;
+    int64_t read_ms;
+};
+
+/* A cache of `slots` sessions (rounded up to a power of two); NULL if slots
+ * is 0 (no cache) or out of memory. Every function takes a NULL cache. */
+struct session_cache *api_session_cache_create(unsigned slots);
+void api_session_cache_destroy(struct session_cache *cache);
+/* From the stores' change hook (app.c). */
+void api_session_cache_changed(struct session_cache *cache, enum store_row row, uint64_t id,
+                               bool deleted);
+/* The session `id` as last read, if still current: true and *out. */
+bool api_session_cache_get(struct session_cache *cache, uint64_t id, struct store_session *out);
+void api_session_cache_stamp(struct session_cache *cache, uint64_t id, struct session_stamp *st);
+/* After the read: keeps *s unless its row changed since the stamp. */
+void api_session_cache_put(struct session_cache *cache, const struct store_session *s,
+                           const struct session_stamp *st);
+
 /* ---- analytics (analytics.c) ------------------------------------------------ */
 
 struct stats;

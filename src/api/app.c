@@ -127,6 +127,15 @@ int app_open_audit(struct app *app, char *err, size_t errlen)
     return 0;
 }
 
+/* The stores' change hook: the caches that hold what those rows say. */
+static void store_changed(void *ctx, enum store_row row, uint64_t id, bool deleted)
+{
+    struct app *app = ctx;
+    if (app->card_cache)
+        api_card_cache_changed(app->card_cache, row, id, deleted);
+    api_session_cache_changed(app->session_cache, row, id, deleted);
+}
+
 int app_open_events(struct app *app, char *err, size_t errlen)
 {
     struct eventlog_options opts;
@@ -168,14 +177,18 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!app->card_cache && app->cfg.card_cache) {
-        if (!(app->card_cache = api_card_cache_create(app->cfg.card_cache))) {
+    if ((!app->card_cache && app->cfg.card_cache) ||
+        (!app->session_cache && app->cfg.session_cache)) {
+        if ((app->cfg.card_cache &&
+             !(app->card_cache = api_card_cache_create(app->cfg.card_cache))) ||
+            (app->cfg.session_cache &&
+             !(app->session_cache = api_session_cache_create(app->cfg.session_cache)))) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
         for (int i = 0; i < app->regions.count; i++)
             if (app->stores[i])
-                store_set_change_hook(app->stores[i], api_card_cache_changed, app->card_cache);
+                store_set_change_hook(app->stores[i], store_changed, app);
     }
     if (api_counters_drain(app) < 0) {
         snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
@@ -234,6 +247,8 @@ void app_close(struct app *app)
     /* After the stores: their change hook points at it. */
     api_card_cache_destroy(app->card_cache);
     app->card_cache = NULL;
+    api_session_cache_destroy(app->session_cache);
+    app->session_cache = NULL;
 }
 
 struct store *app_store_for_region(struct app *app, const struct region *region)

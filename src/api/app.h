@@ -24,6 +24,7 @@ struct eventlog;
 struct feed_seen;
 struct video_cache;
 struct card_cache;
+struct session_cache;
 struct play_counts;
 struct analytics;
 struct recommender;
@@ -41,6 +42,8 @@ struct app {
                                                   (server only, app_open_events) */
     struct video_cache *video_cache;          /* event ingestion's video lookups */
     struct card_cache *card_cache;            /* rendered video cards (server only;
+                                                 NULL: none) */
+    struct session_cache *session_cache;      /* sessions behind tokens (server only;
                                                  NULL: none) */
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */

@@ -1,7 +1,8 @@
 /*
  * auth.c — bearer-token authentication (see core/credential.h for the token
  * format). The token's session id names the region store holding the
- * session, so a check is one primary-key read in the right store.
+ * session, so a check is one primary-key read in the right store, or none
+ * when the session is in the cache (session_cache.c).
  */
 #include "api/api.h"
 
@@ -44,11 +45,19 @@ void api_authenticate(struct http_request *req)
     struct store *store = api_store_for_region(req, region);
     if (!store)
         return; /* 421: the session lives in a region this node does not serve */
+    struct session_cache *cache = api_app(req)->session_cache;
     struct store_session session;
-    int rc = store_session_get(store, token.session_id, &session);
-    if (rc == STORE_ERROR) {
-        http_problem_status(req, 503, "the session store is unavailable");
-        return;
+    int rc = STORE_OK;
+    if (!api_session_cache_get(cache, token.session_id, &session)) {
+        struct session_stamp stamp;
+        api_session_cache_stamp(cache, token.session_id, &stamp);
+        rc = store_session_get(store, token.session_id, &session);
+        if (rc == STORE_ERROR) {
+            http_problem_status(req, 503, "the session store is unavailable");
+            return;
+        }
+        if (rc == STORE_OK)
+            api_session_cache_put(cache, &session, &stamp);
     }
     unsigned char hash[TOKEN_HASH_BYTES];
     credential_token_hash(&token, hash);

@@ -186,6 +186,8 @@ void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id, bool del
         atomic_fetch_add(&c->epoch, 1);
         return;
     }
+    if (row != STORE_ROW_VIDEO && row != STORE_ROW_USER)
+        return;
     if (row == STORE_ROW_USER)
         atomic_fetch_add(&c->users_gen, 1); /* first: see api_card_put */
     atomic_fetch_add(version_of(c, id), 1);

@@ -68,13 +68,14 @@ void store_close(struct store *store);
 /* Rows whose change a cache of rendered cards must hear about. */
 enum store_row {
     STORE_ROW_VIDEO,  /* a row of videos: id is the video's */
-    STORE_ROW_USER,   /* a row of users: id is the user's */
-    STORE_ROW_ALL,    /* too many at once to name: anything may have changed */
+    STORE_ROW_USER,    /* a row of users: id is the user's */
+    STORE_ROW_SESSION, /* a row of sessions: id is the session's */
+    STORE_ROW_ALL,     /* too many at once to name: anything may have changed */
 };
 /* deleted: the row was deleted (told while the statement runs only). */
 typedef void (*store_change_fn)(void *ctx, enum store_row row, uint64_t id, bool deleted);
 
-/* Calls fn for every video and user row this process inserts, updates or
+/* Calls fn for every video, user and session row this process inserts, updates or
  * deletes through the store (SQLite's update hook): once while the statement
  * runs, and again once the connection is given back, after its transaction
  * committed or rolled back, so a reader that looked at a version counter

@@ -255,7 +255,7 @@ int sq_read_end(struct sq_conn *conn, int rc, const char *what)
     return rc;
 }
 
-/* SQLite's update hook: a row of videos or users changed on this
+/* SQLite's update hook: a row of videos, users or sessions changed on this
  * connection. */
 static void row_changed(void *arg, int op, const char *db, const char *table, sqlite3_int64 rowid)
 {
@@ -269,6 +269,8 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
         row = STORE_ROW_VIDEO;
     else if (strcmp(table, "users") == 0)
         row = STORE_ROW_USER;
+    else if (strcmp(table, "sessions") == 0)
+        row = STORE_ROW_SESSION;
     else
         return;
     fn(store->on_change_ctx, row, (uint64_t)rowid, op == SQLITE_DELETE);
