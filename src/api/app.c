@@ -173,7 +173,9 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         app->video_cache = api_video_cache_create();
     if (!app->seen)
         app->seen = feed_seen_create(app->cfg.feed_seen_max, app->cfg.feed_seen_users);
-    if (!app->video_cache || !app->seen) {
+    if (!app->popular)
+        app->popular = api_feed_popular_create();
+    if (!app->video_cache || !app->seen || !app->popular) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -236,6 +238,8 @@ void app_close(struct app *app)
     app->video_cache = NULL;
     feed_seen_destroy(app->seen);
     app->seen = NULL;
+    api_feed_popular_destroy(app->popular);
+    app->popular = NULL;
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         store_close(app->stores[i]);
         app->stores[i] = NULL;

@@ -25,6 +25,7 @@ struct feed_seen;
 struct video_cache;
 struct card_cache;
 struct session_cache;
+struct feed_popular;
 struct play_counts;
 struct analytics;
 struct recommender;
@@ -49,6 +50,7 @@ struct app {
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
     struct recommender *rec[CONFIG_MAX_REGIONS]; /* rec/: For You, one engine per log */
     struct feed_seen *seen;                   /* the For You baseline's "already shown" */
+    struct feed_popular *popular;             /* its candidates, refreshed every second */
     struct api_media *media;                  /* the media pipeline (api_media_start): the
                                                  server and `reel seed`; NULL elsewhere */
     struct http_server *server;               /* set by `reel serve` */

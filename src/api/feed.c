@@ -24,6 +24,7 @@
 #include "events/eventlog.h"
 #include "feed/seen.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,22 +122,46 @@ static int by_engagement(const void *a, const void *b)
     return cursor_order(y->id, x->id); /* newer first on ties */
 }
 
-int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n)
+/* The popular baseline's candidates, shared by every request for
+ * POPULAR_REFRESH_MS: the POPULAR_CANDIDATES_MAX most engaged ready videos of
+ * the window from each region, best first. Fetching them is a query per
+ * region store that sorts the window (milliseconds); run per request, it held
+ * the popular feed, and For You for every anonymous visitor, to about two
+ * hundred pages a second. One request at a time refreshes the list, outside
+ * the lock; the others serve the one they have meanwhile. */
+#define POPULAR_REFRESH_MS 1000
+
+struct feed_popular {
+    pthread_mutex_t mu;
+    struct store_video_score *cand; /* best first; NULL until the first fetch */
+    size_t n;
+    int64_t fetched_ms;
+    bool refreshing;
+};
+
+struct feed_popular *api_feed_popular_create(void)
 {
-    *n = 0;
-    uint64_t *seen = NULL;
-    size_t seen_count = 0;
-    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0)
-        return STORE_ERROR;
-    size_t per = limit + seen_count + 16;
-    if (per > POPULAR_CANDIDATES_MAX)
-        per = POPULAR_CANDIDATES_MAX;
+    struct feed_popular *p = reel_calloc(1, sizeof *p);
+    if (p)
+        pthread_mutex_init(&p->mu, NULL);
+    return p;
+}
+
+void api_feed_popular_destroy(struct feed_popular *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_destroy(&p->mu);
+    reel_free(p->cand);
+    reel_free(p);
+}
+
+static int popular_fetch(struct app *app, struct store_video_score **out, size_t *count)
+{
     size_t regions = (size_t)app->regions.count;
-    struct store_video_score *cand = reel_calloc(regions * per, sizeof *cand);
-    if (!cand) {
-        reel_free(seen);
+    struct store_video_score *cand = reel_calloc(regions * POPULAR_CANDIDATES_MAX, sizeof *cand);
+    if (!cand)
         return STORE_ERROR;
-    }
     int64_t since = clock_now_ms() - (int64_t)app->cfg.feed_popular_window_s * 1000;
     size_t total = 0;
     int rc = STORE_OK;
@@ -145,21 +170,75 @@ int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t
         size_t got = 0;
         if (!app->stores[i])
             continue;
-        rc = store_video_popular(app->stores[i], id_make(r->id, (uint64_t)since, 0, 0), per,
-                                 cand + total, &got);
+        rc = store_video_popular(app->stores[i], id_make(r->id, (uint64_t)since, 0, 0),
+                                 POPULAR_CANDIDATES_MAX, cand + total, &got);
         total += got;
     }
-    if (rc == STORE_OK) {
-        qsort(cand, total, sizeof *cand, by_engagement);
-        for (size_t i = 0; i < total && *n < limit; i++) {
-            if (cand[i].creator_id == viewer_id || feed_seen_contains(seen, seen_count, cand[i].id))
-                continue;
-            out[(*n)++] = cand[i].id;
-        }
+    if (rc != STORE_OK) {
+        reel_free(cand);
+        return rc;
     }
+    qsort(cand, total, sizeof *cand, by_engagement);
+    *out = cand;
+    *count = total;
+    return STORE_OK;
+}
+
+/* Makes p's list no older than POPULAR_REFRESH_MS, unless another request
+ * is refreshing it. A failed refresh keeps the old list (STORE_OK) if there
+ * is one. */
+static int popular_current(struct app *app, struct feed_popular *p)
+{
+    int64_t now = (int64_t)(clock_mono_ns() / 1000000);
+    pthread_mutex_lock(&p->mu);
+    bool have = p->cand != NULL;
+    bool fetch = !have || (!p->refreshing && now - p->fetched_ms >= POPULAR_REFRESH_MS);
+    if (fetch)
+        p->refreshing = true;
+    pthread_mutex_unlock(&p->mu);
+    if (!fetch)
+        return STORE_OK;
+    struct store_video_score *cand = NULL;
+    size_t count = 0;
+    int rc = popular_fetch(app, &cand, &count);
+    pthread_mutex_lock(&p->mu);
+    if (rc == STORE_OK) {
+        struct store_video_score *old = p->cand;
+        p->cand = cand;
+        p->n = count;
+        p->fetched_ms = now;
+        cand = old;
+    }
+    p->refreshing = false;
+    have = p->cand != NULL;
+    pthread_mutex_unlock(&p->mu);
     reel_free(cand);
+    if (rc != STORE_OK)
+        log_warn("event=popular_refresh_failed status=%d", rc);
+    return have ? STORE_OK : rc;
+}
+
+int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n)
+{
+    *n = 0;
+    struct feed_popular *p = app->popular;
+    int rc = popular_current(app, p);
+    if (rc != STORE_OK)
+        return rc;
+    uint64_t *seen = NULL;
+    size_t seen_count = 0;
+    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0)
+        return STORE_ERROR;
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = 0; i < p->n && *n < limit; i++) {
+        const struct store_video_score *c = &p->cand[i];
+        if (c->creator_id == viewer_id || feed_seen_contains(seen, seen_count, c->id))
+            continue;
+        out[(*n)++] = c->id;
+    }
+    pthread_mutex_unlock(&p->mu);
     reel_free(seen);
-    return rc;
+    return STORE_OK;
 }
 
 /* ?limit= of the feeds that have no cursor: false after answering 400. */

@@ -1,4 +1,6 @@
 """Feeds v0 (API.md "Feeds"): following, and the popular For You baseline."""
+import time
+
 from conftest import assert_problem
 from social_helpers import make_video, make_videos, page_through
 
@@ -78,3 +80,25 @@ def test_popular_baseline_minus_seen(reel_factory):
     assert [likes.get(v, 1) for v in anon] == sorted([likes.get(v, 1) for v in anon],
                                                      reverse=True)
     assert_problem(server.get("/api/v1/feed/popular?limit=500", token=vtoken), 400, "limit")
+
+
+def test_popular_ranking_follows_engagement_within_a_second(reel_factory):
+    """The popular ranking is shared between requests for at most a second
+    (feed.c): new engagement moves it soon after, without a restart."""
+    server = reel_factory()
+    creator, _ = server.signup(country="DE")
+    fans = [server.signup(country="DE")[1] for _ in range(3)]
+    videos = make_videos(server, creator["id"], 3, caption="p{i}")
+    for token in fans[:2]:
+        server.put(f"/api/v1/videos/{videos[0]}/like", token=token)
+    first = [v["id"] for v in server.get("/api/v1/feed/popular?limit=3").json()["items"]]
+    assert first[0] == videos[0]
+    for token in fans:
+        server.put(f"/api/v1/videos/{videos[2]}/like", token=token)
+    deadline = time.monotonic() + 5
+    while True:
+        top = server.get("/api/v1/feed/popular?limit=3").json()["items"][0]["id"]
+        if top == videos[2] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert top == videos[2], "three likes lead the ranking once it is refreshed"
