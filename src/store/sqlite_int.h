@@ -75,6 +75,9 @@ struct store {
  * last call: after COMMIT or ROLLBACK (sq_txn_*), and when the connection is
  * given back (autocommit writes). */
 void sq_flush_changed(struct sq_conn *conn);
+/* Tells the change hook about a row the update hook cannot see (likes has
+ * no rowid): now, and again after the transaction. */
+void sq_note_changed(struct sq_conn *conn, enum store_row row, uint64_t id, bool deleted);
 /* Borrows a connection, waiting if all are in use. Never NULL. */
 struct sq_conn *sq_acquire(struct store *store);
 /* Returns a connection to the pool. */

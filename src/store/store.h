@@ -70,6 +70,7 @@ enum store_row {
     STORE_ROW_VIDEO,  /* a row of videos: id is the video's */
     STORE_ROW_USER,    /* a row of users: id is the user's */
     STORE_ROW_SESSION, /* a row of sessions: id is the session's */
+    STORE_ROW_LIKES,   /* a user's likes (a like or an unlike): id is the user's */
     STORE_ROW_ALL,     /* too many at once to name: anything may have changed */
 };
 /* deleted: the row was deleted (told while the statement runs only). */
@@ -335,6 +336,10 @@ int store_like_delete(struct store *store, uint64_t user_id, uint64_t video_id,
 /* liked[i] = whether user_id likes video_ids[i] (n <= 100). */
 int store_likes_check(struct store *store, uint64_t user_id, const uint64_t *video_ids, size_t n,
                       bool *liked);
+/* The videos user_id likes, lowest id first: up to max into out, *n of
+ * them; *more if there are others. */
+int store_likes_list(struct store *store, uint64_t user_id, size_t max, uint64_t *out, size_t *n,
+                     bool *more);
 
 struct store_follow {
     uint64_t id; /* the follow record; its time orders follower lists */

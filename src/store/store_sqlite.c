@@ -273,7 +273,16 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
         row = STORE_ROW_SESSION;
     else
         return;
-    fn(store->on_change_ctx, row, (uint64_t)rowid, op == SQLITE_DELETE);
+    sq_note_changed(conn, row, (uint64_t)rowid, op == SQLITE_DELETE);
+}
+
+void sq_note_changed(struct sq_conn *conn, enum store_row row, uint64_t id, bool deleted)
+{
+    struct store *store = conn->store;
+    store_change_fn fn = __atomic_load_n(&store->on_change, __ATOMIC_ACQUIRE);
+    if (!fn)
+        return;
+    fn(store->on_change_ctx, row, id, deleted);
     if (conn->changed_overflow)
         return;
     if (conn->changed_count == conn->changed_cap) {
@@ -288,8 +297,7 @@ static void row_changed(void *arg, int op, const char *db, const char *table, sq
         conn->changed = grown;
         conn->changed_cap = cap;
     }
-    conn->changed[conn->changed_count++] =
-        (struct sq_changed){(uint64_t)rowid, (uint8_t)row, op == SQLITE_DELETE};
+    conn->changed[conn->changed_count++] = (struct sq_changed){id, (uint8_t)row, deleted};
 }
 
 void sq_flush_changed(struct sq_conn *conn)

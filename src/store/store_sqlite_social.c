@@ -29,6 +29,8 @@ static const char SQL_LIKE_INSERT[] =
     " ON CONFLICT DO NOTHING";
 static const char SQL_LIKE_DELETE[] = "DELETE FROM likes WHERE user_id = ?1 AND video_id = ?2";
 static const char SQL_LIKE_EXISTS[] = "SELECT 1 FROM likes WHERE user_id = ?1 AND video_id = ?2";
+static const char SQL_LIKES_OF_USER[] =
+    "SELECT video_id FROM likes WHERE user_id = ?1 ORDER BY video_id LIMIT ?2";
 static const char SQL_FOLLOW_INSERT[] =
     "INSERT INTO follows (id, follower_id, followee_id, created_ms) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT DO NOTHING";
@@ -144,6 +146,8 @@ int store_like_put(struct store *store, uint64_t user_id, uint64_t video_id, int
     sqlite3_bind_int64(st, 3, now_ms);
     if ((rc = record_change(store, c, st, "like_insert", changed)) != STORE_OK)
         goto rollback;
+    if (*changed)
+        sq_note_changed(c, STORE_ROW_LIKES, user_id, false);
     if (*changed &&
         (rc = counter_move(c, route, video_id, STORE_COUNTER_VIDEO_LIKES, 1, delta)) != STORE_OK)
         goto rollback;
@@ -175,6 +179,8 @@ int store_like_delete(struct store *store, uint64_t user_id, uint64_t video_id,
     sqlite3_bind_int64(st, 2, (sqlite3_int64)video_id);
     if ((rc = record_change(store, c, st, "like_delete", changed)) != STORE_OK)
         goto rollback;
+    if (*changed)
+        sq_note_changed(c, STORE_ROW_LIKES, user_id, false);
     if (*changed &&
         (rc = counter_move(c, route, video_id, STORE_COUNTER_VIDEO_LIKES, -1, delta)) != STORE_OK)
         goto rollback;
@@ -219,6 +225,33 @@ int store_likes_check(struct store *store, uint64_t user_id, const uint64_t *vid
         sqlite3_reset(st);
     }
     rc = sq_read_end(c, rc, "likes_check");
+    sq_release(store, c);
+    return rc;
+}
+
+int store_likes_list(struct store *store, uint64_t user_id, size_t max, uint64_t *out, size_t *n,
+                     bool *more)
+{
+    *n = 0;
+    *more = false;
+    struct sq_conn *c = sq_acquire(store);
+    sqlite3_stmt *st = sq_stmt(c, SQL_LIKES_OF_USER);
+    int rc = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)user_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max + 1);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == max) {
+                *more = true;
+                break;
+            }
+            out[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+        }
+        rc = step == SQLITE_ROW || step == SQLITE_DONE ? STORE_OK
+                                                        : sq_status(c, step, "likes_list");
+        sqlite3_reset(st);
+    }
     sq_release(store, c);
     return rc;
 }

@@ -249,6 +249,48 @@ Test(store_videos, change_hook_hears_every_written_row)
     store_set_change_hook(store, NULL, NULL);
 }
 
+/* Likes have no rowid, so SQLite's hook never sees them: a like or unlike
+ * that changed something is told as STORE_ROW_LIKES with the user's id,
+ * during the transaction and after it; a repeat that changes nothing is not.
+ * store_likes_list gives a user's likes lowest id first, and says when there
+ * are more than asked for. */
+Test(store_videos, likes_are_told_and_listed)
+{
+    uint64_t user = id_make(1, 1767225600000ULL, 0, 7);
+    make_user(user, "liker");
+    for (uint64_t i = 1; i <= 3; i++)
+        make_video(user + 10 * i, user, STORE_VIDEO_READY, 10);
+    static struct heard h;
+    store_set_change_hook(store, on_change, &h);
+    bool changed;
+    struct store_delta delta;
+    struct store_counter_route here = {.target_here = true};
+    for (uint64_t i = 3; i >= 1; i--)
+        cr_assert_eq(store_like_put(store, user, user + 10 * i, 1000, here, &changed, &delta),
+                     STORE_OK);
+    cr_assert_eq(times_heard(&h, STORE_ROW_LIKES, user), 6, "three likes, each told twice");
+    h.n = 0;
+    cr_assert_eq(store_like_put(store, user, user + 10, 1000, here, &changed, &delta), STORE_OK);
+    cr_assert_not(changed);
+    cr_assert_eq(times_heard(&h, STORE_ROW_LIKES, user), 0, "a repeat changes nothing");
+    cr_assert_eq(store_like_delete(store, user, user + 20, here, &changed, &delta), STORE_OK);
+    cr_assert(changed);
+    cr_assert_eq(times_heard(&h, STORE_ROW_LIKES, user), 2, "an unlike");
+    store_set_change_hook(store, NULL, NULL);
+
+    uint64_t ids[4];
+    size_t n;
+    bool more;
+    cr_assert_eq(store_likes_list(store, user, 4, ids, &n, &more), STORE_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_not(more);
+    cr_assert(ids[0] == user + 10 && ids[1] == user + 30, "lowest first, without the unliked");
+    cr_assert_eq(store_likes_list(store, user, 1, ids, &n, &more), STORE_OK);
+    cr_assert(n == 1 && more && ids[0] == user + 10);
+    cr_assert_eq(store_likes_list(store, user + 1, 4, ids, &n, &more), STORE_OK);
+    cr_assert(n == 0 && !more, "no likes");
+}
+
 /* Past SQ_CHANGED_MAX rows in one transaction the hook stops naming them:
  * after the transaction it says STORE_ROW_ALL, once, instead of the rows
  * (which it still tells while the statements run). */
