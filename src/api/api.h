@@ -202,6 +202,39 @@ void api_session_cache_stamp(struct session_cache *cache, uint64_t id, struct se
 void api_session_cache_put(struct session_cache *cache, const struct store_session *s,
                            const struct session_stamp *st);
 
+/* ---- a viewer's likes, for liked_by_me (likes_cache.c) ---------------------- */
+
+#define API_LIKES_KEPT 256 /* a user with more likes is answered from the store */
+
+enum api_likes {
+    API_LIKES_MISS, /* not cached (or out of date): read the list */
+    API_LIKES_HIT,  /* answered */
+    API_LIKES_MANY, /* more than API_LIKES_KEPT: ask the store */
+};
+
+struct likes_stamp {
+    uint32_t ver, epoch;
+    int64_t read_ms;
+};
+
+/* A cache of `users` viewers' likes (rounded up to a power of two); NULL if
+ * users is 0 (no cache) or out of memory. Every function takes a NULL
+ * cache. */
+struct likes_cache *api_likes_cache_create(unsigned users);
+void api_likes_cache_destroy(struct likes_cache *cache);
+/* From the stores' change hook (app.c). */
+void api_likes_cache_changed(struct likes_cache *cache, enum store_row row, uint64_t id,
+                             bool deleted);
+/* liked[i] for each of ids[0..n) if user_id's likes are cached (HIT). */
+enum api_likes api_likes_cache_check(struct likes_cache *cache, uint64_t user_id,
+                                     const uint64_t *ids, size_t n, bool *liked);
+void api_likes_cache_stamp(struct likes_cache *cache, uint64_t user_id, struct likes_stamp *st);
+/* After reading the list (store_likes_list, at most API_LIKES_KEPT, `more`
+ * if there were others): keeps it unless a like or unlike of user_id came
+ * since the stamp. */
+void api_likes_cache_put(struct likes_cache *cache, uint64_t user_id, const uint64_t *ids,
+                         size_t count, bool more, const struct likes_stamp *st);
+
 /* ---- analytics (analytics.c) ------------------------------------------------ */
 
 struct stats;

@@ -134,6 +134,7 @@ static void store_changed(void *ctx, enum store_row row, uint64_t id, bool delet
     if (app->card_cache)
         api_card_cache_changed(app->card_cache, row, id, deleted);
     api_session_cache_changed(app->session_cache, row, id, deleted);
+    api_likes_cache_changed(app->likes_cache, row, id, deleted);
 }
 
 int app_open_events(struct app *app, char *err, size_t errlen)
@@ -180,11 +181,14 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         return -1;
     }
     if ((!app->card_cache && app->cfg.card_cache) ||
-        (!app->session_cache && app->cfg.session_cache)) {
+        (!app->session_cache && app->cfg.session_cache) ||
+        (!app->likes_cache && app->cfg.likes_cache)) {
         if ((app->cfg.card_cache &&
              !(app->card_cache = api_card_cache_create(app->cfg.card_cache))) ||
             (app->cfg.session_cache &&
-             !(app->session_cache = api_session_cache_create(app->cfg.session_cache)))) {
+             !(app->session_cache = api_session_cache_create(app->cfg.session_cache))) ||
+            (app->cfg.likes_cache &&
+             !(app->likes_cache = api_likes_cache_create(app->cfg.likes_cache)))) {
             snprintf(err, errlen, "out of memory");
             return -1;
         }
@@ -253,6 +257,8 @@ void app_close(struct app *app)
     app->card_cache = NULL;
     api_session_cache_destroy(app->session_cache);
     app->session_cache = NULL;
+    api_likes_cache_destroy(app->likes_cache);
+    app->likes_cache = NULL;
 }
 
 struct store *app_store_for_region(struct app *app, const struct region *region)

@@ -25,6 +25,7 @@ struct feed_seen;
 struct video_cache;
 struct card_cache;
 struct session_cache;
+struct likes_cache;
 struct feed_popular;
 struct play_counts;
 struct analytics;
@@ -46,6 +47,7 @@ struct app {
                                                  NULL: none) */
     struct session_cache *session_cache;      /* sessions behind tokens (server only;
                                                  NULL: none) */
+    struct likes_cache *likes_cache;          /* viewers' likes (server only; NULL: none) */
     struct play_counts *play_counts[CONFIG_MAX_REGIONS]; /* views, one consumer per log */
     struct analytics *analytics[CONFIG_MAX_REGIONS]; /* stats/, one consumer per log */
     struct recommender *rec[CONFIG_MAX_REGIONS]; /* rec/: For You, one engine per log */

@@ -151,6 +151,37 @@ static int read_videos(struct write_videos *x, const uint64_t *ids, const size_t
     return rc;
 }
 
+/* liked[i]: whether the viewer likes ids[i]. From the likes cache when the
+ * viewer's list is there; else the list is read (and kept) if it is short,
+ * or each video asked (a viewer with many likes, or no cache). */
+static int viewer_likes(struct app *app, struct store *store, uint64_t viewer_id,
+                        const uint64_t *ids, size_t n, bool *liked)
+{
+    struct likes_cache *cache = app->likes_cache;
+    enum api_likes known = api_likes_cache_check(cache, viewer_id, ids, n, liked);
+    if (known == API_LIKES_HIT)
+        return STORE_OK;
+    if (!cache || known == API_LIKES_MANY)
+        return store_likes_check(store, viewer_id, ids, n, liked);
+    uint64_t list[API_LIKES_KEPT];
+    size_t count = 0;
+    bool more = false;
+    struct likes_stamp stamp;
+    api_likes_cache_stamp(cache, viewer_id, &stamp);
+    int rc = store_likes_list(store, viewer_id, API_LIKES_KEPT, list, &count, &more);
+    if (rc != STORE_OK)
+        return rc;
+    api_likes_cache_put(cache, viewer_id, list, count, more, &stamp);
+    if (more)
+        return store_likes_check(store, viewer_id, ids, n, liked);
+    for (size_t i = 0; i < n; i++) {
+        liked[i] = false;
+        for (size_t k = 0; k < count && !liked[i]; k++)
+            liked[i] = list[k] == ids[i];
+    }
+    return STORE_OK;
+}
+
 int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size_t n,
                      uint64_t viewer_id, size_t *written)
 {
@@ -160,9 +191,8 @@ int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size
     if (n > API_LIST_MAX)
         n = API_LIST_MAX;
     struct store *viewer_store = viewer_id ? app_store_for_id(app, viewer_id) : NULL;
-    int rc = STORE_OK;
-    if (viewer_store &&
-        (rc = store_likes_check(viewer_store, viewer_id, ids, n, liked)) != STORE_OK)
+    int rc = viewer_store ? viewer_likes(app, viewer_store, viewer_id, ids, n, liked) : STORE_OK;
+    if (rc != STORE_OK)
         return rc;
     struct card_cache *cards = app->card_cache;
     struct buf bodies;

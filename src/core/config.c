@@ -73,6 +73,7 @@ static const struct key_spec key_specs[] = {
     {"feed", "seen_max", KEY_UINT, F(feed_seen_max), 16, 100000},
     {"feed", "seen_users", KEY_UINT, F(feed_seen_users), 16, 100000000},
     {"feed", "card_cache", KEY_UINT, F(card_cache), 0, 16777216},
+    {"feed", "likes_cache", KEY_UINT, F(likes_cache), 0, 16777216},
     {"security", "session_ttl", KEY_SECONDS, F(session_ttl_s), 1, 400ULL * 86400},
     {"security", "session_cache", KEY_UINT, F(session_cache), 0, 16777216},
     {"security", "argon2_ops", KEY_UINT, F(argon2_ops), 1, 16},
@@ -199,6 +200,7 @@ void config_init(struct config *cfg)
     cfg->feed_seen_max = 2000;
     cfg->feed_seen_users = 1000000;
     cfg->card_cache = 65536;
+    cfg->likes_cache = 16384;
     cfg->session_cache = 65536;
     cfg->session_ttl_s = 30 * 86400;
     cfg->argon2_ops = 2;                   /* libsodium's OPSLIMIT_INTERACTIVE */

@@ -161,6 +161,7 @@ struct config {
     unsigned feed_seen_max;          /* impressions remembered per user */
     unsigned feed_seen_users;        /* users whose impressions are kept in memory */
     unsigned card_cache;             /* rendered video cards kept (0: none) */
+    unsigned likes_cache;            /* viewers whose likes are kept (0: none) */
     unsigned session_cache;          /* sessions behind tokens kept (0: none) */
 
     /* [security] */
