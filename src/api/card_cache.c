@@ -7,19 +7,17 @@
  * viewer's own, checked per request) and without braces; only cards every
  * viewer may see are kept (a ready video of an active creator).
  *
- * Invalidation is by version counters, not by finding entries: the stores
- * report every insert, update and delete of a videos or users row this
- * process makes (store_set_change_hook, SQLite's update hook), and each
- * bumps the counter its id hashes to (VERSION_SLOTS counters: ids sharing
- * one invalidate each other, which costs a render, never a stale card). A
- * card keeps the counters of its video and its creator as they were *before*
- * its rows were read; it is current while both are unchanged. A store tells
- * again right after the transaction's COMMIT or ROLLBACK, so a card read
- * from rows a transaction was changing is current only until then; and a
- * card whose counters moved between its stamp and its put is not kept. Too many rows at once (an erasure)
- * bump `epoch`, which ends every card. Writes by another process are not
- * reported: cards also expire after CARD_TTL_MS, the bound on how stale they
- * can be then.
+ * Invalidation is by version counters (cache_sets.h): the stores report
+ * every insert, update and delete of a videos or users row this process
+ * makes (store_set_change_hook, SQLite's update hook), and each bumps the
+ * counter its id hashes to. A card keeps the counters of its video and its
+ * creator as they were *before* its rows were read; it is current while both
+ * are unchanged. A store tells again right after the transaction's COMMIT or
+ * ROLLBACK, so a card read from rows a transaction was changing is current
+ * only until then; and a card whose counters moved between its stamp and its
+ * put is not kept. Too many rows at once (an erasure) bump `epoch` and wipe
+ * every card. Writes by another process are not reported: cards also expire
+ * after CACHE_TTL_MS, the bound on how stale they can be then.
  *
  * The creator of a video is needed before the read (to take its counter)
  * but, the first time, known only after it. Then `users_gen`, bumped for
@@ -29,25 +27,18 @@
  * before. If it moved, the read only teaches the creator (a slot with no
  * card) for the next one. A video's creator never changes.
  *
- * Slots are in sets of CARD_WAYS, a video's set chosen by its id; a new
- * card takes an empty way or else the one rendered longest ago. (Direct
- * mapping, one slot per id, lost a card to a collision on every seventh
- * copy with 20,000 videos in 65,536 slots.) Sets are locked in CARD_LOCKS
- * stripes; a writer renders outside the lock and copies in.
+ * A video's card goes to its own way of its set if it has one, else an empty
+ * way, else the one rendered longest ago. (Direct mapping, one slot per id,
+ * lost a card to a collision on every seventh copy with 20,000 videos in
+ * 65,536 slots.) A writer renders outside the lock and copies in.
  */
 #include "api/api.h"
 
+#include "api/cache_sets.h"
 #include "core/alloc.h"
-#include "core/clock.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
-#define VERSION_SLOTS (1u << 16)
-#define CARD_LOCKS 256
-#define CARD_WAYS 4
-#define CARD_TTL_MS 10000
 #define CARD_MAX_BYTES 16384 /* larger cards (long captions) are not kept */
 
 struct card {
@@ -60,91 +51,25 @@ struct card {
 };
 
 struct card_cache {
-    uint32_t sets_mask; /* sets - 1: slots[set * CARD_WAYS ...] */
+    struct cache_sets sets;
     struct card *slots;
-    pthread_mutex_t locks[CARD_LOCKS];
-    _Atomic uint32_t epoch;
     _Atomic uint32_t users_gen;
-    _Atomic uint32_t versions[VERSION_SLOTS];
 };
-
-static uint32_t mix(uint64_t id)
-{
-    id ^= id >> 31;
-    id *= 0x9E3779B97F4A7C15ULL;
-    return (uint32_t)(id >> 32);
-}
-
-static _Atomic uint32_t *version_of(struct card_cache *c, uint64_t id)
-{
-    return &c->versions[mix(id ^ 0x7665727369ULL) & (VERSION_SLOTS - 1)];
-}
 
 struct card_cache *api_card_cache_create(unsigned slots)
 {
     if (slots == 0)
         return NULL;
-    uint32_t n = CARD_WAYS;
-    while (n < slots)
-        n <<= 1;
     struct card_cache *c = reel_calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->slots = reel_calloc(n, sizeof *c->slots);
-    if (!c->slots) {
+    uint32_t n = cache_sets_init(&c->sets, slots);
+    if (!(c->slots = reel_calloc(n, sizeof *c->slots))) {
+        cache_sets_destroy(&c->sets);
         reel_free(c);
         return NULL;
     }
-    c->sets_mask = n / CARD_WAYS - 1;
-    for (int i = 0; i < CARD_LOCKS; i++)
-        pthread_mutex_init(&c->locks[i], NULL);
     return c;
-}
-
-void api_card_cache_destroy(struct card_cache *c)
-{
-    if (!c)
-        return;
-    for (uint32_t i = 0; i < (c->sets_mask + 1) * CARD_WAYS; i++)
-        reel_free(c->slots[i].body);
-    for (int i = 0; i < CARD_LOCKS; i++)
-        pthread_mutex_destroy(&c->locks[i]);
-    reel_free(c->slots);
-    reel_free(c);
-}
-
-static uint32_t set_of(const struct card_cache *c, uint64_t video_id)
-{
-    return mix(video_id) & c->sets_mask;
-}
-
-static pthread_mutex_t *lock_of(struct card_cache *c, uint32_t set)
-{
-    return &c->locks[set % CARD_LOCKS];
-}
-
-/* The way of `set` holding video_id, or NULL. Under the set's lock. */
-static struct card *find_way(struct card_cache *c, uint32_t set, uint64_t video_id)
-{
-    struct card *k = &c->slots[(size_t)set * CARD_WAYS];
-    for (int w = 0; w < CARD_WAYS; w++)
-        if (k[w].video_id == video_id)
-            return &k[w];
-    return NULL;
-}
-
-/* Where a card of video_id goes: its own way, an empty one, or the way
- * rendered longest ago. Under the set's lock. */
-static struct card *victim_way(struct card_cache *c, uint32_t set, uint64_t video_id)
-{
-    struct card *k = &c->slots[(size_t)set * CARD_WAYS], *old = NULL;
-    for (int w = 0; w < CARD_WAYS; w++) {
-        if (k[w].video_id == video_id || k[w].video_id == 0)
-            return &k[w];
-        if (!old || k[w].rendered_ms < old->rendered_ms)
-            old = &k[w];
-    }
-    return old;
 }
 
 static void slot_empty(struct card *k)
@@ -155,27 +80,70 @@ static void slot_empty(struct card *k)
     k->len = 0;
 }
 
+void api_card_cache_destroy(struct card_cache *c)
+{
+    if (!c)
+        return;
+    for (uint32_t i = 0; i < cache_entries(&c->sets); i++) {
+        slot_empty(&c->slots[i]);
+        reel_free(c->slots[i].body);
+    }
+    cache_sets_destroy(&c->sets);
+    reel_free(c->slots);
+    reel_free(c);
+}
+
+/* The way of `set` holding video_id, or NULL. Under the set's lock. */
+static struct card *find_way(struct card_cache *c, uint32_t set, uint64_t video_id)
+{
+    struct card *k = &c->slots[(size_t)set * CACHE_WAYS];
+    for (int w = 0; w < CACHE_WAYS; w++)
+        if (k[w].video_id == video_id)
+            return &k[w];
+    return NULL;
+}
+
+/* Where a card of video_id goes: its own way, an empty one, or the way
+ * rendered longest ago. Under the set's lock. */
+static struct card *victim_way(struct card_cache *c, uint32_t set, uint64_t video_id)
+{
+    struct card *own = find_way(c, set, video_id);
+    if (own)
+        return own; /* never a second copy of one video in a set */
+    struct card *k = &c->slots[(size_t)set * CACHE_WAYS], *old = &k[0];
+    for (int w = 0; w < CACHE_WAYS; w++) {
+        if (k[w].video_id == 0)
+            return &k[w];
+        if (k[w].rendered_ms < old->rendered_ms)
+            old = &k[w];
+    }
+    return old;
+}
+
+
 /* Deleted rows leave no card behind in memory (an erased user's name and
  * bio, a deleted video's caption), not only no current one: the video's
- * slot, or every card of the user's videos (a scan: deletions are rare). */
+ * slot, or every card of the user's videos (a scan: deletions are rare).
+ * Too many rows at once (STORE_ROW_ALL): the notices of deletions among
+ * them are not repeated after the commit, so every card goes. */
 static void forget_deleted(struct card_cache *c, enum store_row row, uint64_t id)
 {
     if (row == STORE_ROW_VIDEO) {
-        uint32_t set = set_of(c, id);
-        pthread_mutex_lock(lock_of(c, set));
+        uint32_t set = cache_set(&c->sets, id);
+        pthread_mutex_lock(cache_lock(&c->sets, set));
         struct card *k = find_way(c, set, id);
         if (k)
             slot_empty(k);
-        pthread_mutex_unlock(lock_of(c, set));
+        pthread_mutex_unlock(cache_lock(&c->sets, set));
         return;
     }
-    for (uint32_t stripe = 0; stripe < CARD_LOCKS; stripe++) {
-        pthread_mutex_lock(&c->locks[stripe]);
-        for (uint32_t set = stripe; set <= c->sets_mask; set += CARD_LOCKS)
-            for (int w = 0; w < CARD_WAYS; w++)
-                if (c->slots[(size_t)set * CARD_WAYS + w].creator_id == id)
-                    slot_empty(&c->slots[(size_t)set * CARD_WAYS + w]);
-        pthread_mutex_unlock(&c->locks[stripe]);
+    for (uint32_t stripe = 0; stripe < CACHE_LOCKS; stripe++) {
+        pthread_mutex_lock(&c->sets.locks[stripe]);
+        for (uint32_t set = stripe; set <= c->sets.sets_mask; set += CACHE_LOCKS)
+            for (int w = 0; w < CACHE_WAYS; w++)
+                if (row == STORE_ROW_ALL || c->slots[(size_t)set * CACHE_WAYS + w].creator_id == id)
+                    slot_empty(&c->slots[(size_t)set * CACHE_WAYS + w]);
+        pthread_mutex_unlock(&c->sets.locks[stripe]);
     }
 }
 
@@ -183,34 +151,29 @@ void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id, bool del
 {
     struct card_cache *c = ctx;
     if (row == STORE_ROW_ALL) {
-        atomic_fetch_add(&c->epoch, 1);
+        atomic_fetch_add(&c->sets.epoch, 1);
+        forget_deleted(c, row, 0);
         return;
     }
     if (row != STORE_ROW_VIDEO && row != STORE_ROW_USER)
         return;
     if (row == STORE_ROW_USER)
         atomic_fetch_add(&c->users_gen, 1); /* first: see api_card_put */
-    atomic_fetch_add(version_of(c, id), 1);
+    atomic_fetch_add(cache_version(&c->sets, id), 1);
     if (deleted)
         forget_deleted(c, row, id);
 }
 
-static int64_t now_ms(void)
-{
-    return (int64_t)(clock_mono_ns() / 1000000);
-}
-
 bool api_card_copy(struct card_cache *c, uint64_t video_id, struct buf *out)
 {
-    uint32_t set = set_of(c, video_id);
-    int64_t now = now_ms();
-    pthread_mutex_t *lock = lock_of(c, set);
+    uint32_t set = cache_set(&c->sets, video_id);
+    int64_t now = cache_now_ms();
+    pthread_mutex_t *lock = cache_lock(&c->sets, set);
     pthread_mutex_lock(lock);
     const struct card *k = find_way(c, set, video_id);
-    bool hit = k && k->len > 0 && now - k->rendered_ms < CARD_TTL_MS &&
-               k->epoch == atomic_load(&c->epoch) &&
-               k->video_ver == atomic_load(version_of(c, video_id)) &&
-               k->creator_ver == atomic_load(version_of(c, k->creator_id)) &&
+    bool hit = k && k->len > 0 &&
+               cache_current(&c->sets, video_id, k->video_ver, k->epoch, k->rendered_ms, now) &&
+               k->creator_ver == atomic_load(cache_version(&c->sets, k->creator_id)) &&
                buf_append(out, k->body, k->len) == BUF_OK;
     pthread_mutex_unlock(lock);
     return hit;
@@ -218,17 +181,17 @@ bool api_card_copy(struct card_cache *c, uint64_t video_id, struct buf *out)
 
 void api_card_stamp(struct card_cache *c, uint64_t video_id, struct card_stamp *st)
 {
-    uint32_t set = set_of(c, video_id);
-    pthread_mutex_t *lock = lock_of(c, set);
+    uint32_t set = cache_set(&c->sets, video_id);
+    pthread_mutex_t *lock = cache_lock(&c->sets, set);
     pthread_mutex_lock(lock);
     const struct card *k = find_way(c, set, video_id);
     st->creator_id = k ? k->creator_id : 0;
     pthread_mutex_unlock(lock);
-    st->rendered_ms = now_ms();
+    st->rendered_ms = cache_now_ms();
     st->users_gen = atomic_load(&c->users_gen);
-    st->epoch = atomic_load(&c->epoch);
-    st->video_ver = atomic_load(version_of(c, video_id));
-    st->creator_ver = st->creator_id ? atomic_load(version_of(c, st->creator_id)) : 0;
+    st->epoch = atomic_load(&c->sets.epoch);
+    st->video_ver = atomic_load(cache_version(&c->sets, video_id));
+    st->creator_ver = st->creator_id ? atomic_load(cache_version(&c->sets, st->creator_id)) : 0;
 }
 
 void api_card_put(struct card_cache *c, uint64_t video_id, uint64_t creator_id,
@@ -240,27 +203,27 @@ void api_card_put(struct card_cache *c, uint64_t video_id, uint64_t creator_id,
          * stamp and here moved users_gen before that counter, so an
          * unmoved users_gen means the counter read is from no later than
          * the stamp's moment. Else only the creator is learnt. */
-        creator_ver = atomic_load(version_of(c, creator_id));
+        creator_ver = atomic_load(cache_version(&c->sets, creator_id));
         if (atomic_load(&c->users_gen) != st->users_gen)
             body = NULL, len = 0;
     }
     if (len > CARD_MAX_BYTES) /* not kept */
         body = NULL, len = 0;
-    uint32_t set = set_of(c, video_id);
-    pthread_mutex_t *lock = lock_of(c, set);
+    uint32_t set = cache_set(&c->sets, video_id);
+    pthread_mutex_t *lock = cache_lock(&c->sets, set);
     pthread_mutex_lock(lock);
     /* A change since the stamp (it may even have been a deletion, whose
      * scrub ran before this): what was read may be gone already, so the
      * slot is left alone, not even an out-of-date card kept. */
-    if (atomic_load(version_of(c, video_id)) != st->video_ver ||
-        atomic_load(version_of(c, creator_id)) != creator_ver ||
-        atomic_load(&c->epoch) != st->epoch) {
+    if (atomic_load(cache_version(&c->sets, video_id)) != st->video_ver ||
+        atomic_load(cache_version(&c->sets, creator_id)) != creator_ver ||
+        atomic_load(&c->sets.epoch) != st->epoch) {
         pthread_mutex_unlock(lock);
         return;
     }
     struct card *k = victim_way(c, set, video_id);
-    if (k->video_id != video_id && k->len)
-        memset(k->body, 0, k->len); /* another video's card leaves nothing behind */
+    if (k->video_id != video_id && k->body)
+        memset(k->body, 0, k->cap); /* another video's card leaves nothing behind */
     if (len > k->cap) {
         size_t cap = len < 256 ? 256 : len + len / 4;
         char *grown = reel_malloc(cap);

@@ -9,32 +9,25 @@
  * erasure), and each bumps the version counter its id hashes to. An entry
  * keeps that counter as it was *before* its row was read and is current
  * while the counter is unchanged; an entry whose counter moved between the
- * stamp and the put is not kept. A deleted user's entries are dropped, and
- * too many rows at once (STORE_ROW_ALL) end every entry.
+ * stamp and the put is not kept. A deleted user's entries are wiped, and
+ * too many rows at once (STORE_ROW_ALL) wipe every entry.
  *
  * Writes by another process (a `reel` tool revoking a user's sessions) are
- * not reported: entries also expire SESSION_TTL_MS after their read, the
+ * not reported: entries also expire CACHE_TTL_MS (10 s) after their read, the
  * bound on how long a token revoked that way still opens. Only what the
  * store returned is kept; the caller checks the token's hash, revocation
  * and expiry against it every time, as against a fresh read.
  *
- * Sets of SESSION_WAYS entries, locked in SESSION_LOCKS stripes; a new entry
- * takes an empty way, else the one read longest ago.
+ * Sets, locks and counters are cache_sets.h's; a new entry takes an empty
+ * way, else the one read longest ago.
  */
 #include "api/api.h"
 
+#include "api/cache_sets.h"
 #include "core/alloc.h"
-#include "core/clock.h"
 
-#include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <string.h>
-
-#define VERSION_SLOTS (1u << 16)
-#define SESSION_LOCKS 256
-#define SESSION_WAYS 4
-#define SESSION_TTL_MS 10000
 
 struct entry {
     struct store_session s; /* s.id 0 = empty */
@@ -43,57 +36,23 @@ struct entry {
 };
 
 struct session_cache {
-    uint32_t sets_mask;
+    struct cache_sets sets;
     struct entry *entries;
-    pthread_mutex_t locks[SESSION_LOCKS];
-    _Atomic uint32_t epoch;
-    _Atomic uint32_t versions[VERSION_SLOTS];
 };
-
-static uint32_t mix(uint64_t id)
-{
-    id ^= id >> 31;
-    id *= 0x9E3779B97F4A7C15ULL;
-    return (uint32_t)(id >> 32);
-}
-
-static _Atomic uint32_t *version_of(struct session_cache *c, uint64_t id)
-{
-    return &c->versions[mix(id ^ 0x73657373ULL) & (VERSION_SLOTS - 1)];
-}
-
-static uint32_t set_of(const struct session_cache *c, uint64_t id)
-{
-    return mix(id) & c->sets_mask;
-}
-
-static pthread_mutex_t *lock_of(struct session_cache *c, uint32_t set)
-{
-    return &c->locks[set % SESSION_LOCKS];
-}
-
-static int64_t now_ms(void)
-{
-    return (int64_t)(clock_mono_ns() / 1000000);
-}
 
 struct session_cache *api_session_cache_create(unsigned slots)
 {
     if (slots == 0)
         return NULL;
-    uint32_t n = SESSION_WAYS;
-    while (n < slots)
-        n <<= 1;
     struct session_cache *c = reel_calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    uint32_t n = cache_sets_init(&c->sets, slots);
     if (!(c->entries = reel_calloc(n, sizeof *c->entries))) {
+        cache_sets_destroy(&c->sets);
         reel_free(c);
         return NULL;
     }
-    c->sets_mask = n / SESSION_WAYS - 1;
-    for (int i = 0; i < SESSION_LOCKS; i++)
-        pthread_mutex_init(&c->locks[i], NULL);
     return c;
 }
 
@@ -101,17 +60,16 @@ void api_session_cache_destroy(struct session_cache *c)
 {
     if (!c)
         return;
-    sodium_memzero(c->entries, (size_t)(c->sets_mask + 1) * SESSION_WAYS * sizeof *c->entries);
-    for (int i = 0; i < SESSION_LOCKS; i++)
-        pthread_mutex_destroy(&c->locks[i]);
+    sodium_memzero(c->entries, (size_t)cache_entries(&c->sets) * sizeof *c->entries);
+    cache_sets_destroy(&c->sets);
     reel_free(c->entries);
     reel_free(c);
 }
 
 static struct entry *find(struct session_cache *c, uint32_t set, uint64_t id)
 {
-    struct entry *e = &c->entries[(size_t)set * SESSION_WAYS];
-    for (int w = 0; w < SESSION_WAYS; w++)
+    struct entry *e = &c->entries[(size_t)set * CACHE_WAYS];
+    for (int w = 0; w < CACHE_WAYS; w++)
         if (e[w].s.id == id)
             return &e[w];
     return NULL;
@@ -122,23 +80,26 @@ void api_session_cache_changed(struct session_cache *c, enum store_row row, uint
 {
     if (!c)
         return;
-    if (row == STORE_ROW_ALL) {
-        atomic_fetch_add(&c->epoch, 1);
-    } else if (row == STORE_ROW_SESSION) {
-        atomic_fetch_add(version_of(c, id), 1);
-    } else if (row == STORE_ROW_USER && deleted) {
-        /* An erased user: none of its sessions stays, even in memory (a
-         * scan; erasures are rare). */
-        for (uint32_t stripe = 0; stripe < SESSION_LOCKS; stripe++) {
-            pthread_mutex_lock(&c->locks[stripe]);
-            for (uint32_t set = stripe; set <= c->sets_mask; set += SESSION_LOCKS)
-                for (int w = 0; w < SESSION_WAYS; w++) {
-                    struct entry *e = &c->entries[(size_t)set * SESSION_WAYS + w];
-                    if (e->s.id && e->s.user_id == id)
-                        sodium_memzero(e, sizeof *e);
-                }
-            pthread_mutex_unlock(&c->locks[stripe]);
-        }
+    if (row == STORE_ROW_SESSION) {
+        atomic_fetch_add(cache_version(&c->sets, id), 1);
+        return;
+    }
+    if (row == STORE_ROW_ALL)
+        atomic_fetch_add(&c->sets.epoch, 1);
+    else if (row != STORE_ROW_USER || !deleted)
+        return;
+    /* An erased user: none of its sessions stays, even in memory (a scan;
+     * erasures are rare). Too many rows at once: the notices of deletions
+     * among them are not repeated after the commit, so everything goes. */
+    for (uint32_t stripe = 0; stripe < CACHE_LOCKS; stripe++) {
+        pthread_mutex_lock(&c->sets.locks[stripe]);
+        for (uint32_t set = stripe; set <= c->sets.sets_mask; set += CACHE_LOCKS)
+            for (int w = 0; w < CACHE_WAYS; w++) {
+                struct entry *e = &c->entries[(size_t)set * CACHE_WAYS + w];
+                if (e->s.id && (row == STORE_ROW_ALL || e->s.user_id == id))
+                    sodium_memzero(e, sizeof *e);
+            }
+        pthread_mutex_unlock(&c->sets.locks[stripe]);
     }
 }
 
@@ -146,15 +107,14 @@ bool api_session_cache_get(struct session_cache *c, uint64_t id, struct store_se
 {
     if (!c || !id)
         return false;
-    uint32_t set = set_of(c, id);
-    int64_t now = now_ms();
-    pthread_mutex_lock(lock_of(c, set));
+    uint32_t set = cache_set(&c->sets, id);
+    int64_t now = cache_now_ms();
+    pthread_mutex_lock(cache_lock(&c->sets, set));
     const struct entry *e = find(c, set, id);
-    bool hit = e && now - e->read_ms < SESSION_TTL_MS && e->epoch == atomic_load(&c->epoch) &&
-               e->ver == atomic_load(version_of(c, id));
+    bool hit = e && cache_current(&c->sets, id, e->ver, e->epoch, e->read_ms, now);
     if (hit)
         *out = e->s;
-    pthread_mutex_unlock(lock_of(c, set));
+    pthread_mutex_unlock(cache_lock(&c->sets, set));
     return hit;
 }
 
@@ -162,9 +122,9 @@ void api_session_cache_stamp(struct session_cache *c, uint64_t id, struct sessio
 {
     if (!c)
         return;
-    st->ver = atomic_load(version_of(c, id));
-    st->epoch = atomic_load(&c->epoch);
-    st->read_ms = now_ms();
+    st->ver = atomic_load(cache_version(&c->sets, id));
+    st->epoch = atomic_load(&c->sets.epoch);
+    st->read_ms = cache_now_ms();
 }
 
 void api_session_cache_put(struct session_cache *c, const struct store_session *s,
@@ -172,15 +132,16 @@ void api_session_cache_put(struct session_cache *c, const struct store_session *
 {
     if (!c || !s->id)
         return;
-    uint32_t set = set_of(c, s->id);
-    pthread_mutex_lock(lock_of(c, set));
+    uint32_t set = cache_set(&c->sets, s->id);
+    pthread_mutex_lock(cache_lock(&c->sets, set));
     /* A change since the stamp: what was read may be outdated already. */
-    if (atomic_load(version_of(c, s->id)) == st->ver && atomic_load(&c->epoch) == st->epoch) {
+    if (atomic_load(cache_version(&c->sets, s->id)) == st->ver &&
+        atomic_load(&c->sets.epoch) == st->epoch) {
         struct entry *e = find(c, set, s->id);
         if (!e) {
-            struct entry *way = &c->entries[(size_t)set * SESSION_WAYS];
+            struct entry *way = &c->entries[(size_t)set * CACHE_WAYS];
             e = &way[0];
-            for (int w = 0; w < SESSION_WAYS; w++) {
+            for (int w = 0; w < CACHE_WAYS; w++) {
                 if (!way[w].s.id) {
                     e = &way[w];
                     break;
@@ -194,5 +155,5 @@ void api_session_cache_put(struct session_cache *c, const struct store_session *
         e->epoch = st->epoch;
         e->read_ms = st->read_ms;
     }
-    pthread_mutex_unlock(lock_of(c, set));
+    pthread_mutex_unlock(cache_lock(&c->sets, set));
 }

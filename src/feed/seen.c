@@ -13,6 +13,7 @@
 #include "feed/seen.h"
 
 #include "core/alloc.h"
+#include "core/sorted.h"
 #include "events/event.h"
 
 #include <pthread.h>
@@ -266,15 +267,7 @@ int feed_seen_snapshot(struct feed_seen *s, uint64_t user_id, uint64_t **ids, si
 
 bool feed_seen_contains(const uint64_t *ids, size_t n, uint64_t video_id)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < video_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && ids[lo] == video_id;
+    return sorted_u64_contains(ids, n, video_id);
 }
 
 size_t feed_seen_users(struct feed_seen *s)

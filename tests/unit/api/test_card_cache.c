@@ -156,3 +156,32 @@ Test(card_cache, videos_sharing_a_set_are_kept_side_by_side)
     cache = saved;
     api_card_cache_destroy(small);
 }
+
+/* A card rendered again goes back to its own way even when another way of
+ * the set is empty, so deleting the video leaves no second copy behind; and
+ * too many rows at once wipe every card, not only outdate it. */
+Test(card_cache, one_copy_per_video_and_wiped_when_told_all)
+{
+    struct card_cache *small = api_card_cache_create(4);
+    cr_assert_not_null(small);
+    struct card_cache *saved = cache;
+    cache = small;
+    for (uint64_t i = 0; i < 4; i++)
+        cache_card(VIDEO + 100 * i, CREATOR);
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, true); /* a way is empty now */
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 200, false);
+    cache_card(VIDEO + 200, CREATOR); /* rendered again after a change */
+    cr_assert(cached(VIDEO + 200));
+    api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO + 200, true);
+    struct card_stamp st;
+    api_card_stamp(cache, VIDEO + 200, &st);
+    cr_assert_eq(st.creator_id, 0, "no copy of the deleted video's card is left");
+
+    api_card_stamp(cache, VIDEO + 100, &st);
+    cr_assert_eq(st.creator_id, CREATOR);
+    api_card_cache_changed(cache, STORE_ROW_ALL, 0, false);
+    api_card_stamp(cache, VIDEO + 100, &st);
+    cr_assert_eq(st.creator_id, 0, "told 'all': every slot is wiped");
+    cache = saved;
+    api_card_cache_destroy(small);
+}
