@@ -25,6 +25,7 @@
 #include "feed/seen.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,22 +129,38 @@ static int by_engagement(const void *a, const void *b)
  * region store that sorts the window (milliseconds); run per request, it held
  * the popular feed, and For You for every anonymous visitor, to about two
  * hundred pages a second. One request at a time refreshes the list, outside
- * the lock; the others serve the one they have meanwhile. */
+ * the lock; the others serve the one they have meanwhile (or, before the
+ * first, wait for it). A list is counted by its readers, who filter it
+ * outside the lock. */
 #define POPULAR_REFRESH_MS 1000
+
+struct popular_list {
+    atomic_int refs;
+    size_t n;
+    struct store_video_score cand[]; /* best first */
+};
 
 struct feed_popular {
     pthread_mutex_t mu;
-    struct store_video_score *cand; /* best first; NULL until the first fetch */
-    size_t n;
+    pthread_cond_t done; /* a refresh ended */
+    struct popular_list *list; /* NULL until the first fetch */
     int64_t fetched_ms;
     bool refreshing;
 };
 
+static void popular_release(struct popular_list *l)
+{
+    if (l && atomic_fetch_sub(&l->refs, 1) == 1)
+        reel_free(l);
+}
+
 struct feed_popular *api_feed_popular_create(void)
 {
     struct feed_popular *p = reel_calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         pthread_mutex_init(&p->mu, NULL);
+        pthread_cond_init(&p->done, NULL);
+    }
     return p;
 }
 
@@ -152,18 +169,19 @@ void api_feed_popular_destroy(struct feed_popular *p)
     if (!p)
         return;
     pthread_mutex_destroy(&p->mu);
-    reel_free(p->cand);
+    pthread_cond_destroy(&p->done);
+    popular_release(p->list);
     reel_free(p);
 }
 
-static int popular_fetch(struct app *app, struct store_video_score **out, size_t *count)
+static int popular_fetch(struct app *app, struct popular_list **out)
 {
     size_t regions = (size_t)app->regions.count;
-    struct store_video_score *cand = reel_calloc(regions * POPULAR_CANDIDATES_MAX, sizeof *cand);
-    if (!cand)
+    struct popular_list *l =
+        reel_calloc(1, sizeof *l + regions * POPULAR_CANDIDATES_MAX * sizeof l->cand[0]);
+    if (!l)
         return STORE_ERROR;
     int64_t since = clock_now_ms() - (int64_t)app->cfg.feed_popular_window_s * 1000;
-    size_t total = 0;
     int rc = STORE_OK;
     for (size_t i = 0; i < regions && rc == STORE_OK; i++) {
         const struct region *r = &app->regions.regions[i];
@@ -171,72 +189,84 @@ static int popular_fetch(struct app *app, struct store_video_score **out, size_t
         if (!app->stores[i])
             continue;
         rc = store_video_popular(app->stores[i], id_make(r->id, (uint64_t)since, 0, 0),
-                                 POPULAR_CANDIDATES_MAX, cand + total, &got);
-        total += got;
+                                 POPULAR_CANDIDATES_MAX, l->cand + l->n, &got);
+        l->n += got;
     }
     if (rc != STORE_OK) {
-        reel_free(cand);
+        reel_free(l);
         return rc;
     }
-    qsort(cand, total, sizeof *cand, by_engagement);
-    *out = cand;
-    *count = total;
+    qsort(l->cand, l->n, sizeof l->cand[0], by_engagement);
+    atomic_init(&l->refs, 1);
+    *out = l;
     return STORE_OK;
 }
 
-/* Makes p's list no older than POPULAR_REFRESH_MS, unless another request
- * is refreshing it. A failed refresh keeps the old list (STORE_OK) if there
- * is one. */
-static int popular_current(struct app *app, struct feed_popular *p)
+/* A reference to a list no older than POPULAR_REFRESH_MS, unless another
+ * request is refreshing it (NULL and the error if there is none at all). A
+ * failed refresh keeps the old list. Release with popular_release. */
+static struct popular_list *popular_acquire(struct app *app, struct feed_popular *p, int *rc)
 {
     int64_t now = (int64_t)(clock_mono_ns() / 1000000);
+    *rc = STORE_OK;
     pthread_mutex_lock(&p->mu);
-    bool have = p->cand != NULL;
-    bool fetch = !have || (!p->refreshing && now - p->fetched_ms >= POPULAR_REFRESH_MS);
-    if (fetch)
-        p->refreshing = true;
+    for (;;) {
+        bool stale = !p->list || now - p->fetched_ms >= POPULAR_REFRESH_MS;
+        if (stale && !p->refreshing)
+            break; /* this request refreshes */
+        if (p->list) {
+            struct popular_list *l = p->list;
+            atomic_fetch_add(&l->refs, 1);
+            pthread_mutex_unlock(&p->mu);
+            return l;
+        }
+        pthread_cond_wait(&p->done, &p->mu); /* the first list is on its way */
+    }
+    p->refreshing = true;
     pthread_mutex_unlock(&p->mu);
-    if (!fetch)
-        return STORE_OK;
-    struct store_video_score *cand = NULL;
-    size_t count = 0;
-    int rc = popular_fetch(app, &cand, &count);
+    struct popular_list *fresh = NULL;
+    *rc = popular_fetch(app, &fresh);
     pthread_mutex_lock(&p->mu);
-    if (rc == STORE_OK) {
-        struct store_video_score *old = p->cand;
-        p->cand = cand;
-        p->n = count;
+    struct popular_list *old = NULL;
+    if (*rc == STORE_OK) {
+        old = p->list;
+        p->list = fresh;
         p->fetched_ms = now;
-        cand = old;
     }
     p->refreshing = false;
-    have = p->cand != NULL;
+    pthread_cond_broadcast(&p->done);
+    struct popular_list *l = p->list;
+    if (l) {
+        atomic_fetch_add(&l->refs, 1);
+        if (*rc != STORE_OK)
+            log_warn("event=popular_refresh_failed status=%d (the older list is served)", *rc);
+        *rc = STORE_OK;
+    }
     pthread_mutex_unlock(&p->mu);
-    reel_free(cand);
-    if (rc != STORE_OK)
-        log_warn("event=popular_refresh_failed status=%d", rc);
-    return have ? STORE_OK : rc;
+    popular_release(old);
+    return l;
 }
 
 int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n)
 {
     *n = 0;
-    struct feed_popular *p = app->popular;
-    int rc = popular_current(app, p);
-    if (rc != STORE_OK)
+    int rc;
+    struct popular_list *l = popular_acquire(app, app->popular, &rc);
+    if (!l)
         return rc;
     uint64_t *seen = NULL;
     size_t seen_count = 0;
-    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0)
+    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0) {
+        popular_release(l);
         return STORE_ERROR;
-    pthread_mutex_lock(&p->mu);
-    for (size_t i = 0; i < p->n && *n < limit; i++) {
-        const struct store_video_score *c = &p->cand[i];
+    }
+    for (size_t i = 0; i < l->n && *n < limit; i++) {
+        const struct store_video_score *c = &l->cand[i];
         if (c->creator_id == viewer_id || feed_seen_contains(seen, seen_count, c->id))
             continue;
         out[(*n)++] = c->id;
     }
-    pthread_mutex_unlock(&p->mu);
+    popular_release(l);
     reel_free(seen);
     return STORE_OK;
 }
