@@ -150,10 +150,13 @@ static uint64_t ctx_rand(struct feed_ctx *f)
     return rec_mix64(f->rng);
 }
 
-/* Filters shared by every source: nonzero to leave the video out. A row
- * that passed them when the seen filter's mark was `mark` is asked only
- * about the seen segments since (since = 1). */
-static int excluded_since(struct feed_ctx *f, uint32_t row, int since, uint32_t mark)
+/* How a filter check asks the seen filter: everything; only the segments
+ * since `mark`, for a row that passed at that mark (the kept nearest list);
+ * or through its memo, for rows asked about on every request (trending). */
+enum seen_ask { SEEN_ALL, SEEN_SINCE, SEEN_MEMO };
+
+/* Filters shared by every source: nonzero to leave the video out. */
+static int excluded_since(struct feed_ctx *f, uint32_t row, enum seen_ask ask, uint32_t mark)
 {
     const struct rec_engine *e = f->e;
     if (!videos_live(&e->videos, row))
@@ -166,14 +169,16 @@ static int excluded_since(struct feed_ctx *f, uint32_t row, int since, uint32_t 
         return 1;
     if (f->prefs && v->creator_id && prefs_blocked(f->prefs, v->creator_id))
         return 1;
-    if (f->s && (since ? seen_has_since(&f->s->seen, v->id, mark) : seen_has(&f->s->seen, v->id)))
+    if (f->s && (ask == SEEN_SINCE  ? seen_has_since(&f->s->seen, v->id, mark)
+                 : ask == SEEN_MEMO ? seen_has_memo(&f->s->seen, v->id)
+                                    : seen_has(&f->s->seen, v->id)))
         return 1;
     return 0;
 }
 
 static int excluded(struct feed_ctx *f, uint32_t row)
 {
-    return excluded_since(f, row, 0, 0);
+    return excluded_since(f, row, SEEN_ALL, 0);
 }
 
 static int ann_skip(void *ctx, uint32_t row)
@@ -183,7 +188,9 @@ static int ann_skip(void *ctx, uint32_t row)
 
 static void add_row(struct feed_ctx *f, struct cand_set *cs, uint32_t row, uint8_t source)
 {
-    if (excluded(f, row))
+    /* The trending lists change little from one request to the next: their
+     * rows are asked through the seen filter's memo. */
+    if (excluded_since(f, row, source == REC_SOURCE_TRENDING ? SEEN_MEMO : SEEN_ALL, 0))
         return;
     struct cand *c = cands_get(cs, row, 1);
     if (c)
@@ -368,7 +375,8 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
             for (; i < pool->n && n < k; i++) {
                 if (i + 8 < pool->n)
                     __builtin_prefetch(&e->videos.rows[pool->rows[i + 8]]);
-                if (!excluded_since(f, pool->rows[i], i < pool->checked, pool->seen_mark))
+                if (!excluded_since(f, pool->rows[i], i < pool->checked ? SEEN_SINCE : SEEN_ALL,
+                                    pool->seen_mark))
                     pool->rows[n++] = pool->rows[i];
             }
             if (n < i) {

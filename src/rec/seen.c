@@ -11,6 +11,18 @@
 #define FIRST_CAPACITY 64
 #define LAST_CAPACITY 4096
 #define PROBES 7
+#define MEMO_SLOTS 256 /* 4 KB: a request's hundred or so trending candidates */
+
+/* An id's last answer. seen: the number of the segment it was found in
+ * (valid while that segment is held); not seen: the newest segment's number
+ * then (only it and later ones can have taken the id since). */
+struct seen_memo {
+    struct {
+        uint64_t id; /* 0 = empty (no video has id 0) */
+        uint32_t segment;
+        uint32_t seen;
+    } slot[MEMO_SLOTS];
+};
 
 void seen_init(struct seen_filter *seen)
 {
@@ -21,6 +33,7 @@ void seen_clear(struct seen_filter *seen)
 {
     for (uint32_t i = 0; i < seen->nsegs; i++)
         reel_free(seen->segs[i].blocks);
+    reel_free(seen->memo);
     memset(seen, 0, sizeof *seen);
 }
 
@@ -38,6 +51,8 @@ void seen_reset(struct seen_filter *seen)
     seen->segs[0].count = 0;
     seen->nsegs = 1;
     seen->total = 0;
+    reel_free(seen->memo);
+    seen->memo = NULL;
 }
 
 static uint32_t block_count(uint32_t capacity)
@@ -94,6 +109,33 @@ int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark)
     return 0;
 }
 
+int seen_has_memo(struct seen_filter *seen, uint64_t id)
+{
+    if (seen->nsegs < SEEN_MEMO_MIN_SEGS ||
+        (!seen->memo && !(seen->memo = reel_calloc(1, sizeof *seen->memo))))
+        return seen_has(seen, id);
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
+    __typeof__(seen->memo->slot[0]) *m = &seen->memo->slot[h >> 56];
+    uint32_t oldest = seen->serial - seen->nsegs; /* number of segs[0] */
+    int32_t from = 0;
+    if (m->id == id) {
+        if (m->seen && m->segment >= oldest)
+            return 1;
+        if (!m->seen && m->segment >= oldest)
+            from = (int32_t)(m->segment - oldest);
+    }
+    m->id = id;
+    for (int32_t i = (int32_t)seen->nsegs; i-- > from;)
+        if (seg_has(&seen->segs[i], h, g)) {
+            m->seen = 1;
+            m->segment = oldest + (uint32_t)i;
+            return 1;
+        }
+    m->seen = 0;
+    m->segment = seen->serial - 1;
+    return 0;
+}
+
 static void drop_oldest(struct seen_filter *seen)
 {
     seen->total -= seen->segs[0].count;
@@ -138,6 +180,11 @@ size_t seen_bytes(const struct seen_filter *seen)
     for (uint32_t i = 0; i < seen->nsegs; i++)
         n += (size_t)block_count(seen->segs[i].capacity) * 64;
     return n;
+}
+
+size_t seen_memory(const struct seen_filter *seen)
+{
+    return seen_bytes(seen) + (seen->memo ? sizeof *seen->memo : 0);
 }
 
 size_t seen_serialised_size(const struct seen_filter *seen)

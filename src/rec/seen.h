@@ -30,11 +30,14 @@ struct seen_segment {
     uint64_t *blocks;    /* capacity / 32 blocks of 8 words */
 };
 
+struct seen_memo;
+
 struct seen_filter {
     struct seen_segment segs[SEEN_SEGMENTS_MAX]; /* oldest first */
     uint32_t nsegs;
     uint32_t total;      /* items in the live segments */
     uint32_t serial;     /* segments ever started: segs[i] is number serial - nsegs + i */
+    struct seen_memo *memo; /* seen_has_memo's answers (NULL until used); never saved */
 };
 
 void seen_init(struct seen_filter *seen);
@@ -54,10 +57,21 @@ static inline uint32_t seen_mark(const struct seen_filter *seen)
  * are looked at (one cache line instead of one per segment). The answer is
  * seen_has's. */
 int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark);
+/* seen_has, for ids asked about again and again (the trending candidates of
+ * every request): a filter of SEEN_MEMO_MIN_SEGS segments or more remembers
+ * its last answer per id (in a small direct-mapped table, by hash), and asks
+ * again only what could have changed since: nothing for an id found in a
+ * segment still held, the segments started since for an id not found. The
+ * answer is seen_has's. Fewer segments: seen_has itself. */
+#define SEEN_MEMO_MIN_SEGS 4
+int seen_has_memo(struct seen_filter *seen, uint64_t id);
 /* Adds id (no-op if already held); `capacity` caps what is remembered.
  * Returns 0 or -1 (out of memory: the id is then not remembered). */
 int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity);
+/* The segments' bytes (what seen_serialise writes of them). */
 size_t seen_bytes(const struct seen_filter *seen);
+/* All the filter's memory: the segments and the memo. */
+size_t seen_memory(const struct seen_filter *seen);
 
 /* Serialised form (little-endian, native on every supported host):
  *   u32 nsegs, then per segment: u32 capacity, u32 count, capacity/32*64 bytes */

@@ -609,7 +609,7 @@ size_t session_bytes(struct session_table *table)
         n += idmap_bytes(&sh->map) + (size_t)sh->cap * (sizeof *sh->slots + sizeof *sh->ids + 1 + sizeof(uint32_t));
         for (uint32_t j = 0; j < sh->used; j++)
             if (sh->slots[j])
-                n += sizeof(struct session) + seen_bytes(&sh->slots[j]->seen) +
+                n += sizeof(struct session) + seen_memory(&sh->slots[j]->seen) +
                      (sh->slots[j]->pool.rows
                           ? ((size_t)sh->slots[j]->pool.cap + sh->slots[j]->pool.vcap) * 4
                           : 0);
