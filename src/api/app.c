@@ -180,22 +180,21 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if ((!app->card_cache && app->cfg.card_cache) ||
-        (!app->session_cache && app->cfg.session_cache) ||
-        (!app->likes_cache && app->cfg.likes_cache)) {
-        if ((app->cfg.card_cache &&
-             !(app->card_cache = api_card_cache_create(app->cfg.card_cache))) ||
-            (app->cfg.session_cache &&
-             !(app->session_cache = api_session_cache_create(app->cfg.session_cache))) ||
-            (app->cfg.likes_cache &&
-             !(app->likes_cache = api_likes_cache_create(app->cfg.likes_cache)))) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
+    /* Each cache the config asks for, once; creating returns NULL only
+     * when out of memory (a size of 0 is no cache). */
+    if ((app->cfg.card_cache && !app->card_cache &&
+         !(app->card_cache = api_card_cache_create(app->cfg.card_cache))) ||
+        (app->cfg.session_cache && !app->session_cache &&
+         !(app->session_cache = api_session_cache_create(app->cfg.session_cache))) ||
+        (app->cfg.likes_cache && !app->likes_cache &&
+         !(app->likes_cache = api_likes_cache_create(app->cfg.likes_cache)))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (app->card_cache || app->session_cache || app->likes_cache)
         for (int i = 0; i < app->regions.count; i++)
             if (app->stores[i])
                 store_set_change_hook(app->stores[i], store_changed, app);
-    }
     if (api_counters_drain(app) < 0) {
         snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
         return -1;

@@ -354,14 +354,7 @@ static void *sweeper_main(void *arg)
                          n);
         }
         pthread_mutex_lock(&m->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)(every_ms / 1000);
-        until.tv_nsec += (long)(every_ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        struct timespec until = clock_deadline(CLOCK_REALTIME, (int64_t)every_ms);
         while (!m->stopping && pthread_cond_timedwait(&m->wake, &m->lock, &until) == 0)
             ;
     }

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/id.h"
+#include "core/sorted.h"
 
 #include <string.h>
 
@@ -174,11 +175,8 @@ static int viewer_likes(struct app *app, struct store *store, uint64_t viewer_id
     api_likes_cache_put(cache, viewer_id, list, count, more, &stamp);
     if (more)
         return store_likes_check(store, viewer_id, ids, n, liked);
-    for (size_t i = 0; i < n; i++) {
-        liked[i] = false;
-        for (size_t k = 0; k < count && !liked[i]; k++)
-            liked[i] = list[k] == ids[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        liked[i] = sorted_u64_contains(list, count, ids[i]); /* the list is lowest first */
     return STORE_OK;
 }
 

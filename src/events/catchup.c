@@ -4,6 +4,7 @@
 #include "events/catchup.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -77,14 +78,7 @@ bool catchup_wait(struct catchup *c, uint64_t key, unsigned timeout_ms)
     uint64_t target = atomic_load(slot_of(c, key));
     if (atomic_load(&c->applied) >= target)
         return true;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, timeout_ms);
     pthread_mutex_lock(&c->mu);
     while (atomic_load(&c->applied) < target &&
            pthread_cond_timedwait(&c->moved, &c->mu, &deadline) == 0)

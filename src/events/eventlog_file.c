@@ -955,14 +955,7 @@ uint64_t eventlog_end_offset(struct eventlog *log)
 
 bool eventlog_wait(struct eventlog *log, uint64_t offset, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = clock_deadline(CLOCK_REALTIME, timeout_ms);
     pthread_mutex_lock(&log->lock);
     while (log->durable_offset <= offset) {
         if (pthread_cond_timedwait(&log->flushed, &log->lock, &deadline) != 0)

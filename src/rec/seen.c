@@ -16,12 +16,14 @@
 /* An id's last answer. seen: the number of the segment it was found in
  * (valid while that segment is held); not seen: the newest segment's number
  * then (only it and later ones can have taken the id since). */
+struct seen_memo_slot {
+    uint64_t id; /* 0 = empty (no video has id 0) */
+    uint32_t segment;
+    uint32_t seen;
+};
+
 struct seen_memo {
-    struct {
-        uint64_t id; /* 0 = empty (no video has id 0) */
-        uint32_t segment;
-        uint32_t seen;
-    } slot[MEMO_SLOTS];
+    struct seen_memo_slot slot[MEMO_SLOTS];
 };
 
 void seen_init(struct seen_filter *seen)
@@ -115,7 +117,7 @@ int seen_has_memo(struct seen_filter *seen, uint64_t id)
         (!seen->memo && !(seen->memo = reel_calloc(1, sizeof *seen->memo))))
         return seen_has(seen, id);
     uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
-    __typeof__(seen->memo->slot[0]) *m = &seen->memo->slot[h >> 56];
+    struct seen_memo_slot *m = &seen->memo->slot[h >> 56];
     uint32_t oldest = seen->serial - seen->nsegs; /* number of segs[0] */
     int32_t from = 0;
     if (m->id == id) {

@@ -135,15 +135,19 @@ Test(card_cache, deleted_rows_leave_no_card_in_memory)
     cr_assert(cached(VIDEO + 2));
 }
 
-/* A cache of four slots is one set of four ways: any four videos are kept
- * side by side (one slot per id lost a card to every collision), and a fifth
- * takes the way rendered longest ago. */
-Test(card_cache, videos_sharing_a_set_are_kept_side_by_side)
+/* A cache of four slots: one set of four ways. */
+static void setup_one_set(void)
 {
-    struct card_cache *small = api_card_cache_create(4);
-    cr_assert_not_null(small);
-    struct card_cache *saved = cache;
-    cache = small;
+    cache = api_card_cache_create(4);
+    cr_assert_not_null(cache);
+}
+
+TestSuite(card_cache_one_set, .init = setup_one_set, .fini = teardown);
+
+/* Any four videos are kept side by side (one slot per id lost a card to
+ * every collision), and a fifth takes the way rendered longest ago. */
+Test(card_cache_one_set, videos_sharing_a_set_are_kept_side_by_side)
+{
     for (uint64_t i = 0; i < 4; i++)
         cache_card(VIDEO + 100 * i, CREATOR);
     for (uint64_t i = 0; i < 4; i++)
@@ -153,19 +157,13 @@ Test(card_cache, videos_sharing_a_set_are_kept_side_by_side)
     cr_assert_not(cached(VIDEO), "the first rendered gave way");
     for (uint64_t i = 1; i < 4; i++)
         cr_assert(cached(VIDEO + 100 * i), "the others stay");
-    cache = saved;
-    api_card_cache_destroy(small);
 }
 
 /* A card rendered again goes back to its own way even when another way of
  * the set is empty, so deleting the video leaves no second copy behind; and
  * too many rows at once wipe every card, not only outdate it. */
-Test(card_cache, one_copy_per_video_and_wiped_when_told_all)
+Test(card_cache_one_set, one_copy_per_video_and_wiped_when_told_all)
 {
-    struct card_cache *small = api_card_cache_create(4);
-    cr_assert_not_null(small);
-    struct card_cache *saved = cache;
-    cache = small;
     for (uint64_t i = 0; i < 4; i++)
         cache_card(VIDEO + 100 * i, CREATOR);
     api_card_cache_changed(cache, STORE_ROW_VIDEO, VIDEO, true); /* a way is empty now */
@@ -182,6 +180,4 @@ Test(card_cache, one_copy_per_video_and_wiped_when_told_all)
     api_card_cache_changed(cache, STORE_ROW_ALL, 0, false);
     api_card_stamp(cache, VIDEO + 100, &st);
     cr_assert_eq(st.creator_id, 0, "told 'all': every slot is wiped");
-    cache = saved;
-    api_card_cache_destroy(small);
 }
