@@ -271,9 +271,15 @@ void api_rec_video_ready(struct app *app, uint64_t video_id);
 void api_rec_video_gone(struct app *app, uint64_t video_id);
 /* The user's interests changed ("a b c", "" = none). Returns 0 or -1. */
 int api_rec_set_interests(struct app *app, uint64_t user_id, const char *hashtags);
+/* Returned by the calls below given may_wait = false when they would have
+ * had to wait (a lock, a store read, the engine catching up): nothing was
+ * done; call again where waiting is allowed (http_request_offload). */
+#define API_WOULD_WAIT 1
 /* The user's next For You page from the home region's engine (marked seen
- * there). Returns 0, or -1 if no engine runs for that region. */
-int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out, size_t *n);
+ * there). Returns 0, API_WOULD_WAIT, or -1 if no engine runs for that
+ * region. */
+int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, bool may_wait, uint64_t *out,
+                 size_t *n);
 /* A request of user_id appended events to its region's log, ending before
  * end_offset: the user's next feed waits (a little) until the engine has
  * them. Call before answering the request. */
@@ -310,9 +316,11 @@ void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t vide
  * [feed] popular_window from every region, most engaged first (likes,
  * comments, shares, views), without the viewer's own videos and what the
  * viewer was already shown. The ranking is shared and at most a second old
- * (feed.c). Writes up to limit ids. Returns STORE_OK or a store error. The
- * recommendation engine keeps this as its "popular" baseline. */
-int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n);
+ * (feed.c). Writes up to limit ids. Returns STORE_OK, API_WOULD_WAIT (the
+ * ranking is due for its refresh) or a store error. The recommendation
+ * engine keeps this as its "popular" baseline. */
+int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, bool may_wait,
+                     uint64_t *out, size_t *n);
 /* The popular baseline's shared candidate list (feed.c; app->popular). */
 struct feed_popular *api_feed_popular_create(void);
 void api_feed_popular_destroy(struct feed_popular *popular);

@@ -204,22 +204,31 @@ static int popular_fetch(struct app *app, struct popular_list **out)
 
 /* A reference to a list no older than POPULAR_REFRESH_MS, unless another
  * request is refreshing it (NULL and the error if there is none at all). A
- * failed refresh keeps the old list. Release with popular_release. */
-static struct popular_list *popular_acquire(struct app *app, struct feed_popular *p, int *rc)
+ * failed refresh keeps the old list. Release with popular_release. Without
+ * may_wait, NULL and API_WOULD_WAIT when the list is due for its refresh or
+ * its first fetch is on its way. */
+static struct popular_list *popular_acquire(struct app *app, struct feed_popular *p, bool may_wait,
+                                           int *rc)
 {
     int64_t now = (int64_t)(clock_mono_ns() / 1000000);
     *rc = STORE_OK;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         bool stale = !p->list || now - p->fetched_ms >= POPULAR_REFRESH_MS;
-        if (stale && !p->refreshing)
-            break; /* this request refreshes */
-        if (p->list) {
+        bool due = stale && !p->refreshing; /* and nobody is refreshing it */
+        if (p->list && !due) {
             struct popular_list *l = p->list;
             atomic_fetch_add(&l->refs, 1);
             pthread_mutex_unlock(&p->mu);
             return l;
         }
+        if (!may_wait) {
+            pthread_mutex_unlock(&p->mu);
+            *rc = API_WOULD_WAIT;
+            return NULL;
+        }
+        if (due)
+            break; /* this request refreshes */
         pthread_cond_wait(&p->done, &p->mu); /* the first list is on its way */
     }
     p->refreshing = true;
@@ -247,11 +256,12 @@ static struct popular_list *popular_acquire(struct app *app, struct feed_popular
     return l;
 }
 
-int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, uint64_t *out, size_t *n)
+int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, bool may_wait,
+                     uint64_t *out, size_t *n)
 {
     *n = 0;
     int rc;
-    struct popular_list *l = popular_acquire(app, app->popular, &rc);
+    struct popular_list *l = popular_acquire(app, app->popular, may_wait, &rc);
     if (!l)
         return rc;
     uint64_t *seen = NULL;
@@ -316,7 +326,11 @@ static void serve_popular(struct http_request *req, size_t limit)
     struct app *app = api_app(req);
     uint64_t ids[API_LIST_MAX];
     size_t n = 0;
-    int rc = api_feed_popular(app, req->user_id, limit, ids, &n);
+    int rc = api_feed_popular(app, req->user_id, limit, !http_request_inline(req), ids, &n);
+    if (rc == API_WOULD_WAIT) {
+        http_request_offload(req);
+        return;
+    }
     if (rc != STORE_OK) {
         api_store_problem(req, rc, "feed");
         return;
@@ -336,7 +350,14 @@ static void get_foryou_feed(struct http_request *req)
         return;
     uint64_t ids[API_LIST_MAX];
     size_t n = 0;
-    if (req->user_id && api_rec_feed(api_app(req), req->user_id, limit, ids, &n) == 0) {
+    int rc = req->user_id ? api_rec_feed(api_app(req), req->user_id, limit,
+                                         !http_request_inline(req), ids, &n)
+                          : -1;
+    if (rc == API_WOULD_WAIT) {
+        http_request_offload(req);
+        return;
+    }
+    if (rc == 0) {
         reply_feed(req, ids, n, "personalised");
         return;
     }
@@ -385,17 +406,20 @@ int api_feed_register(struct http_router *router)
 {
     static const struct http_route routes[] = {
         {.method = HTTP_GET, .pattern = "/api/v1/feed/following", .handler = get_following_feed},
-        /* Both may wait (the engine catching up with the log, its lock
-         * during a snapshot, spilled sessions, a scan of recent videos):
-         * on the worker pool, never on an event thread. */
+        /* Both may have to wait (the engine catching up with the log, its
+         * lock during a snapshot, a spilled session, the popular ranking's
+         * refresh), which never happens on an event thread: they start
+         * there, and a request that finds it would wait moves to the worker
+         * pool. Most pages are built in memory in tens of microseconds,
+         * less than the hand-over to a worker costs. */
         {.method = HTTP_GET,
          .pattern = "/api/v1/feed/foryou",
          .handler = get_foryou_feed,
-         .flags = HTTP_ROUTE_BLOCKING},
+         .flags = HTTP_ROUTE_TRY_INLINE},
         {.method = HTTP_GET,
          .pattern = "/api/v1/feed/popular",
          .handler = get_popular_feed,
-         .flags = HTTP_ROUTE_BLOCKING},
+         .flags = HTTP_ROUTE_TRY_INLINE},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (http_router_add(router, &routes[i]) < 0)

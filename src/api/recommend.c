@@ -536,20 +536,27 @@ int api_rec_set_interests(struct app *app, uint64_t user_id, const char *hashtag
     return set_interests_text(r->engine, user_id, hashtags) < 0 ? -1 : 0;
 }
 
-int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, uint64_t *out, size_t *n)
+int api_rec_feed(struct app *app, uint64_t user_id, size_t limit, bool may_wait, uint64_t *out,
+                 size_t *n)
 {
     *n = 0;
     struct recommender *r = rec_of(app, user_id);
     if (!r)
         return -1;
-    if (r->pump)
+    if (r->pump) {
+        if (!may_wait && !catchup_done(r->applied, user_id))
+            return API_WOULD_WAIT;
         catchup_wait(r->applied, user_id, FEED_WAIT_MS);
+    }
     struct rec_feed_item items[REC_FEED_MAX];
     struct rec_feed_request req = {.user_id = user_id,
                                    .now_ms = clock_now_ms(),
                                    .limit = limit > REC_FEED_MAX ? REC_FEED_MAX : limit,
-                                   .policy = REC_POLICY_REEL};
+                                   .policy = REC_POLICY_REEL,
+                                   .no_wait = !may_wait};
     int got = rec_engine_feed(r->engine, &req, items);
+    if (got == REC_EAGAIN)
+        return API_WOULD_WAIT;
     if (got < 0)
         return -1;
     for (int i = 0; i < got; i++)

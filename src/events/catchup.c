@@ -73,6 +73,11 @@ uint64_t catchup_position(const struct catchup *c)
     return atomic_load(&((struct catchup *)c)->applied);
 }
 
+bool catchup_done(struct catchup *c, uint64_t key)
+{
+    return atomic_load(&c->applied) >= atomic_load(slot_of(c, key));
+}
+
 bool catchup_wait(struct catchup *c, uint64_t key, unsigned timeout_ms)
 {
     uint64_t target = atomic_load(slot_of(c, key));

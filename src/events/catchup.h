@@ -27,6 +27,8 @@ void catchup_wrote(struct catchup *c, uint64_t key, uint64_t end_offset);
 /* Everything before `next` is applied; wakes the waiters. */
 void catchup_applied(struct catchup *c, uint64_t next);
 uint64_t catchup_position(const struct catchup *c);
+/* True if every event noted for key is applied (never waits). */
+bool catchup_done(struct catchup *c, uint64_t key);
 /* Waits until every event noted for key is applied, or timeout_ms passed:
  * true if caught up. Returns at once when nothing of key's is pending. */
 bool catchup_wait(struct catchup *c, uint64_t key, unsigned timeout_ms);

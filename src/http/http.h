@@ -56,6 +56,9 @@ typedef int (*http_body_fn)(struct http_request *req, const char *data, size_t l
 enum http_route_flags {
     HTTP_ROUTE_BLOCKING = 1 << 0, /* run the handler on the worker pool */
     HTTP_ROUTE_INLINE = 1 << 1,   /* run on the event thread even if not GET */
+    /* Run on the event thread; the handler hands itself over to the worker
+     * pool (http_request_offload) when it finds it would have to wait. */
+    HTTP_ROUTE_TRY_INLINE = 1 << 2,
 };
 
 struct http_route {
@@ -173,6 +176,17 @@ int http_errors_add(json_t **errors, const char *field, const char *message);
  * sends it. */
 bool http_request_defer(struct http_request *req);
 void http_request_complete(struct http_request *req);
+
+/* Routes flagged HTTP_ROUTE_TRY_INLINE, whose work is usually a few tens of
+ * microseconds in memory but may have to wait (a lock, a store read, another
+ * thread catching up): handing every request to the worker pool would cost
+ * more than the work (a suspend, two thread wake-ups, a resume), so the
+ * handler runs on the event thread and asks http_request_inline whether it
+ * may wait. When it may not and would have to, it calls
+ * http_request_offload before answering anything and returns: the request
+ * then runs again, from the start of the handler, on the worker pool. */
+bool http_request_inline(const struct http_request *req);
+void http_request_offload(struct http_request *req);
 
 /* ---- routing ----------------------------------------------------------- */
 

@@ -70,7 +70,8 @@ struct request_ctx {
     bool stream_stopped; /* the streaming callback answered early */
     uint64_t dropped;    /* body bytes read and dropped */
     size_t max_body;
-    bool authenticated;     /* before_handler already ran (streaming routes) */
+    bool authenticated;     /* before_handler already ran (streaming routes, offloads) */
+    bool offload;           /* a TRY_INLINE handler asked to run on the worker pool */
     bool deferred;          /* the handler answers later (http_request_defer) */
     atomic_int finish_refs; /* deferred: the worker and the completer; the last sends */
 };
@@ -311,8 +312,10 @@ static void run_handler(struct request_ctx *ctx)
         req->body = ctx->body.data;
         req->body_len = ctx->body.len;
     }
-    if (ctx->server->opts.before_handler && !ctx->authenticated)
+    if (ctx->server->opts.before_handler && !ctx->authenticated) {
         ctx->server->opts.before_handler(req);
+        ctx->authenticated = true; /* once, even if the handler runs again */
+    }
     if (!req->resp.status)
         req->route->handler(req);
 }
@@ -355,11 +358,24 @@ void http_request_complete(struct http_request *req)
         finish_suspended(ctx);
 }
 
+bool http_request_inline(const struct http_request *req)
+{
+    const struct request_ctx *ctx = (const struct request_ctx *)req;
+    return (req->route->flags & HTTP_ROUTE_TRY_INLINE) && ctx->state != REQ_RUNNING;
+}
+
+void http_request_offload(struct http_request *req)
+{
+    struct request_ctx *ctx = (struct request_ctx *)req;
+    if (http_request_inline(req))
+        ctx->offload = true;
+}
+
 static bool is_blocking(const struct http_route *route)
 {
     if (route->flags & HTTP_ROUTE_BLOCKING)
         return true;
-    if (route->flags & HTTP_ROUTE_INLINE)
+    if (route->flags & (HTTP_ROUTE_INLINE | HTTP_ROUTE_TRY_INLINE))
         return false;
     return route->method != HTTP_GET && route->method != HTTP_HEAD;
 }
@@ -420,7 +436,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (!is_blocking(req->route)) {
         run_handler(ctx);
-        return send_response(ctx);
+        if (!ctx->offload || req->resp.status)
+            return send_response(ctx);
+        /* The handler found it would wait: it runs again on a worker. */
     }
     ctx->state = REQ_RUNNING;
     atomic_fetch_add(&s->suspended, 1);

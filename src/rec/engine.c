@@ -82,6 +82,7 @@ const char *rec_strerror(int code)
     case REC_EIO: return "input/output error";
     case REC_EFORMAT: return "bad snapshot";
     case REC_EFULL: return "table full";
+    case REC_EAGAIN: return "would wait";
     default: return "unknown error";
     }
 }

@@ -65,6 +65,7 @@ enum rec_error {
     REC_EIO = -5,       /* snapshot could not be written or read */
     REC_EFORMAT = -6,   /* snapshot is corrupt or of another configuration */
     REC_EFULL = -7,     /* a table reached its hard limit */
+    REC_EAGAIN = -8,    /* would have to wait (rec_feed_request.no_wait) */
 };
 
 /* How a page is ranked. */
@@ -107,6 +108,11 @@ struct rec_feed_request {
      * (`reel replay`) and for callers that pre-select a set. */
     const uint64_t *candidates;
     size_t candidate_count;
+    /* Nonzero: answer REC_EAGAIN, having changed nothing, rather than wait
+     * for the engine's lock (a snapshot or a batch of events holds it) or
+     * read the spill store (the user's session is not in memory). For
+     * callers on a thread that must not block, which retry elsewhere. */
+    int no_wait;
 };
 
 struct rec_feed_item {
@@ -173,7 +179,8 @@ int rec_user_set_interests(struct rec_engine *engine, uint64_t user_id,
 /* Fills out[0..limit) with the user's next page and marks those videos as
  * seen for that user (they are not shown again while the session lives).
  * Returns the number of items (fewer than limit when the candidates run out),
- * or REC_EINVAL. Works for any user id, known or not. */
+ * or REC_EINVAL (or REC_EAGAIN, see no_wait). Works for any user id, known
+ * or not. */
 int rec_engine_feed(struct rec_engine *engine, const struct rec_feed_request *request,
                     struct rec_feed_item *out);
 

@@ -772,7 +772,16 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
     struct feed_ctx f = {.e = e, .req = req};
     struct session_shard *sh = session_shard_of(&e->sessions, req->user_id);
     int rc = 0;
-    pthread_mutex_lock(&sh->lock);
+    if (req->no_wait) {
+        if (pthread_mutex_trylock(&sh->lock) != 0)
+            return REC_EAGAIN;
+        if (e->sessions.spill && !session_resident(sh, req->user_id)) {
+            pthread_mutex_unlock(&sh->lock);
+            return REC_EAGAIN;
+        }
+    } else {
+        pthread_mutex_lock(&sh->lock);
+    }
     f.s = session_get(&e->sessions, sh, req->user_id, req->now_ms, 1, engine_video_row_cb,
                       engine_video_id_cb, e);
     f.prefs = prefs_get(&e->prefs, req->user_id, 0);
@@ -867,7 +876,10 @@ int rec_engine_feed(struct rec_engine *e, const struct rec_feed_request *req,
 {
     if (!req || !out || req->limit == 0 || req->limit > REC_FEED_MAX || req->user_id == 0)
         return REC_EINVAL;
-    pthread_rwlock_rdlock(&e->lock);
+    if (!req->no_wait)
+        pthread_rwlock_rdlock(&e->lock);
+    else if (pthread_rwlock_tryrdlock(&e->lock) != 0)
+        return REC_EAGAIN;
     int rc = feed_build(e, req, out);
     pthread_rwlock_unlock(&e->lock);
     return rc;

@@ -139,6 +139,13 @@ static inline void session_prefetch(struct session_table *table, uint64_t user)
  * nothing changes, a wrong guess costs a wasted fetch. */
 void session_prefetch_state(struct session_table *table, uint64_t user, int step);
 
+/* With the shard locked: whether the user's session is in memory (then
+ * session_get reads and writes no store). */
+static inline int session_resident(const struct session_shard *shard, uint64_t user)
+{
+    return idmap_get(&shard->map, user) != IDMAP_NONE;
+}
+
 /* With the shard locked: the user's session, NULL if none (and create == 0)
  * or out of memory. create brings it back from the spill store or starts an
  * empty one, evicting the least recently used session when the shard is full.

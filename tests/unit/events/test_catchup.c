@@ -84,3 +84,17 @@ Test(catchup, a_consumer_behind_delays_a_reader_by_the_bound_only)
     cr_assert_lt(waited, 5000);
     catchup_destroy(c);
 }
+
+Test(catchup, done_tells_without_waiting)
+{
+    struct catchup *c = catchup_create(10, 5);
+    cr_assert(catchup_done(c, 42), "nothing written");
+    catchup_wrote(c, 42, 9);
+    cr_assert_not(catchup_done(c, 42));
+    cr_assert(catchup_done(c, 43), "another key's events are not its own");
+    catchup_applied(c, 8);
+    cr_assert_not(catchup_done(c, 42), "offset 8 is not applied yet");
+    catchup_applied(c, 9);
+    cr_assert(catchup_done(c, 42));
+    catchup_destroy(c);
+}

@@ -180,6 +180,7 @@ struct mem_spill {
     int n;
     uint64_t erased[8];
     int nerased;
+    int loads;
 };
 
 static int spill_save(void *ctx, uint64_t user, const void *blob, size_t len)
@@ -205,6 +206,7 @@ static int spill_save(void *ctx, uint64_t user, const void *blob, size_t len)
 static long spill_load(void *ctx, uint64_t user, void *buf, size_t cap)
 {
     struct mem_spill *m = ctx;
+    m->loads++;
     for (int i = 0; i < m->n; i++)
         if (m->users[i] == user && m->blobs[i]) {
             if (m->lens[i] > cap)
@@ -255,6 +257,52 @@ Test(persist, idle_sessions_spill_and_come_back)
     for (int i = 0; i < n2; i++)
         cr_assert_lt(in_page(p1, n1, p2[i].video_id), 0, "video %llu came back",
                      (unsigned long long)p2[i].video_id);
+    for (int i = 0; i < m.n; i++)
+        free(m.blobs[i]);
+    rec_engine_destroy(e);
+}
+
+/* A caller that must not wait (the HTTP event thread) is told REC_EAGAIN
+ * instead of the engine reading the spill store; nothing changes, and the
+ * same request where waiting is allowed brings the session back. */
+Test(persist, no_wait_feed_does_not_read_the_spill_store)
+{
+    struct config_rec c = test_config();
+    c.session_ttl_s = 60;
+    struct rec_engine *e = test_engine(&c);
+    struct mem_spill m = {0};
+    struct rec_spill spill = {.ctx = &m, .save = spill_save, .load = spill_load,
+                              .erase = spill_erase};
+    rec_engine_set_spill(e, &spill);
+    rec_engine_tick(e, T0);
+    add_videos(e, 1, 60, NULL, OLD);
+    struct rec_feed_item p1[10], p2[10];
+    struct rec_feed_request r = {.user_id = 11, .now_ms = T0, .limit = 10,
+                                 .policy = REC_POLICY_REEL, .no_wait = 1};
+    cr_assert_eq(rec_engine_feed(e, &r, p1), REC_EAGAIN, "a new user would be looked up");
+    cr_assert_eq(m.loads, 0);
+    r.no_wait = 0;
+    cr_assert_eq(rec_engine_feed(e, &r, p1), 10);
+    cr_assert_eq(m.loads, 1);
+    r.no_wait = 1;
+    r.now_ms = T0 + 1000;
+    cr_assert_eq(rec_engine_feed(e, &r, p2), 10, "a session in memory needs no wait");
+    cr_assert_eq(m.loads, 1);
+
+    rec_engine_tick(e, T0 + 3600 * 1000); /* an hour idle: the session is spilled */
+    struct rec_memory mem;
+    rec_engine_memory(e, &mem);
+    cr_assert_eq(mem.sessions, 0);
+    r.now_ms = T0 + 3601 * 1000;
+    cr_assert_eq(rec_engine_feed(e, &r, p2), REC_EAGAIN);
+    cr_assert_eq(m.loads, 1, "the spill store was not read");
+    rec_engine_memory(e, &mem);
+    cr_assert_eq(mem.sessions, 0, "nothing changed");
+    r.no_wait = 0;
+    cr_assert_eq(rec_engine_feed(e, &r, p2), 10);
+    cr_assert_eq(m.loads, 2);
+    for (int i = 0; i < 10; i++)
+        cr_assert_lt(in_page(p1, 10, p2[i].video_id), 0, "the seen filter came back with it");
     for (int i = 0; i < m.n; i++)
         free(m.blobs[i]);
     rec_engine_destroy(e);
