@@ -54,6 +54,7 @@ struct cand {
     uint32_t row;
     uint8_t sources;
     uint8_t used;
+    uint8_t unseen_unknown; /* the seen filter is asked when re-ranking reaches it */
     float coeng;
     float score;
 };
@@ -152,8 +153,9 @@ static uint64_t ctx_rand(struct feed_ctx *f)
 
 /* How a filter check asks the seen filter: everything; only the segments
  * since `mark`, for a row that passed at that mark (the kept nearest list);
- * or through its memo, for rows asked about on every request (trending). */
-enum seen_ask { SEEN_ALL, SEEN_SINCE, SEEN_MEMO };
+ * through its memo, for rows asked about on every request (trending); or
+ * not yet (random rows, most of which the re-ranking never reaches). */
+enum seen_ask { SEEN_ALL, SEEN_SINCE, SEEN_MEMO, SEEN_LATER };
 
 /* Filters shared by every source: nonzero to leave the video out. */
 static int excluded_since(struct feed_ctx *f, uint32_t row, enum seen_ask ask, uint32_t mark)
@@ -169,11 +171,26 @@ static int excluded_since(struct feed_ctx *f, uint32_t row, enum seen_ask ask, u
         return 1;
     if (f->prefs && v->creator_id && prefs_blocked(f->prefs, v->creator_id))
         return 1;
-    if (f->s && (ask == SEEN_SINCE  ? seen_has_since(&f->s->seen, v->id, mark)
-                 : ask == SEEN_MEMO ? seen_has_memo(&f->s->seen, v->id)
-                                    : seen_has(&f->s->seen, v->id)))
+    if (f->s && ask != SEEN_LATER &&
+        (ask == SEEN_SINCE  ? seen_has_since(&f->s->seen, v->id, mark)
+         : ask == SEEN_MEMO ? seen_has_memo(&f->s->seen, v->id)
+                            : seen_has(&f->s->seen, v->id)))
         return 1;
     return 0;
+}
+
+/* For a candidate the re-ranking reaches: false (and marked used) if it
+ * was added with its seen check left for later and turns out seen. */
+static int still_unseen(struct feed_ctx *f, struct cand *c)
+{
+    if (!c->unseen_unknown)
+        return 1;
+    c->unseen_unknown = 0;
+    if (f->s && seen_has(&f->s->seen, f->e->videos.rows[c->row].id)) {
+        c->used = 1;
+        return 0;
+    }
+    return 1;
 }
 
 static int excluded(struct feed_ctx *f, uint32_t row)
@@ -186,15 +203,24 @@ static int ann_skip(void *ctx, uint32_t row)
     return excluded(ctx, row);
 }
 
+static void add_row_asking(struct feed_ctx *f, struct cand_set *cs, uint32_t row,
+                           uint8_t source, enum seen_ask ask)
+{
+    if (excluded_since(f, row, ask, 0))
+        return;
+    struct cand *c = cands_get(cs, row, 1);
+    if (!c)
+        return;
+    if (!c->sources && ask == SEEN_LATER)
+        c->unseen_unknown = 1; /* new: no other source has checked it */
+    c->sources |= source;
+}
+
 static void add_row(struct feed_ctx *f, struct cand_set *cs, uint32_t row, uint8_t source)
 {
     /* The trending lists change little from one request to the next: their
      * rows are asked through the seen filter's memo. */
-    if (excluded_since(f, row, source == REC_SOURCE_TRENDING ? SEEN_MEMO : SEEN_ALL, 0))
-        return;
-    struct cand *c = cands_get(cs, row, 1);
-    if (c)
-        c->sources |= source;
+    add_row_asking(f, cs, row, source, source == REC_SOURCE_TRENDING ? SEEN_MEMO : SEEN_ALL);
 }
 
 /* One seed's contribution to a partner's co-engagement score (coeng.h). */
@@ -501,8 +527,13 @@ static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
     uint32_t used = e->videos.used;
     if (!used)
         return;
+    /* The seen check (a cache miss per segment of a heavy user's filter) is
+     * left to the re-ranking, which reaches few of these, unless the user
+     * has seen so much of the catalogue that most would turn out seen and
+     * the page could come up short. */
+    enum seen_ask ask = f->s && 2 * (uint64_t)f->s->seen.total < used ? SEEN_LATER : SEEN_ALL;
     for (size_t tries = 0; cs->n < want && tries < want * 8; tries++)
-        add_row(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH);
+        add_row_asking(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH, ask);
 }
 
 static unsigned interest_matches(const struct prefs_entry *p, const struct video_row *v)
@@ -710,7 +741,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
                 const struct video_row *v = &e->videos.rows[c->row];
                 if (c->used || (top && !rank_before(h->score, h->row, top->score, top->row)) ||
                     __atomic_load_n(&v->fresh_served, __ATOMIC_RELAXED) >= cfg->fresh_budget ||
-                    (v->creator_id && v->creator_id == prev_creator))
+                    (v->creator_id && v->creator_id == prev_creator) || !still_unseen(f, c))
                     continue;
                 top = h;
                 pick = c;
@@ -726,7 +757,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
                 if (c->used)
                     continue;
                 const struct video_row *v = &e->videos.rows[c->row];
-                if (v->creator_id && v->creator_id == prev_creator)
+                if ((v->creator_id && v->creator_id == prev_creator) || !still_unseen(f, c))
                     continue;
                 looked++;
                 float s = c->score;
@@ -743,7 +774,7 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
              * empty feed would be worse than breaking the rule once, at a
              * page boundary, when nothing else exists. */
             for (uint32_t i = first; i < r->n && !pick; i++)
-                if (!ranked(cs, r, i)->used)
+                if (!ranked(cs, r, i)->used && still_unseen(f, ranked(cs, r, i)))
                     pick = ranked(cs, r, i);
         }
         if (!pick)
