@@ -6,14 +6,19 @@
 #include "core/alloc.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REBASE_HALF_LIVES 256.0
+#define BEST_MEMO_SLOTS 8 /* the global list, the popular list, a few hashtags */
+
+static _Atomic uint64_t toplist_ids;
 
 int toplist_init(struct toplist *list, uint32_t cap)
 {
     memset(list, 0, sizeof *list);
+    list->id = atomic_fetch_add(&toplist_ids, 1) + 1;
     list->rows = reel_calloc(cap, sizeof *list->rows);
     list->scores = reel_calloc(cap, sizeof *list->scores);
     if (!list->rows || !list->scores) {
@@ -80,6 +85,7 @@ void toplist_update(struct toplist *list, uint32_t row, double score)
     if (full && score <= list->scores[list->min_pos] && list->videos &&
         !list->videos->rows[row].top_pos[list->pos_index])
         return;
+    list->version++;
     int32_t at = find_row(list, row);
     if (at >= 0) {
         list->scores[at] = score;
@@ -110,6 +116,7 @@ static void toplist_remove(struct toplist *list, uint32_t row)
     int32_t i = find_row(list, row);
     if (i < 0)
         return;
+    list->version++;
     clear_pos(list, row);
     list->count--;
     list->rows[i] = list->rows[list->count];
@@ -169,9 +176,12 @@ static void rebase(struct trending *tr, struct video_table *videos, double half_
         videos->rows[r].trend *= f;
     for (uint32_t i = 0; i < tr->global.count; i++)
         tr->global.scores[i] *= f;
-    for (uint32_t t = 0; t < tr->tag_cap; t++)
+    tr->global.version++;
+    for (uint32_t t = 0; t < tr->tag_cap; t++) {
         for (uint32_t i = 0; i < tr->per_tag[t].count; i++)
             tr->per_tag[t].scores[i] *= f;
+        tr->per_tag[t].version++;
+    }
     tr->epoch_ms += (int64_t)(half_lives * tr->half_life_ms);
 }
 
@@ -222,16 +232,48 @@ void trending_remove(struct trending *tr, const struct video_row *video, uint32_
             toplist_remove(&tr->per_tag[video->tags[i]], row);
 }
 
+/* A thread's last answer for one list: its best `asked` rows, `got` of
+ * them, as the list was at `version`. */
+struct best_memo {
+    uint64_t id, version;
+    uint32_t asked, got;
+    uint32_t rows[TOP_GLOBAL];
+};
+
+static _Thread_local struct best_memo best_memo[BEST_MEMO_SLOTS];
+
+static size_t toplist_select(const struct toplist *list, uint32_t *out, size_t n);
+
 size_t toplist_best(const struct toplist *list, uint32_t *out, size_t n)
+{
+    if (n > TOP_GLOBAL)
+        n = TOP_GLOBAL;
+    if (!list->id)
+        return toplist_select(list, out, n);
+    struct best_memo *m = &best_memo[list->id % BEST_MEMO_SLOTS];
+    if (m->id != list->id || m->version != list->version || m->asked < n) {
+        m->got = (uint32_t)toplist_select(list, m->rows, n);
+        m->asked = (uint32_t)n;
+        m->id = list->id;
+        m->version = list->version;
+    }
+    /* The best n are the first n of a longer answer. */
+    size_t k = m->got < n ? m->got : n;
+    memcpy(out, m->rows, k * sizeof *out);
+    return k;
+}
+
+static size_t toplist_select(const struct toplist *list, uint32_t *out, size_t n)
 {
     /* Selection of the best n by insertion into a sorted run (n is small). */
     double best[TOP_GLOBAL];
     size_t k = 0;
-    if (n > TOP_GLOBAL)
-        n = TOP_GLOBAL;
     for (uint32_t i = 0; i < list->count; i++) {
         double s = list->scores[i];
-        if (k == n && (n == 0 || s <= best[n - 1]))
+        /* Full: only what comes before the last in the order (score,
+         * then row, as below) gets in. */
+        if (k == n && (n == 0 || s < best[n - 1] ||
+                       (s == best[n - 1] && list->rows[i] > out[n - 1])))
             continue;
         size_t j = k < n ? k++ : n - 1;
         while (j > 0 && (best[j - 1] < s || (best[j - 1] == s && out[j - 1] > list->rows[i]))) {

@@ -27,6 +27,8 @@
 #define TOP_TAG 32
 
 struct toplist {
+    uint64_t id;            /* unique in the process (toplist_init), 0 = none */
+    uint64_t version;       /* changes with every change of the list */
     uint32_t cap, count;
     uint32_t *rows;
     double *scores;
@@ -58,7 +60,10 @@ void trending_popular(struct trending *tr, uint32_t row, double score);
 double trending_value(const struct trending *tr, const struct video_row *video, int64_t now_ms);
 /* Removes a video from every list. */
 void trending_remove(struct trending *tr, const struct video_row *video, uint32_t row);
-/* Copies up to n rows of a list, best first, into out; returns the count. */
+/* Copies up to n rows of a list, best first, into out; returns the count.
+ * Each thread remembers its last answers for a few lists (by id and
+ * version): every feed asks the same lists, which change only when an event
+ * moves a listed video or brings a new one in. */
 size_t toplist_best(const struct toplist *list, uint32_t *out, size_t n);
 const struct toplist *trending_tag(const struct trending *tr, uint32_t tag);
 size_t trending_bytes(const struct trending *tr);

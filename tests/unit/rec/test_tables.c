@@ -1,13 +1,15 @@
 /*
  * The building blocks: the collision-free id map against a reference, the
  * seen filter (no false negatives, few false positives, bounded memory), the
- * nearest-neighbour index against brute force, and the co-engagement gain.
+ * nearest-neighbour index against brute force, the co-engagement gain and
+ * the trending top lists' remembered answers.
  */
 #include "rec/ann.h"
 #include "rec/idmap.h"
 #include "rec/model.h"
 #include "rec/rank.h"
 #include "rec/seen.h"
+#include "rec/trending.h"
 #include "rec/videos.h"
 
 #include <criterion/criterion.h>
@@ -378,4 +380,53 @@ Test(model, avx2_engagement_step_is_bit_identical_to_scalar)
             videos_clear(&videos[k]);
         }
     }
+}
+
+/* The reference: a list's rows by score (highest first), ties by row. */
+static struct toplist *cmp_list;
+static int by_list_score(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    double x = cmp_list->scores[i], y = cmp_list->scores[j];
+    if (x != y)
+        return x > y ? -1 : 1;
+    return cmp_list->rows[i] < cmp_list->rows[j] ? -1 : 1;
+}
+
+/* toplist_best remembers its answers per thread (by list and version):
+ * under random updates and removals of a dozen lists sharing the memo's
+ * few slots, with n varying, it answers as a fresh selection would. */
+Test(trending, best_remembers_nothing_stale)
+{
+    enum { LISTS = 12, ROWS = 300 };
+    struct toplist lists[LISTS];
+    for (int l = 0; l < LISTS; l++)
+        cr_assert_eq(toplist_init(&lists[l], l % 2 ? TOP_TAG : 64), 0);
+    uint64_t x = 11;
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        struct toplist *l = &lists[(x >> 40) % LISTS];
+        uint32_t row = (uint32_t)((x >> 20) % ROWS);
+        uint32_t before[TOP_GLOBAL];
+        toplist_best(l, before, 1 + (x >> 56) % 70); /* remembered, then changed */
+        switch ((x >> 10) % 3) {
+        case 0: toplist_update(l, row, (double)((x >> 30) % 1000)); break;
+        case 1: break; /* asked again unchanged */
+        default: toplist_update(l, row, (double)((x >> 30) % 50)); break;
+        }
+        size_t n = 1 + (x >> 50) % 70;
+        uint32_t got[TOP_GLOBAL];
+        size_t k = toplist_best(l, got, n);
+        uint32_t idx[TOP_GLOBAL];
+        for (uint32_t i = 0; i < l->count; i++)
+            idx[i] = i;
+        cmp_list = l;
+        qsort(idx, l->count, sizeof idx[0], by_list_score);
+        size_t want = l->count < n ? l->count : n;
+        cr_assert_eq(k, want, "step %d: %zu rows, not %zu", step, k, want);
+        for (size_t i = 0; i < k; i++)
+            cr_assert_eq(got[i], l->rows[idx[i]], "step %d: row %zu differs", step, i);
+    }
+    for (int l = 0; l < LISTS; l++)
+        toplist_clear(&lists[l]);
 }
