@@ -528,10 +528,11 @@ static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
     if (!used)
         return;
     /* The seen check (a cache miss per segment of a heavy user's filter) is
-     * left to the re-ranking, which reaches few of these, unless the user
-     * has seen so much of the catalogue that most would turn out seen and
-     * the page could come up short. */
-    enum seen_ask ask = f->s && 2 * (uint64_t)f->s->seen.total < used ? SEEN_LATER : SEEN_ALL;
+     * left to the re-ranking, which reaches few of these, when the other
+     * sources have found enough candidates to fill the page four times
+     * over: however many of these turn out seen, the page stays full. When
+     * they are thin, it is asked at once, so that what is added counts. */
+    enum seen_ask ask = cs->n >= 4 * f->req->limit ? SEEN_LATER : SEEN_ALL;
     for (size_t tries = 0; cs->n < want && tries < want * 8; tries++)
         add_row_asking(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH, ask);
 }
