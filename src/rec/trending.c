@@ -11,7 +11,8 @@
 #include <string.h>
 
 #define REBASE_HALF_LIVES 256.0
-#define BEST_MEMO_SLOTS 8 /* the global list, the popular list, a few hashtags */
+#define BEST_MEMO_SLOTS 32 /* the global list and the hashtags users follow */
+#define BEST_MEMO_ROWS 64  /* answers up to this long are remembered */
 
 static _Atomic uint64_t toplist_ids;
 
@@ -237,7 +238,7 @@ void trending_remove(struct trending *tr, const struct video_row *video, uint32_
 struct best_memo {
     uint64_t id, version;
     uint32_t asked, got;
-    uint32_t rows[TOP_GLOBAL];
+    uint32_t rows[BEST_MEMO_ROWS];
 };
 
 static _Thread_local struct best_memo best_memo[BEST_MEMO_SLOTS];
@@ -248,7 +249,7 @@ size_t toplist_best(const struct toplist *list, uint32_t *out, size_t n)
 {
     if (n > TOP_GLOBAL)
         n = TOP_GLOBAL;
-    if (!list->id)
+    if (!list->id || n > BEST_MEMO_ROWS)
         return toplist_select(list, out, n);
     struct best_memo *m = &best_memo[list->id % BEST_MEMO_SLOTS];
     if (m->id != list->id || m->version != list->version || m->asked < n) {
