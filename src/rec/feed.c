@@ -145,10 +145,18 @@ struct feed_ctx {
     uint64_t rng;
 };
 
+#define CTX_RAND_STEP 0x9e3779b97f4a7c15ULL
+
 static uint64_t ctx_rand(struct feed_ctx *f)
 {
-    f->rng += 0x9e3779b97f4a7c15ULL;
+    f->rng += CTX_RAND_STEP;
     return rec_mix64(f->rng);
+}
+
+/* What the k-th next ctx_rand will return (k = 1 for the next one). */
+static uint64_t ctx_rand_ahead(const struct feed_ctx *f, uint64_t k)
+{
+    return rec_mix64(f->rng + k * CTX_RAND_STEP);
 }
 
 /* How a filter check asks the seen filter: everything; only the segments
@@ -507,14 +515,28 @@ static void source_fresh(struct feed_ctx *f, struct cand_set *cs)
     if (!count)
         return;
     unsigned want = e->cfg.candidates_fresh;
-    for (unsigned i = 0; i < want * 2 && i < count * 2; i++) {
-        uint32_t row = e->fresh.rows[ctx_rand(f) % count];
-        if (__atomic_load_n(&e->videos.rows[row].fresh_served, __ATOMIC_RELAXED) >=
-            e->cfg.fresh_budget)
-            continue;
-        add_row(f, cs, row, REC_SOURCE_FRESH);
-        if (--want == 0)
-            break;
+    uint64_t draws = (uint64_t)want * 2 < (uint64_t)count * 2 ? (uint64_t)want * 2
+                                                              : (uint64_t)count * 2;
+    /* Random rows of the pool until `want` are within their budget, at most
+     * `draws` of them. Each is a cache miss: the rows of the next few draws
+     * are asked of memory together (ctx_rand_ahead), not one at a time. */
+    enum { AHEAD = 16 };
+    uint64_t i = 0;
+    while (i < draws && want > 0) {
+        uint32_t rows[AHEAD];
+        unsigned chunk = draws - i < AHEAD ? (unsigned)(draws - i) : AHEAD;
+        for (unsigned k = 0; k < chunk; k++) {
+            rows[k] = e->fresh.rows[ctx_rand_ahead(f, k + 1) % count];
+            __builtin_prefetch(&e->videos.rows[rows[k]]);
+        }
+        for (unsigned k = 0; k < chunk && want > 0; k++, i++) {
+            ctx_rand(f); /* the draw rows[k] came from */
+            if (__atomic_load_n(&e->videos.rows[rows[k]].fresh_served, __ATOMIC_RELAXED) >=
+                e->cfg.fresh_budget)
+                continue;
+            add_row(f, cs, rows[k], REC_SOURCE_FRESH);
+            want--;
+        }
     }
 }
 
