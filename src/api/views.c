@@ -9,9 +9,13 @@
 
 #include <stdio.h>
 
+#define API_REPLY_FIRST_BYTES 8192 /* a feed page of 10 is about 5 KB */
+
 void api_reply_begin(struct api_reply *r, size_t max)
 {
     buf_init(&r->buf, max);
+    /* Only a first size: the buffer still grows to max if need be. */
+    (void)buf_reserve(&r->buf, max < API_REPLY_FIRST_BYTES ? max : API_REPLY_FIRST_BYTES);
     jsonw_init(&r->w, &r->buf);
 }
 

@@ -195,6 +195,7 @@ int api_write_videos(struct jsonw *w, struct app *app, const uint64_t *ids, size
     struct card_cache *cards = app->card_cache;
     struct buf bodies;
     buf_init(&bodies, API_PAGE_MAX_BYTES);
+    (void)buf_reserve(&bodies, n * 640); /* a card is about 500 bytes; more grows it */
     struct write_videos x = {.app = app, .viewer_id = viewer_id, .stamps = stamps,
                              .bodies = &bodies, .off = off, .len = len};
     buf_init(&x.scratch_buf, API_PAGE_MAX_BYTES);

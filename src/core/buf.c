@@ -30,7 +30,7 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
-static int buf_reserve(struct buf *b, size_t extra)
+int buf_reserve(struct buf *b, size_t extra)
 {
     if (extra > b->max || b->len > b->max - extra)
         return BUF_TOO_BIG;
@@ -47,6 +47,7 @@ static int buf_reserve(struct buf *b, size_t extra)
         return BUF_NOMEM;
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0';
     return BUF_OK;
 }
 

@@ -27,13 +27,17 @@ void buf_clear(struct buf *b);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 
+/* Makes room for `extra` more bytes, so that appends up to them allocate
+ * nothing (a buffer otherwise grows by doubling from 64 bytes). Returns
+ * BUF_OK, BUF_NOMEM or BUF_TOO_BIG (buffer unchanged). */
+int buf_reserve(struct buf *b, size_t extra);
 /* Appends; returns BUF_OK, BUF_NOMEM or BUF_TOO_BIG (buffer unchanged). */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Hands the bytes to the caller (reel_free them) and empties the buffer.
- * Returns NULL if nothing was ever appended. */
+ * Returns NULL if nothing was ever appended or reserved. */
 char *buf_steal(struct buf *b, size_t *len);
 
 #endif

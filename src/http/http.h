@@ -45,6 +45,7 @@ enum http_method {
 };
 
 #define HTTP_MAX_PARAMS 4
+#define HTTP_CLIENT_ADDR_MAX 64 /* a formatted IPv6 address fits */
 
 struct http_request;
 typedef void (*http_handler_fn)(struct http_request *req);
@@ -109,7 +110,7 @@ struct http_request {
     const char *body;                  /* buffered body (NUL-terminated), or NULL */
     size_t body_len;
     uint64_t content_length;           /* declared, or UINT64_MAX if absent */
-    char client_addr[64];
+    char client_addr[HTTP_CLIENT_ADDR_MAX];
     void *app;                         /* the application context given to the server */
     void *user_data;                   /* free for the route's use (streaming state) */
     /* Filled by the application's authentication (api/auth.c). */

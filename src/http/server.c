@@ -129,7 +129,7 @@ const char *http_request_query(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static void client_address(struct MHD_Connection *conn, char *out, size_t size)
+static void format_client_address(struct MHD_Connection *conn, char *out, size_t size)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -143,6 +143,36 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t size)
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)size);
+}
+
+/* Each connection's client address, formatted once when it opens (a
+ * keep-alive connection carries many requests): its socket context. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        char *addr = reel_malloc(HTTP_CLIENT_ADDR_MAX);
+        if (addr)
+            format_client_address(conn, addr, HTTP_CLIENT_ADDR_MAX);
+        *socket_context = addr;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        reel_free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info && info->socket_context) {
+        size_t n = strnlen(info->socket_context, size - 1);
+        memcpy(out, info->socket_context, n);
+        out[n] = '\0';
+    } else {
+        format_client_address(conn, out, size);
+    }
 }
 
 /* Turns req->resp into a libmicrohttpd response and queues it. */
@@ -533,6 +563,7 @@ int http_server_start(struct http_server **out, const struct http_server_options
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections ? opts->max_connections : 4096,
         MHD_OPTION_CONNECTION_TIMEOUT, opts->connection_timeout_s ? opts->connection_timeout_s : 30,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         /* Per-connection memory for headers and reads; libmicrohttpd clears it for

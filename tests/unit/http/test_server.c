@@ -21,6 +21,7 @@
 struct call {
     bool inline_run;
     pthread_t thread;
+    char client[HTTP_CLIENT_ADDR_MAX];
 };
 
 static struct call calls[8];
@@ -30,8 +31,10 @@ static atomic_int authenticated;
 static void record(struct http_request *req)
 {
     int i = atomic_fetch_add(&ncalls, 1);
-    if (i < 8)
+    if (i < 8) {
         calls[i] = (struct call){.inline_run = http_request_inline(req), .thread = pthread_self()};
+        memcpy(calls[i].client, req->client_addr, sizeof calls[i].client);
+    }
 }
 
 static void answer(struct http_request *req)
@@ -149,6 +152,7 @@ Test(server, try_inline_route_answers_on_the_event_thread)
     cr_assert_eq(atomic_load(&ncalls), 1);
     cr_assert(calls[0].inline_run);
     cr_assert_eq(atomic_load(&authenticated), 1);
+    cr_assert_str_eq(calls[0].client, "127.0.0.1", "the connection's client address");
 }
 
 Test(server, an_offloaded_request_runs_again_on_a_worker_authenticated_once)
