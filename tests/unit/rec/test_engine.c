@@ -52,15 +52,24 @@ Test(engine, event_changes_the_very_next_feed)
  * with partners 20..29, partner 20 + j by j + 1 users (so the higher j, the
  * stronger), and with only that source and random fill, the page holds
  * exactly partners 27, 28 and 29 marked as co-engaged. */
-Test(engine, coengaged_source_hands_over_the_best_partners)
+/* A configuration with every candidate source and exploration off, for a
+ * test that turns on the one it looks at. */
+static struct config_rec no_sources_config(void)
 {
     struct config_rec c = test_config();
-    c.candidates_coengaged = 3;
     c.candidates_nearest = 0;
+    c.candidates_coengaged = 0;
     c.candidates_trending = 0;
     c.candidates_following = 0;
     c.candidates_fresh = 0;
     c.explore_share = 0;
+    return c;
+}
+
+Test(engine, coengaged_source_hands_over_the_best_partners)
+{
+    struct config_rec c = no_sources_config();
+    c.candidates_coengaged = 3;
     struct rec_engine *e = test_engine(&c);
     rec_engine_tick(e, T0);
     add_videos(e, 1, 400, NULL, OLD);
@@ -225,13 +234,7 @@ Test(engine, nothing_shown_twice_in_10000_impressions)
  * more than the fill's bounded random draws find. */
 Test(engine, random_fill_serves_the_whole_catalogue_in_full_pages)
 {
-    struct config_rec c = test_config();
-    c.candidates_nearest = 0;
-    c.candidates_coengaged = 0;
-    c.candidates_trending = 0;
-    c.candidates_following = 0;
-    c.candidates_fresh = 0;
-    c.explore_share = 0;
+    struct config_rec c = no_sources_config();
     struct rec_engine *e = test_engine(&c);
     rec_engine_tick(e, T0);
     add_videos(e, 1, 400, NULL, OLD);

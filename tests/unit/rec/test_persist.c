@@ -229,19 +229,26 @@ static void spill_erase(void *ctx, uint64_t user)
         m->erased[m->nerased++] = user;
 }
 
-/* A session that leaves memory (idle past session_ttl) comes back from the
- * spill store with its seen filter: nothing is shown twice across it. */
-Test(persist, idle_sessions_spill_and_come_back)
+/* An engine whose sessions spill to *m after a minute idle, with 60 videos. */
+static struct rec_engine *spilling_engine(struct mem_spill *m)
 {
     struct config_rec c = test_config();
     c.session_ttl_s = 60;
     struct rec_engine *e = test_engine(&c);
-    struct mem_spill m = {0};
-    struct rec_spill spill = {.ctx = &m, .save = spill_save, .load = spill_load,
+    struct rec_spill spill = {.ctx = m, .save = spill_save, .load = spill_load,
                               .erase = spill_erase};
     rec_engine_set_spill(e, &spill);
     rec_engine_tick(e, T0);
     add_videos(e, 1, 60, NULL, OLD);
+    return e;
+}
+
+/* A session that leaves memory (idle past session_ttl) comes back from the
+ * spill store with its seen filter: nothing is shown twice across it. */
+Test(persist, idle_sessions_spill_and_come_back)
+{
+    struct mem_spill m = {0};
+    struct rec_engine *e = spilling_engine(&m);
     struct rec_feed_item p1[30], p2[30];
     int n1 = feed(e, 11, T0, 30, p1);
     cr_assert_eq(n1, 30);
@@ -267,15 +274,8 @@ Test(persist, idle_sessions_spill_and_come_back)
  * same request where waiting is allowed brings the session back. */
 Test(persist, no_wait_feed_does_not_read_the_spill_store)
 {
-    struct config_rec c = test_config();
-    c.session_ttl_s = 60;
-    struct rec_engine *e = test_engine(&c);
     struct mem_spill m = {0};
-    struct rec_spill spill = {.ctx = &m, .save = spill_save, .load = spill_load,
-                              .erase = spill_erase};
-    rec_engine_set_spill(e, &spill);
-    rec_engine_tick(e, T0);
-    add_videos(e, 1, 60, NULL, OLD);
+    struct rec_engine *e = spilling_engine(&m);
     struct rec_feed_item p1[10], p2[10];
     struct rec_feed_request r = {.user_id = 11, .now_ms = T0, .limit = 10,
                                  .policy = REC_POLICY_REEL, .no_wait = 1};
