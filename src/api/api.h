@@ -182,8 +182,10 @@ void api_card_put(struct card_cache *cache, uint64_t video_id, uint64_t creator_
 
 /* ---- the sessions behind tokens (session_cache.c) --------------------------- */
 
-/* What a session read from the store is checked against (taken before). */
-struct session_stamp {
+/* What an entry of the session or likes cache, read from a store, is checked
+ * against: its key's counters as they were before the read, and when
+ * (cache_sets.h). */
+struct cache_stamp {
     uint32_t ver, epoch;
     int64_t read_ms;
 };
@@ -197,10 +199,10 @@ void api_session_cache_changed(struct session_cache *cache, enum store_row row, 
                                bool deleted);
 /* The session `id` as last read, if still current: true and *out. */
 bool api_session_cache_get(struct session_cache *cache, uint64_t id, struct store_session *out);
-void api_session_cache_stamp(struct session_cache *cache, uint64_t id, struct session_stamp *st);
+void api_session_cache_stamp(struct session_cache *cache, uint64_t id, struct cache_stamp *st);
 /* After the read: keeps *s unless its row changed since the stamp. */
 void api_session_cache_put(struct session_cache *cache, const struct store_session *s,
-                           const struct session_stamp *st);
+                           const struct cache_stamp *st);
 
 /* ---- a viewer's likes, for liked_by_me (likes_cache.c) ---------------------- */
 
@@ -210,11 +212,6 @@ enum api_likes {
     API_LIKES_MISS, /* not cached (or out of date): read the list */
     API_LIKES_HIT,  /* answered */
     API_LIKES_MANY, /* more than API_LIKES_KEPT: ask the store */
-};
-
-struct likes_stamp {
-    uint32_t ver, epoch;
-    int64_t read_ms;
 };
 
 /* A cache of `users` viewers' likes (rounded up to a power of two); NULL if
@@ -228,12 +225,12 @@ void api_likes_cache_changed(struct likes_cache *cache, enum store_row row, uint
 /* liked[i] for each of ids[0..n) if user_id's likes are cached (HIT). */
 enum api_likes api_likes_cache_check(struct likes_cache *cache, uint64_t user_id,
                                      const uint64_t *ids, size_t n, bool *liked);
-void api_likes_cache_stamp(struct likes_cache *cache, uint64_t user_id, struct likes_stamp *st);
+void api_likes_cache_stamp(struct likes_cache *cache, uint64_t user_id, struct cache_stamp *st);
 /* After reading the list (store_likes_list, at most API_LIKES_KEPT, `more`
  * if there were others): keeps it unless a like or unlike of user_id came
  * since the stamp. */
 void api_likes_cache_put(struct likes_cache *cache, uint64_t user_id, const uint64_t *ids,
-                         size_t count, bool more, const struct likes_stamp *st);
+                         size_t count, bool more, const struct cache_stamp *st);
 
 /* ---- analytics (analytics.c) ------------------------------------------------ */
 

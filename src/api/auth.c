@@ -49,7 +49,7 @@ void api_authenticate(struct http_request *req)
     struct store_session session;
     int rc = STORE_OK;
     if (!api_session_cache_get(cache, token.session_id, &session)) {
-        struct session_stamp stamp;
+        struct cache_stamp stamp;
         api_session_cache_stamp(cache, token.session_id, &stamp);
         rc = store_session_get(store, token.session_id, &session);
         if (rc == STORE_ERROR) {

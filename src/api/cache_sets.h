@@ -15,6 +15,8 @@
 #ifndef REEL_API_CACHE_SETS_H
 #define REEL_API_CACHE_SETS_H
 
+#include "api/api.h"
+#include "core/alloc.h"
 #include "core/clock.h"
 
 #include <pthread.h>
@@ -50,6 +52,16 @@ static inline void cache_sets_destroy(struct cache_sets *c)
 {
     for (int i = 0; i < CACHE_LOCKS; i++)
         pthread_mutex_destroy(&c->locks[i]);
+}
+
+/* cache_sets_init, and the zeroed entries (of entry_size bytes) it asks
+ * for; NULL, with the sets undone, when out of memory. */
+static inline void *cache_sets_open(struct cache_sets *c, unsigned slots, size_t entry_size)
+{
+    void *entries = reel_calloc(cache_sets_init(c, slots), entry_size);
+    if (!entries)
+        cache_sets_destroy(c);
+    return entries;
 }
 
 static inline uint32_t cache_entries(const struct cache_sets *c)
@@ -90,6 +102,29 @@ static inline int cache_current(struct cache_sets *c, uint64_t id, uint32_t ver,
 {
     return now_ms - read_ms < CACHE_TTL_MS && epoch == atomic_load(&c->epoch) &&
            ver == atomic_load(cache_version(c, id));
+}
+
+/* Taken for id before its data is read from the store. */
+static inline void cache_stamp_take(struct cache_sets *c, uint64_t id, struct cache_stamp *st)
+{
+    st->ver = atomic_load(cache_version(c, id));
+    st->epoch = atomic_load(&c->epoch);
+    st->read_ms = cache_now_ms();
+}
+
+/* Whether nothing of id changed since the stamp: what was read may be kept
+ * (under the set's lock). */
+static inline int cache_stamp_unchanged(struct cache_sets *c, uint64_t id,
+                                        const struct cache_stamp *st)
+{
+    return atomic_load(cache_version(c, id)) == st->ver && atomic_load(&c->epoch) == st->epoch;
+}
+
+/* cache_current for an entry kept with its stamp. */
+static inline int cache_stamp_current(struct cache_sets *c, uint64_t id,
+                                      const struct cache_stamp *st, int64_t now_ms)
+{
+    return cache_current(c, id, st->ver, st->epoch, st->read_ms, now_ms);
 }
 
 #endif

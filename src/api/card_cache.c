@@ -61,11 +61,7 @@ struct card_cache *api_card_cache_create(unsigned slots)
     if (slots == 0)
         return NULL;
     struct card_cache *c = reel_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    uint32_t n = cache_sets_init(&c->sets, slots);
-    if (!(c->slots = reel_calloc(n, sizeof *c->slots))) {
-        cache_sets_destroy(&c->sets);
+    if (c && !(c->slots = cache_sets_open(&c->sets, slots, sizeof *c->slots))) {
         reel_free(c);
         return NULL;
     }

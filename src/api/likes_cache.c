@@ -32,8 +32,7 @@
 struct entry {
     uint64_t user_id; /* 0 = empty */
     uint32_t count, cap;
-    uint32_t ver, epoch;
-    int64_t read_ms;
+    struct cache_stamp stamp;
     uint64_t *ids; /* sorted, count of them */
 };
 
@@ -47,11 +46,7 @@ struct likes_cache *api_likes_cache_create(unsigned users)
     if (users == 0)
         return NULL;
     struct likes_cache *c = reel_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    uint32_t n = cache_sets_init(&c->sets, users);
-    if (!(c->entries = reel_calloc(n, sizeof *c->entries))) {
-        cache_sets_destroy(&c->sets);
+    if (c && !(c->entries = cache_sets_open(&c->sets, users, sizeof *c->entries))) {
         reel_free(c);
         return NULL;
     }
@@ -126,7 +121,7 @@ enum api_likes api_likes_cache_check(struct likes_cache *c, uint64_t user_id, co
     enum api_likes r = API_LIKES_MISS;
     pthread_mutex_lock(cache_lock(&c->sets, set));
     const struct entry *e = find(c, set, user_id);
-    if (e && cache_current(&c->sets, user_id, e->ver, e->epoch, e->read_ms, now)) {
+    if (e && cache_stamp_current(&c->sets, user_id, &e->stamp, now)) {
         if (e->count == LIKES_MANY) {
             r = API_LIKES_MANY;
         } else {
@@ -139,23 +134,20 @@ enum api_likes api_likes_cache_check(struct likes_cache *c, uint64_t user_id, co
     return r;
 }
 
-void api_likes_cache_stamp(struct likes_cache *c, uint64_t user_id, struct likes_stamp *st)
+void api_likes_cache_stamp(struct likes_cache *c, uint64_t user_id, struct cache_stamp *st)
 {
-    if (!c)
-        return;
-    st->ver = atomic_load(cache_version(&c->sets, user_id));
-    st->epoch = atomic_load(&c->sets.epoch);
-    st->read_ms = cache_now_ms();
+    if (c)
+        cache_stamp_take(&c->sets, user_id, st);
 }
 
 void api_likes_cache_put(struct likes_cache *c, uint64_t user_id, const uint64_t *ids,
-                         size_t count, bool more, const struct likes_stamp *st)
+                         size_t count, bool more, const struct cache_stamp *st)
 {
     if (!c || !user_id || (!more && count > API_LIKES_KEPT))
         return;
     uint32_t set = cache_set(&c->sets, user_id);
     pthread_mutex_lock(cache_lock(&c->sets, set));
-    if (atomic_load(cache_version(&c->sets, user_id)) != st->ver || atomic_load(&c->sets.epoch) != st->epoch) {
+    if (!cache_stamp_unchanged(&c->sets, user_id, st)) {
         pthread_mutex_unlock(cache_lock(&c->sets, set));
         return; /* a like or unlike since the stamp: the list may miss it */
     }
@@ -168,7 +160,7 @@ void api_likes_cache_put(struct likes_cache *c, uint64_t user_id, const uint64_t
                 e = &way[w];
                 break;
             }
-            if (way[w].read_ms < e->read_ms)
+            if (way[w].stamp.read_ms < e->stamp.read_ms)
                 e = &way[w];
         }
         entry_empty(e);
@@ -189,8 +181,6 @@ void api_likes_cache_put(struct likes_cache *c, uint64_t user_id, const uint64_t
     e->count = more ? LIKES_MANY : (uint32_t)count;
     if (!more && count)
         memcpy(e->ids, ids, count * sizeof *ids);
-    e->ver = st->ver;
-    e->epoch = st->epoch;
-    e->read_ms = st->read_ms;
+    e->stamp = *st;
     pthread_mutex_unlock(cache_lock(&c->sets, set));
 }

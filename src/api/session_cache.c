@@ -31,8 +31,7 @@
 
 struct entry {
     struct store_session s; /* s.id 0 = empty */
-    uint32_t ver, epoch;
-    int64_t read_ms;
+    struct cache_stamp stamp;
 };
 
 struct session_cache {
@@ -45,11 +44,7 @@ struct session_cache *api_session_cache_create(unsigned slots)
     if (slots == 0)
         return NULL;
     struct session_cache *c = reel_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    uint32_t n = cache_sets_init(&c->sets, slots);
-    if (!(c->entries = reel_calloc(n, sizeof *c->entries))) {
-        cache_sets_destroy(&c->sets);
+    if (c && !(c->entries = cache_sets_open(&c->sets, slots, sizeof *c->entries))) {
         reel_free(c);
         return NULL;
     }
@@ -111,32 +106,28 @@ bool api_session_cache_get(struct session_cache *c, uint64_t id, struct store_se
     int64_t now = cache_now_ms();
     pthread_mutex_lock(cache_lock(&c->sets, set));
     const struct entry *e = find(c, set, id);
-    bool hit = e && cache_current(&c->sets, id, e->ver, e->epoch, e->read_ms, now);
+    bool hit = e && cache_stamp_current(&c->sets, id, &e->stamp, now);
     if (hit)
         *out = e->s;
     pthread_mutex_unlock(cache_lock(&c->sets, set));
     return hit;
 }
 
-void api_session_cache_stamp(struct session_cache *c, uint64_t id, struct session_stamp *st)
+void api_session_cache_stamp(struct session_cache *c, uint64_t id, struct cache_stamp *st)
 {
-    if (!c)
-        return;
-    st->ver = atomic_load(cache_version(&c->sets, id));
-    st->epoch = atomic_load(&c->sets.epoch);
-    st->read_ms = cache_now_ms();
+    if (c)
+        cache_stamp_take(&c->sets, id, st);
 }
 
 void api_session_cache_put(struct session_cache *c, const struct store_session *s,
-                           const struct session_stamp *st)
+                           const struct cache_stamp *st)
 {
     if (!c || !s->id)
         return;
     uint32_t set = cache_set(&c->sets, s->id);
     pthread_mutex_lock(cache_lock(&c->sets, set));
     /* A change since the stamp: what was read may be outdated already. */
-    if (atomic_load(cache_version(&c->sets, s->id)) == st->ver &&
-        atomic_load(&c->sets.epoch) == st->epoch) {
+    if (cache_stamp_unchanged(&c->sets, s->id, st)) {
         struct entry *e = find(c, set, s->id);
         if (!e) {
             struct entry *way = &c->entries[(size_t)set * CACHE_WAYS];
@@ -146,14 +137,12 @@ void api_session_cache_put(struct session_cache *c, const struct store_session *
                     e = &way[w];
                     break;
                 }
-                if (way[w].read_ms < e->read_ms)
+                if (way[w].stamp.read_ms < e->stamp.read_ms)
                     e = &way[w];
             }
         }
         e->s = *s;
-        e->ver = st->ver;
-        e->epoch = st->epoch;
-        e->read_ms = st->read_ms;
+        e->stamp = *st;
     }
     pthread_mutex_unlock(cache_lock(&c->sets, set));
 }

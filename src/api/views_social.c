@@ -167,7 +167,7 @@ static int viewer_likes(struct app *app, struct store *store, uint64_t viewer_id
     uint64_t list[API_LIKES_KEPT];
     size_t count = 0;
     bool more = false;
-    struct likes_stamp stamp;
+    struct cache_stamp stamp;
     api_likes_cache_stamp(cache, viewer_id, &stamp);
     int rc = store_likes_list(store, viewer_id, API_LIKES_KEPT, list, &count, &more);
     if (rc != STORE_OK)

@@ -31,7 +31,7 @@ static const uint64_t likes[] = {V + 1, V + 5, V + 9};
 
 static void read_into_cache(uint64_t user)
 {
-    struct likes_stamp st;
+    struct cache_stamp st;
     api_likes_cache_stamp(cache, user, &st);
     api_likes_cache_put(cache, user, likes, 3, false, &st);
 }
@@ -55,7 +55,7 @@ Test(likes_cache, answers_from_the_list_until_a_like_or_unlike)
 
 Test(likes_cache, a_like_during_the_read_is_not_missed)
 {
-    struct likes_stamp st;
+    struct cache_stamp st;
     api_likes_cache_stamp(cache, USER, &st);
     api_likes_cache_changed(cache, STORE_ROW_LIKES, USER, false);
     api_likes_cache_put(cache, USER, likes, 3, false, &st);
@@ -65,7 +65,7 @@ Test(likes_cache, a_like_during_the_read_is_not_missed)
 
 Test(likes_cache, a_viewer_with_many_likes_is_sent_to_the_store)
 {
-    struct likes_stamp st;
+    struct cache_stamp st;
     api_likes_cache_stamp(cache, USER, &st);
     api_likes_cache_put(cache, USER, likes, 3, true, &st);
     bool liked[1];
@@ -92,7 +92,7 @@ Test(likes_cache, an_erased_user_and_too_many_rows_end_entries)
 Test(likes_cache, no_cache_is_a_no_op)
 {
     cr_assert_null(api_likes_cache_create(0));
-    struct likes_stamp st;
+    struct cache_stamp st;
     bool liked[1];
     api_likes_cache_stamp(NULL, USER, &st);
     api_likes_cache_put(NULL, USER, likes, 3, false, &st);

@@ -40,7 +40,7 @@ static struct store_session session(uint64_t id, uint64_t user)
 /* A read with nothing changed during it. */
 static void read_into_cache(uint64_t id, uint64_t user)
 {
-    struct session_stamp st;
+    struct cache_stamp st;
     api_session_cache_stamp(cache, id, &st);
     struct store_session s = session(id, user);
     api_session_cache_put(cache, &s, &st);
@@ -78,7 +78,7 @@ Test(session_cache, kept_until_its_row_changes)
 
 Test(session_cache, a_change_during_the_read_is_not_missed)
 {
-    struct session_stamp st;
+    struct cache_stamp st;
     api_session_cache_stamp(cache, SESSION, &st);
     api_session_cache_changed(cache, STORE_ROW_SESSION, SESSION, false); /* revoked meanwhile */
     struct store_session s = session(SESSION, USER);
@@ -129,7 +129,7 @@ Test(session_cache, four_sessions_sharing_a_set_are_kept_side_by_side)
 Test(session_cache, no_cache_is_a_no_op)
 {
     cr_assert_null(api_session_cache_create(0));
-    struct session_stamp st;
+    struct cache_stamp st;
     api_session_cache_stamp(NULL, SESSION, &st);
     struct store_session s = session(SESSION, USER), out;
     api_session_cache_put(NULL, &s, &st);
