@@ -69,6 +69,7 @@ struct recommender {
     int64_t last_scan_ms;
     char dir[CONFIG_PATH_MAX + 8];
     struct event *batch;
+    uint64_t *offsets; /* batch[i]'s log offset */
 };
 
 #define WRITTEN_SLOTS_LOG2 18
@@ -269,11 +270,12 @@ static int apply_events(void *ctx, const struct eventlog_record *recs, size_t co
         r->next = recs[i].offset + 1;
         if (recs[i].event.type == EVENT_ERASED)
             continue;
+        r->offsets[n] = recs[i].offset;
         r->batch[n++] = recs[i].event;
         r->last_event_ms = recs[i].event.at_ms;
     }
     if (n)
-        rec_engine_observe_batch(r->engine, r->batch, n);
+        rec_engine_observe_log(r->engine, r->batch, r->offsets, n);
     tick_locked(r, clock_now_ms());
     uint64_t next = r->next;
     pthread_mutex_unlock(&r->mu);
@@ -388,9 +390,12 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
 {
     struct recommender *r = reel_calloc(1, sizeof *r);
     if (!r || !(r->batch = reel_malloc(1024 * sizeof *r->batch)) ||
+        !(r->offsets = reel_malloc(1024 * sizeof *r->offsets)) ||
         !(r->applied = catchup_create(WRITTEN_SLOTS_LOG2, 0))) {
-        if (r)
+        if (r) {
             reel_free(r->batch);
+            reel_free(r->offsets);
+        }
         reel_free(r);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -484,6 +489,7 @@ void api_rec_stop(struct recommender *r)
     pthread_mutex_destroy(&r->mu);
     catchup_destroy(r->applied);
     reel_free(r->batch);
+    reel_free(r->offsets);
     reel_free(r);
 }
 

@@ -472,7 +472,8 @@ static void settle_pending(struct rec_engine *e, struct session *s, uint32_t uro
     }
 }
 
-static int apply(struct rec_engine *e, const struct event *ev)
+/* log_pos: the event's log offset + 1, or 0 (not from the log). */
+static int apply(struct rec_engine *e, const struct event *ev, uint64_t log_pos)
 {
     if (ev->user_id == 0 || ev->type < EVENT_IMPRESSION || ev->type > EVENT_TYPE_MAX)
         return REC_EINVAL;
@@ -513,6 +514,15 @@ static int apply(struct rec_engine *e, const struct event *ev)
     struct session_shard *sh = session_shard_of(&e->sessions, ev->user_id);
     struct session *s = session_get(&e->sessions, sh, ev->user_id, now, 1, engine_video_row_cb,
                                     engine_video_id_cb, e);
+    if (s && log_pos) {
+        /* Already in the session: a copy spilled after the snapshot being
+         * replayed from (a crash). The model learns it, the session not
+         * twice. */
+        if (log_pos <= s->log_next)
+            s = NULL;
+        else
+            s->log_next = log_pos;
+    }
     if (s && s->pending_count)
         settle_pending(e, s, urow, now, 0);
 
@@ -612,7 +622,7 @@ int rec_engine_observe(struct rec_engine *e, const struct event *ev)
     if (!ev)
         return REC_EINVAL;
     pthread_rwlock_wrlock(&e->lock);
-    int rc = apply(e, ev);
+    int rc = apply(e, ev, 0);
     pthread_rwlock_unlock(&e->lock);
     return rc;
 }
@@ -633,6 +643,12 @@ static void prefetch_rows(struct rec_engine *e, const struct event *ev)
 }
 
 size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events, size_t n)
+{
+    return rec_engine_observe_log(e, events, NULL, n);
+}
+
+size_t rec_engine_observe_log(struct rec_engine *e, const struct event *events,
+                              const uint64_t *offsets, size_t n)
 {
     size_t applied = 0;
     for (size_t i = 0; i < n; i += REC_BATCH_MAX) {
@@ -655,7 +671,7 @@ size_t rec_engine_observe_batch(struct rec_engine *e, const struct event *events
                 prefetch_rows(e, &events[j + 4]);
             if (j + 2 < n)
                 session_prefetch_state(&e->sessions, events[j + 2].user_id, 2);
-            if (apply(e, &events[j]) == 0)
+            if (apply(e, &events[j], offsets ? offsets[j] + 1 : 0) == 0)
                 applied++;
         }
         pthread_rwlock_unlock(&e->lock);

@@ -170,6 +170,14 @@ int rec_engine_observe(struct rec_engine *engine, const struct event *event);
 /* Applies n events in order, taking the lock once per REC_BATCH_MAX. Events
  * that fail are skipped. Returns how many were applied. */
 size_t rec_engine_observe_batch(struct rec_engine *engine, const struct event *events, size_t n);
+/* rec_engine_observe_batch for events read from the region's log, with each
+ * one's log offset (ascending). A session remembers the offset after the
+ * last logged event applied to it, and keeps it when spilled: after a crash
+ * the engine replays the log from its snapshot, and an event its user's
+ * spilled session already holds is then learnt as for a user without a
+ * session instead of being counted in the session again. */
+size_t rec_engine_observe_log(struct rec_engine *engine, const struct event *events,
+                              const uint64_t *offsets, size_t n);
 
 /* Sets a user's interests (cold start): up to REC_INTERESTS_MAX hashtags,
  * replacing earlier ones; an empty list clears them. Returns 0 or a code. */

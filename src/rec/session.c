@@ -142,6 +142,7 @@ static struct session *take_slot(struct session_shard *sh, uint32_t i, int keep)
         seen_reset(&s->seen);
         s->last_ms = 0;
         s->requests = 0;
+        s->log_next = 0;
         s->last_creator = 0;
         s->recent_count = s->recent_head = s->pending_count = 0;
         s->served_count = s->served_head = 0;
@@ -424,7 +425,9 @@ size_t session_serialised_size(const struct session *s)
     return 8 + 8 + 4 + 8 + 1 + 1 + (size_t)s->recent_count * 8 + SESSION_CREATORS * 20 +
            (size_t)s->pending_count * 16 + seen_serialised_size(&s->seen) + 1 +
            (size_t)s->served_count * 12 +
-           (s->pool.rows ? 4 + 4 + 4 + 8 + 4 + 4 + 1 + (size_t)s->pool.dim * 4 + (size_t)s->pool.n * 8 : 0);
+           (s->pool.rows || s->log_next ? 4 + 4 + 4 + 8 + 4 + 4 + 1 : 0) +
+           (s->pool.rows ? (size_t)s->pool.dim * 4 + (size_t)s->pool.n * 8 : 0) +
+           (s->log_next ? 8 : 0);
 }
 
 #define PUT(p, v)                                                                                  \
@@ -474,8 +477,11 @@ size_t session_serialise(const struct session *s, unsigned char *out,
         served++;
     }
     *countp = served;
-    if (s->pool.rows) {
-        const struct nearest_pool *pool = &s->pool;
+    if (s->pool.rows || s->log_next) {
+        /* With no pool kept, an empty one that asked for nothing, so that
+         * log_next can follow. */
+        static const struct nearest_pool none;
+        const struct nearest_pool *pool = s->pool.rows ? &s->pool : &none;
         PUT(p, pool->n);
         PUT(p, pool->asked);
         PUT(p, pool->found);
@@ -483,12 +489,15 @@ size_t session_serialise(const struct session *s, unsigned char *out,
         PUT(p, pool->index_count);
         PUT(p, pool->index_trained);
         PUT(p, pool->dim);
-        memcpy(p, pool->vec, (size_t)pool->dim * sizeof(float));
+        if (pool->dim)
+            memcpy(p, pool->vec, (size_t)pool->dim * sizeof(float));
         p += (size_t)pool->dim * sizeof(float);
         for (uint32_t i = 0; i < pool->n; i++) {
             uint64_t id = video_id(ctx, pool->rows[i]);
             PUT(p, id);
         }
+        if (s->log_next)
+            PUT(p, s->log_next);
     }
     return (size_t)(p - out);
 }
@@ -573,12 +582,14 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
         GET(p, end, index_count);
         GET(p, end, index_trained);
         GET(p, end, dim);
-        if (dim > REC_DIM_MAX || count > (size_t)(end - p) / 8 || count > found || found > asked)
+        if (dim > REC_DIM_MAX || count > (size_t)(end - p) / 8 || count > found ||
+            found > asked || (asked == 0 && dim != 0))
             goto fail;
         if ((size_t)(end - p) < (size_t)dim * sizeof(float) + (size_t)count * 8 ||
-            session_pool_reserve(&s->pool, count ? count : 1, dim) < 0)
+            (asked > 0 && session_pool_reserve(&s->pool, count ? count : 1, dim) < 0))
             goto fail;
-        memcpy(s->pool.vec, p, (size_t)dim * sizeof(float));
+        if (dim)
+            memcpy(s->pool.vec, p, (size_t)dim * sizeof(float));
         p += (size_t)dim * sizeof(float);
         for (uint32_t i = 0; i < count; i++) {
             uint64_t id;
@@ -587,11 +598,15 @@ size_t session_deserialise(struct session *s, const unsigned char *in, size_t le
             if (row != IDMAP_NONE)
                 s->pool.rows[s->pool.n++] = row;
         }
-        s->pool.asked = asked;
-        s->pool.found = found;
-        s->pool.built_ms = built_ms;
-        s->pool.index_count = index_count;
-        s->pool.index_trained = index_trained;
+        if (asked > 0) {
+            s->pool.asked = asked;
+            s->pool.found = found;
+            s->pool.built_ms = built_ms;
+            s->pool.index_count = index_count;
+            s->pool.index_trained = index_trained;
+        }
+        if (p < end)
+            GET(p, end, s->log_next);
     }
     return (size_t)(p - in);
 fail:

@@ -80,6 +80,7 @@ struct session {
     uint64_t user_id;
     int64_t last_ms;      /* last activity (event or feed request) */
     uint32_t requests;    /* feed requests served (per-request randomness) */
+    uint64_t log_next;    /* log offset after the last logged event applied (engine.h) */
     uint64_t last_creator;/* creator of the last video served (no two in a row) */
     uint8_t recent_count; /* engagements held in recent[] (newest at recent_head - 1) */
     uint8_t recent_head;
@@ -190,9 +191,10 @@ void session_destroy(struct session *s);
  *   recent_count x u64 video id (newest first), SESSION_CREATORS x {u64 creator, f32 affinity,
  *   i64 at_ms}, pending_count x {u64 video id, i64 at_ms}, seen filter (seen.h),
  *   u8 served count, served x {u64 video id, f32 coeng} (oldest first),
- *   then, if a pool is kept: u32 n, u32 asked, u32 found, i64 built_ms, u32 index_count,
- *   u32 index_trained, u8 dim,
- *   dim x f32, n x u64 video id (best first).
+ *   then, if a pool is kept or log_next is not 0: u32 n, u32 asked, u32 found,
+ *   i64 built_ms, u32 index_count, u32 index_trained, u8 dim,
+ *   dim x f32, n x u64 video id (best first) (asked 0: no pool is kept),
+ *   then, if log_next is not 0: u64 log_next.
  * The trailing parts are optional: a session saved before they existed
  * reads as one without them. */
 size_t session_serialised_size(const struct session *s);

@@ -4,6 +4,7 @@
  * nothing of them in memory, in the spill store or in the next snapshot.
  */
 #include "helpers.h"
+#include "rec/engine_int.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -306,6 +307,87 @@ Test(persist, no_wait_feed_does_not_read_the_spill_store)
     for (int i = 0; i < m.n; i++)
         free(m.blobs[i]);
     rec_engine_destroy(e);
+}
+
+/* What the user's session holds of creator 9000 and of pending impressions,
+ * at now (the session is brought back from the spill store if it left). */
+static void session_state(struct rec_engine *e, uint64_t user, int64_t now, float *affinity,
+                          unsigned *pending)
+{
+    struct session_shard *sh = session_shard_of(&e->sessions, user);
+    pthread_mutex_lock(&sh->lock);
+    struct session *s = session_get(&e->sessions, sh, user, now, 1, engine_video_row_cb,
+                                    engine_video_id_cb, e);
+    cr_assert_not_null(s);
+    *affinity = session_creator_affinity(s, 9000, now);
+    *pending = s->pending_count;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* A crash after a session was spilled: the engine comes back from its last
+ * snapshot and the log is replayed from there, but the spilled session
+ * already holds the events between the snapshot and its spill. They must
+ * not count in it twice (a skipped creator sinking twice as far, an
+ * impression pending twice); later events count as usual. */
+Test(persist, replay_after_a_crash_counts_a_spilled_sessions_events_once)
+{
+    struct mem_spill m = {0};
+    struct config_rec c = test_config();
+    c.session_ttl_s = 60;
+    struct rec_engine *a = test_engine(&c);
+    struct rec_spill spill = {.ctx = &m, .save = spill_save, .load = spill_load,
+                              .erase = spill_erase};
+    rec_engine_set_spill(a, &spill);
+    rec_engine_tick(a, T0);
+    add_videos(a, 1, 60, creator_mod30, OLD); /* video 1: creator 9000 */
+    char *dir = temp_dir();
+    char err[256];
+    struct rec_mark mark = {.log_offset = 100, .event_ms = T0};
+    cr_assert_eq(rec_engine_snapshot(a, dir, &mark, err, sizeof err), 0, "%s", err);
+
+    /* After the snapshot: user 11 skips creator 9000 and leaves an
+     * impression unanswered; then idles until the session is spilled. */
+    struct event evs[2] = {ev(EVENT_SKIP, 11, 1, T0 + 1000, 0),
+                           ev(EVENT_IMPRESSION, 11, 2, T0 + 2000, 0)};
+    uint64_t offsets[2] = {100, 101};
+    cr_assert_eq(rec_engine_observe_log(a, evs, offsets, 2), 2);
+    float aff_a, aff_b;
+    unsigned pend_a, pend_b;
+    int64_t later = T0 + 120 * 1000;
+    session_state(a, 11, T0 + 3000, &aff_a, &pend_a);
+    cr_assert_lt(aff_a, -0.5f);
+    cr_assert_eq(pend_a, 1);
+    rec_engine_tick(a, later);
+    struct rec_memory mem;
+    rec_engine_memory(a, &mem);
+    cr_assert_eq(mem.sessions, 0, "the session was spilled");
+
+    /* The crash: a new engine from the snapshot, the log replayed from its
+     * mark, the spill store as it was. */
+    struct rec_mark got;
+    int code = 0;
+    struct rec_engine *b = rec_engine_load(&c, dir, &got, &code, err, sizeof err);
+    cr_assert_not_null(b, "load: %s", err);
+    rec_engine_set_spill(b, &spill);
+    cr_assert_eq(got.log_offset, 100);
+    cr_assert_eq(rec_engine_observe_log(b, evs, offsets, 2), 2);
+    session_state(b, 11, T0 + 3000, &aff_b, &pend_b);
+    cr_assert_float_eq(aff_b, aff_a, 1e-6, "the skip counted twice: %f against %f", (double)aff_b,
+                       (double)aff_a);
+    cr_assert_eq(pend_b, pend_a, "the impression is pending twice");
+
+    /* The next event in the log is new to the session. */
+    struct event next = ev(EVENT_SKIP, 11, 1, T0 + 2500, 0);
+    uint64_t next_offset = 102;
+    cr_assert_eq(rec_engine_observe_log(b, &next, &next_offset, 1), 1);
+    session_state(b, 11, T0 + 3000, &aff_b, &pend_b);
+    cr_assert_lt(aff_b, aff_a - 0.5f, "a later skip sinks the creator further");
+
+    for (int i = 0; i < m.n; i++)
+        free(m.blobs[i]);
+    rec_engine_destroy(a);
+    rec_engine_destroy(b);
+    remove_dir(dir);
 }
 
 static int file_contains(const char *path, uint64_t id)
