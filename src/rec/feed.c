@@ -555,8 +555,26 @@ static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
      * over: however many of these turn out seen, the page stays full. When
      * they are thin, it is asked at once, so that what is added counts. */
     enum seen_ask ask = cs->n >= 4 * f->req->limit ? SEEN_LATER : SEEN_ALL;
-    for (size_t tries = 0; cs->n < want && tries < want * 8; tries++)
+    /* Each draw is a cache miss on its row and, when the filter is asked at
+     * once, on the filter's blocks for its id, which is known only once the
+     * row is in. So rows are asked of memory ROW_AHEAD draws ahead and the
+     * filter's blocks SEEN_AHEAD draws ahead, and the misses of the next
+     * draws overlap instead of each waiting for the last. The draws are
+     * ctx_rand's, in the same order (ctx_rand_ahead). */
+    enum { ROW_AHEAD = 16, SEEN_AHEAD = 8 };
+    const struct seen_filter *seen = f->s && ask != SEEN_LATER ? &f->s->seen : NULL;
+    size_t max = want * 8;
+    for (uint64_t k = 1; k <= ROW_AHEAD && k <= max; k++)
+        __builtin_prefetch(&e->videos.rows[ctx_rand_ahead(f, k) % used]);
+    for (uint64_t k = 1; seen && k <= SEEN_AHEAD && k <= max; k++)
+        seen_prefetch(seen, e->videos.rows[ctx_rand_ahead(f, k) % used].id);
+    for (size_t tries = 0; cs->n < want && tries < max; tries++) {
+        if (tries + ROW_AHEAD < max)
+            __builtin_prefetch(&e->videos.rows[ctx_rand_ahead(f, 1 + ROW_AHEAD) % used]);
+        if (seen && tries + SEEN_AHEAD < max)
+            seen_prefetch(seen, e->videos.rows[ctx_rand_ahead(f, 1 + SEEN_AHEAD) % used].id);
         add_row_asking(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH, ask);
+    }
 }
 
 static unsigned interest_matches(const struct prefs_entry *p, const struct video_row *v)

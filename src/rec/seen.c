@@ -62,12 +62,17 @@ static uint32_t block_count(uint32_t capacity)
     return capacity / 32; /* 16 bits per item, 512 bits per block */
 }
 
+/* The block of segment s that holds h's bits. */
+static const uint64_t *seg_block(const struct seen_segment *s, uint64_t h)
+{
+    return s->blocks + (size_t)(((h & 0xffffffff) * block_count(s->capacity)) >> 32) * 8;
+}
+
 /* g = rec_mix64(h) gives the probes: the same in every segment, so a
  * lookup through a chain computes it once. */
 static int seg_has(const struct seen_segment *s, uint64_t h, uint64_t g)
 {
-    uint32_t nb = block_count(s->capacity);
-    const uint64_t *b = s->blocks + (size_t)(((h & 0xffffffff) * nb) >> 32) * 8;
+    const uint64_t *b = seg_block(s, h);
     for (int i = 0; i < PROBES; i++, g >>= 9) {
         unsigned bit = (unsigned)(g & 511);
         if (!(b[bit >> 6] & (1ULL << (bit & 63))))
@@ -95,6 +100,13 @@ int seen_has(const struct seen_filter *seen, uint64_t id)
         if (seg_has(&seen->segs[i], h, g))
             return 1;
     return 0;
+}
+
+void seen_prefetch(const struct seen_filter *seen, uint64_t id)
+{
+    uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL);
+    for (uint32_t i = 0; i < seen->nsegs; i++)
+        __builtin_prefetch(seg_block(&seen->segs[i], h));
 }
 
 int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark)

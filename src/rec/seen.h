@@ -65,6 +65,10 @@ int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark);
  * answer is seen_has's. Fewer segments: seen_has itself. */
 #define SEEN_MEMO_MIN_SEGS 4
 int seen_has_memo(struct seen_filter *seen, uint64_t id);
+/* Asks memory for the blocks seen_has(seen, id) will read (a hint: nothing
+ * changes). A caller checking many ids asks a few checks ahead, so that
+ * their cache misses overlap instead of each waiting for the last. */
+void seen_prefetch(const struct seen_filter *seen, uint64_t id);
 /* Adds id (no-op if already held); `capacity` caps what is remembered.
  * Returns 0 or -1 (out of memory: the id is then not remembered). */
 int seen_add(struct seen_filter *seen, uint64_t id, uint32_t capacity);
