@@ -791,10 +791,17 @@ static size_t rerank(struct feed_ctx *f, struct cand_set *cs, struct ranking *r,
         if (!pick) {
             explore = 0;
             /* The best RERANK_WINDOW eligible candidates compete with the
-             * hashtag penalty; past the window only the creator rule counts. */
+             * hashtag penalty; past the window only the creator rule counts.
+             * They come best first and the penalty only lowers a score, so
+             * once one's own score is no better than the pick's after its
+             * penalty, neither it nor any after it can win (a tie goes to
+             * the earlier): the scan stops there, usually a few candidates
+             * in, with the pick the whole window would give. */
             uint32_t looked = 0;
             for (uint32_t i = first; i < r->n && (looked < RERANK_WINDOW || !pick); i++) {
                 struct cand *c = ranked(cs, r, i);
+                if (pick && c->score <= best)
+                    break;
                 if (c->used)
                     continue;
                 const struct video_row *v = &e->videos.rows[c->row];

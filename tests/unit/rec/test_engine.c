@@ -564,3 +564,76 @@ Test(engine, hashtag_spread_interleaves_a_crowded_tag)
     int a = a_count_of(100);
     cr_assert(a >= 4 && a <= 6, "with it, the page alternates: %d of 10 tagged #a", a);
 }
+
+/* The re-ranking's rule, checked position by position on a page of every
+ * candidate: each pick has the best score after the hashtag penalty among
+ * the candidates still available whose creator differs from the previous
+ * pick's (ties to the higher score before the penalty, then the lower
+ * row). The scan stops early once no later candidate can win; this is the
+ * reference it must agree with. */
+Test(engine, rerank_picks_the_best_after_the_penalty_at_every_position)
+{
+    enum { N = 48, CREATORS = 6 };
+    struct config_rec c = test_config();
+    c.hashtag_spread = 0.05;
+    c.explore_share = 0;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    uint64_t cands[N];
+    for (unsigned i = 0; i < N; i++) {
+        char g[16], h[16];
+        snprintf(g, sizeof g, "#g%u", i % 5);
+        snprintf(h, sizeof h, "#h%u", i % 7);
+        const char *tags[] = {g, h};
+        struct rec_video v = {.id = 1 + i, .creator_id = 5000 + i % CREATORS, .created_ms = OLD,
+                              .duration_ms = 10000, .hashtags = tags, .hashtag_count = 2};
+        cr_assert_eq(rec_video_add(e, &v), 0);
+        cands[i] = 1 + i;
+    }
+    /* Varied watch ratios give varied scores, some close together. */
+    int64_t t = T0;
+    for (uint64_t u = 100; u < 140; u++)
+        for (uint64_t v = 1; v <= N; v++) {
+            uint32_t watched = (uint32_t)(1000 + (v * 7919 + u * 31) % 15000);
+            struct event evs[] = {ev(EVENT_IMPRESSION, u, v, t, 0),
+                                  ev(EVENT_WATCH, u, v, t + 1, watched)};
+            cr_assert_eq(rec_engine_observe_batch(e, evs, 2), 2);
+            t += 2;
+        }
+    struct rec_feed_request r = {.user_id = 1, .now_ms = t, .limit = N,
+                                 .policy = REC_POLICY_REEL, .candidates = cands,
+                                 .candidate_count = N};
+    struct rec_feed_item out[N];
+    int n = rec_engine_feed(e, &r, out);
+    cr_assert_geq(n, N - CREATORS, "%d of %d", n, N);
+    unsigned tag_count[2][8] = {{0}}; /* videos on the page with #g<k>, #h<k> */
+    int penalised = 0;
+    for (int j = 0; j < n; j++) {
+        uint64_t prev = j ? 5000 + (out[j - 1].video_id - 1) % CREATORS : 0;
+        uint64_t pick = out[j].video_id;
+        cr_assert_neq(5000 + (pick - 1) % CREATORS, prev, "position %d: same creator", j);
+        float best = 0;
+        for (int k = j; k < n; k++) {
+            uint64_t v = out[k].video_id;
+            if (5000 + (v - 1) % CREATORS == prev)
+                continue;
+            unsigned shared = tag_count[0][(v - 1) % 5] + tag_count[1][(v - 1) % 7];
+            float s = out[k].score - (float)c.hashtag_spread * (float)shared;
+            if (k == j) {
+                best = s;
+                penalised += shared > 0;
+                continue;
+            }
+            int beaten = s > best ||
+                         (s == best && (out[k].score > out[j].score ||
+                                        (out[k].score == out[j].score && v < pick)));
+            cr_assert_not(beaten, "position %d: video %llu (%f) beats the pick %llu (%f)", j,
+                          (unsigned long long)v, (double)s, (unsigned long long)pick,
+                          (double)best);
+        }
+        tag_count[0][(pick - 1) % 5]++;
+        tag_count[1][(pick - 1) % 7]++;
+    }
+    cr_assert_gt(penalised, 0, "the penalty took part");
+    rec_engine_destroy(e);
+}
