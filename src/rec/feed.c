@@ -181,7 +181,7 @@ static int excluded_since(struct feed_ctx *f, uint32_t row, enum seen_ask ask, u
         return 1;
     if (f->s && ask != SEEN_LATER &&
         (ask == SEEN_SINCE  ? seen_has_since(&f->s->seen, v->id, mark)
-         : ask == SEEN_MEMO ? seen_has_memo(&f->s->seen, v->id)
+         : ask == SEEN_MEMO ? seen_has_memo(&f->s->seen, row, v->id)
                             : seen_has(&f->s->seen, v->id)))
         return 1;
     return 0;
@@ -214,6 +214,10 @@ static int ann_skip(void *ctx, uint32_t row)
 static void add_row_asking(struct feed_ctx *f, struct cand_set *cs, uint32_t row,
                            uint8_t source, enum seen_ask ask)
 {
+    /* A row the memo knows as seen is left out before the row is read (a
+     * cache miss; every request asks the same trending rows again). */
+    if (ask == SEEN_MEMO && f->s && seen_memo_seen(&f->s->seen, row))
+        return;
     if (excluded_since(f, row, ask, 0))
         return;
     struct cand *c = cands_get(cs, row, 1);

@@ -11,15 +11,16 @@
 #define FIRST_CAPACITY 64
 #define LAST_CAPACITY 4096
 #define PROBES 7
-#define MEMO_SLOTS 256 /* 4 KB: a request's hundred or so trending candidates */
+#define MEMO_SLOTS 512 /* 4 KB: a request's hundred or so trending candidates */
+#define MEMO_SEEN 0x80000000u
 
-/* An id's last answer. seen: the number of the segment it was found in
- * (valid while that segment is held); not seen: the newest segment's number
- * then (only it and later ones can have taken the id since). */
+/* A key's last answer. Seen (MEMO_SEEN set): the number of the segment its
+ * id was found in (valid while that segment is held); not seen: the newest
+ * segment's number then (only it and later ones can have taken the id
+ * since). Segment numbers stay below 2^31: a segment takes at least 64 ids. */
 struct seen_memo_slot {
-    uint64_t id; /* 0 = empty (no video has id 0) */
+    uint32_t key; /* the caller's key + 1; 0 = empty */
     uint32_t segment;
-    uint32_t seen;
 };
 
 struct seen_memo {
@@ -123,29 +124,42 @@ int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark)
     return 0;
 }
 
-int seen_has_memo(struct seen_filter *seen, uint64_t id)
+static struct seen_memo_slot *memo_slot(const struct seen_memo *memo, uint32_t key)
+{
+    return (struct seen_memo_slot *)&memo->slot[rec_mix64(key) >> 55];
+}
+
+int seen_memo_seen(const struct seen_filter *seen, uint32_t key)
+{
+    if (!seen->memo)
+        return 0;
+    const struct seen_memo_slot *m = memo_slot(seen->memo, key);
+    return m->key == key + 1 && (m->segment & MEMO_SEEN) &&
+           (m->segment & ~MEMO_SEEN) >= seen->serial - seen->nsegs;
+}
+
+int seen_has_memo(struct seen_filter *seen, uint32_t key, uint64_t id)
 {
     if (seen->nsegs < SEEN_MEMO_MIN_SEGS ||
         (!seen->memo && !(seen->memo = reel_calloc(1, sizeof *seen->memo))))
         return seen_has(seen, id);
     uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
-    struct seen_memo_slot *m = &seen->memo->slot[h >> 56];
+    struct seen_memo_slot *m = memo_slot(seen->memo, key);
     uint32_t oldest = seen->serial - seen->nsegs; /* number of segs[0] */
     int32_t from = 0;
-    if (m->id == id) {
-        if (m->seen && m->segment >= oldest)
+    if (m->key == key + 1) {
+        uint32_t segment = m->segment & ~MEMO_SEEN;
+        if (segment >= oldest && (m->segment & MEMO_SEEN))
             return 1;
-        if (!m->seen && m->segment >= oldest)
-            from = (int32_t)(m->segment - oldest);
+        if (segment >= oldest)
+            from = (int32_t)(segment - oldest);
     }
-    m->id = id;
+    m->key = key + 1;
     for (int32_t i = (int32_t)seen->nsegs; i-- > from;)
         if (seg_has(&seen->segs[i], h, g)) {
-            m->seen = 1;
-            m->segment = oldest + (uint32_t)i;
+            m->segment = (oldest + (uint32_t)i) | MEMO_SEEN;
             return 1;
         }
-    m->seen = 0;
     m->segment = seen->serial - 1;
     return 0;
 }

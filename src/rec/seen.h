@@ -59,12 +59,18 @@ static inline uint32_t seen_mark(const struct seen_filter *seen)
 int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark);
 /* seen_has, for ids asked about again and again (the trending candidates of
  * every request): a filter of SEEN_MEMO_MIN_SEGS segments or more remembers
- * its last answer per id (in a small direct-mapped table, by hash), and asks
+ * its last answer per key (in a small direct-mapped table, by hash), and asks
  * again only what could have changed since: nothing for an id found in a
  * segment still held, the segments started since for an id not found. The
- * answer is seen_has's. Fewer segments: seen_has itself. */
+ * key is the caller's stable number for id (a video row; below UINT32_MAX),
+ * so that seen_memo_seen can answer without the id. The answer is
+ * seen_has's. Fewer segments: seen_has itself. */
 #define SEEN_MEMO_MIN_SEGS 4
-int seen_has_memo(struct seen_filter *seen, uint64_t id);
+int seen_has_memo(struct seen_filter *seen, uint32_t key, uint64_t id);
+/* 1 if the memo knows key's id as seen (it is, until its segment is
+ * dropped); 0 if it does not know: ask seen_has_memo. Reads one slot and
+ * nothing of the id's, which the caller may not have read yet. */
+int seen_memo_seen(const struct seen_filter *seen, uint32_t key);
 /* Asks memory for the blocks seen_has(seen, id) will read (a hint: nothing
  * changes). A caller checking many ids asks a few checks ahead, so that
  * their cache misses overlap instead of each waiting for the last. */
