@@ -179,6 +179,23 @@ void api_card_stamp(struct card_cache *cache, uint64_t video_id, struct card_sta
  * viewer may see, stamped with st (taken before the read). */
 void api_card_put(struct card_cache *cache, uint64_t video_id, uint64_t creator_id,
                   const struct card_stamp *st, const char *body, size_t len);
+/* Cards worth renewing before they expire: copied since they were rendered,
+ * and rendered age_ms or more before now_ms (cache_now_ms's clock). Their
+ * video ids go to ids[0..max) and each is marked not copied, so a card
+ * nobody copies again is left to expire. Returns the count (max: there may
+ * be more). */
+size_t api_card_cache_due(struct card_cache *cache, int64_t now_ms, int64_t age_ms, uint64_t *ids,
+                          size_t max);
+/* Reads ids[0..n) from their stores and keeps their cards, as a page's
+ * missing cards are (stamped before the read), without writing a page.
+ * Returns a store status. */
+int api_cards_renew(struct app *app, const uint64_t *ids, size_t n);
+/* The card refresher (card_refresh.c): a thread that renews cards in use
+ * before they expire. Started with the card cache (app_open_events); stop
+ * it before the stores close. */
+struct card_refresher;
+struct card_refresher *api_card_refresher_start(struct app *app, char *err, size_t errlen);
+void api_card_refresher_stop(struct card_refresher *refresher);
 
 /* ---- the sessions behind tokens (session_cache.c) --------------------------- */
 

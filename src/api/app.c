@@ -195,6 +195,9 @@ int app_open_events(struct app *app, char *err, size_t errlen)
         for (int i = 0; i < app->regions.count; i++)
             if (app->stores[i])
                 store_set_change_hook(app->stores[i], store_changed, app);
+    if (app->card_cache && !app->card_refresher &&
+        !(app->card_refresher = api_card_refresher_start(app, err, errlen)))
+        return -1;
     if (api_counters_drain(app) < 0) {
         snprintf(err, errlen, "could not apply the counter deltas left in the stores' outboxes");
         return -1;
@@ -226,6 +229,8 @@ struct eventlog *app_log_for_id(struct app *app, uint64_t id)
 
 void app_close(struct app *app)
 {
+    api_card_refresher_stop(app->card_refresher); /* it reads the stores */
+    app->card_refresher = NULL;
     for (int i = 0; i < CONFIG_MAX_REGIONS; i++) {
         api_play_counts_stop(app->play_counts[i]); /* flushes into the stores: first */
         app->play_counts[i] = NULL;

@@ -24,6 +24,7 @@ struct eventlog;
 struct feed_seen;
 struct video_cache;
 struct card_cache;
+struct card_refresher;
 struct session_cache;
 struct likes_cache;
 struct feed_popular;
@@ -45,6 +46,7 @@ struct app {
     struct video_cache *video_cache;          /* event ingestion's video lookups */
     struct card_cache *card_cache;            /* rendered video cards (server only;
                                                  NULL: none) */
+    struct card_refresher *card_refresher;    /* renews the cards in use (with the cache) */
     struct session_cache *session_cache;      /* sessions behind tokens (server only;
                                                  NULL: none) */
     struct likes_cache *likes_cache;          /* viewers' likes (server only; NULL: none) */

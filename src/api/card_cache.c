@@ -27,6 +27,12 @@
  * before. If it moved, the read only teaches the creator (a slot with no
  * card) for the next one. A video's creator never changes.
  *
+ * A card in use is renewed before it expires, off the request path: the
+ * card refresher (card_refresh.c) asks every second for the cards copied
+ * since they were rendered and older than CACHE_TTL_MS - CARD_RENEW_AHEAD_MS
+ * (api_card_cache_due) and reads them again in batches, stamped and put as
+ * a page's missing cards are. A card nobody copies is left to expire.
+ *
  * A video's card goes to its own way of its set if it has one, else an empty
  * way, else the one rendered longest ago. (Direct mapping, one slot per id,
  * lost a card to a collision on every seventh copy with 20,000 videos in
@@ -48,6 +54,7 @@ struct card {
     uint32_t len, cap; /* len 0: creator known, no card */
     int64_t rendered_ms;
     char *body;
+    bool copied;       /* since it was rendered (api_card_cache_due) */
 };
 
 struct card_cache {
@@ -74,6 +81,7 @@ static void slot_empty(struct card *k)
         memset(k->body, 0, k->cap);
     k->video_id = k->creator_id = 0;
     k->len = 0;
+    k->copied = false;
 }
 
 void api_card_cache_destroy(struct card_cache *c)
@@ -166,13 +174,34 @@ bool api_card_copy(struct card_cache *c, uint64_t video_id, struct buf *out)
     int64_t now = cache_now_ms();
     pthread_mutex_t *lock = cache_lock(&c->sets, set);
     pthread_mutex_lock(lock);
-    const struct card *k = find_way(c, set, video_id);
+    struct card *k = find_way(c, set, video_id);
     bool hit = k && k->len > 0 &&
                cache_current(&c->sets, video_id, k->video_ver, k->epoch, k->rendered_ms, now) &&
                k->creator_ver == atomic_load(cache_version(&c->sets, k->creator_id)) &&
                buf_append(out, k->body, k->len) == BUF_OK;
+    if (hit)
+        k->copied = true;
     pthread_mutex_unlock(lock);
     return hit;
+}
+
+size_t api_card_cache_due(struct card_cache *c, int64_t now_ms, int64_t age_ms, uint64_t *ids,
+                          size_t max)
+{
+    size_t n = 0;
+    for (uint32_t stripe = 0; stripe < CACHE_LOCKS && n < max; stripe++) {
+        pthread_mutex_lock(&c->sets.locks[stripe]);
+        for (uint32_t set = stripe; set <= c->sets.sets_mask && n < max; set += CACHE_LOCKS)
+            for (int w = 0; w < CACHE_WAYS && n < max; w++) {
+                struct card *k = &c->slots[(size_t)set * CACHE_WAYS + w];
+                if (k->video_id && k->len > 0 && k->copied && now_ms - k->rendered_ms >= age_ms) {
+                    k->copied = false;
+                    ids[n++] = k->video_id;
+                }
+            }
+        pthread_mutex_unlock(&c->sets.locks[stripe]);
+    }
+    return n;
 }
 
 void api_card_stamp(struct card_cache *c, uint64_t video_id, struct card_stamp *st)
@@ -240,6 +269,7 @@ void api_card_put(struct card_cache *c, uint64_t video_id, uint64_t creator_id,
     k->epoch = st->epoch;
     k->rendered_ms = st->rendered_ms;
     k->len = (uint32_t)len;
+    k->copied = false;
     if (len)
         memcpy(k->body, body, len);
     pthread_mutex_unlock(lock);

@@ -152,6 +152,34 @@ static int read_videos(struct write_videos *x, const uint64_t *ids, const size_t
     return rc;
 }
 
+int api_cards_renew(struct app *app, const uint64_t *ids, size_t n)
+{
+    int rc = STORE_OK;
+    struct card_stamp stamps[API_LIST_MAX];
+    size_t off[API_LIST_MAX], len[API_LIST_MAX], at[API_LIST_MAX];
+    for (size_t i = 0; i < API_LIST_MAX; i++)
+        at[i] = i;
+    for (size_t done = 0; rc == STORE_OK && app->card_cache && done < n;) {
+        size_t k = n - done < API_LIST_MAX ? n - done : API_LIST_MAX;
+        for (size_t i = 0; i < k; i++) {
+            api_card_stamp(app->card_cache, ids[done + i], &stamps[i]);
+            len[i] = 0;
+        }
+        /* Rendered as for a signed-out viewer: only public videos' cards
+         * are kept, whoever reads them. */
+        struct buf bodies;
+        buf_init(&bodies, API_PAGE_MAX_BYTES);
+        struct write_videos x = {.app = app, .stamps = stamps, .bodies = &bodies,
+                                 .off = off, .len = len};
+        buf_init(&x.scratch_buf, API_PAGE_MAX_BYTES);
+        rc = read_videos(&x, ids + done, at, k);
+        buf_clear(&bodies);
+        buf_clear(&x.scratch_buf);
+        done += k;
+    }
+    return rc;
+}
+
 /* liked[i]: whether the viewer likes ids[i]. From the likes cache when the
  * viewer's list is there; else the list is read (and kept) if it is short,
  * or each video asked (a viewer with many likes, or no cache). */

@@ -4,6 +4,7 @@
  * never when the creator was not known before the read.
  */
 #include "api/api.h"
+#include "core/clock.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -180,4 +181,28 @@ Test(card_cache_one_set, one_copy_per_video_and_wiped_when_told_all)
     api_card_cache_changed(cache, STORE_ROW_ALL, 0, false);
     api_card_stamp(cache, VIDEO + 100, &st);
     cr_assert_eq(st.creator_id, 0, "told 'all': every slot is wiped");
+}
+
+/* The refresher's question: cards copied since they were rendered and old
+ * enough. Each is given once (then marked not copied), a card nobody
+ * copies is not given, and neither is one too young. */
+Test(card_cache, due_cards_are_the_copied_old_ones_once)
+{
+    uint64_t other = VIDEO + 1;
+    cache_card(VIDEO, CREATOR);
+    cache_card(other, CREATOR);
+    cr_assert(cached(VIDEO)); /* copied: in use */
+    int64_t now = (int64_t)(clock_mono_ns() / 1000000);
+    uint64_t ids[4];
+    cr_assert_eq(api_card_cache_due(cache, now, 8000, ids, 4), 0, "not old enough yet");
+    cr_assert_eq(api_card_cache_due(cache, now + 8000, 8000, ids, 4), 1);
+    cr_assert_eq(ids[0], VIDEO, "the card not copied is left to expire");
+    cr_assert_eq(api_card_cache_due(cache, now + 8000, 8000, ids, 4), 0, "given once");
+    cr_assert(cached(VIDEO));
+    cr_assert(cached(other));
+    cr_assert_eq(api_card_cache_due(cache, now + 8000, 8000, ids, 1), 1, "max is kept to");
+    cr_assert_eq(api_card_cache_due(cache, now + 8000, 8000, ids, 4), 1);
+    /* Rendered again: not copied since. */
+    cache_card(VIDEO, CREATOR);
+    cr_assert_eq(api_card_cache_due(cache, now + 8000, 8000, ids, 4), 0);
 }
