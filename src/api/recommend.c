@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -70,6 +71,7 @@ struct recommender {
     char dir[CONFIG_PATH_MAX + 8];
     struct event *batch;
     uint64_t *offsets; /* batch[i]'s log offset */
+    long apply_delay_ms; /* test hook: see apply_events */
 };
 
 #define WRITTEN_SLOTS_LOG2 18
@@ -262,6 +264,14 @@ static void tick_locked(struct recommender *r, int64_t now_ms)
 static int apply_events(void *ctx, const struct eventlog_record *recs, size_t count)
 {
     struct recommender *r = ctx;
+    /* Test hook: REEL_TEST_REC_APPLY_DELAY_MS (read at start) holds every
+     * batch back that long, so that a page asked right after an event
+     * finds it not yet applied unless it waits for it: the e2e test of
+     * read-your-writes (test_foryou.py) fails without catchup_wait. */
+    if (r->apply_delay_ms > 0)
+        nanosleep(&(struct timespec){.tv_sec = r->apply_delay_ms / 1000,
+                                     .tv_nsec = r->apply_delay_ms % 1000 * 1000000L},
+                  NULL);
     pthread_mutex_lock(&r->mu);
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
@@ -402,6 +412,8 @@ struct recommender *api_rec_start(struct app *app, const struct region *region,
     }
     r->app = app;
     r->region = region;
+    const char *delay = getenv("REEL_TEST_REC_APPLY_DELAY_MS");
+    r->apply_delay_ms = delay ? strtol(delay, NULL, 10) : 0;
     pthread_mutex_init(&r->mu, NULL);
     r->log = log;
     snprintf(r->dir, sizeof r->dir, "%s/rec", region->primary_dir);

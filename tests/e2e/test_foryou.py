@@ -117,6 +117,26 @@ def test_not_interested_applies_to_the_very_next_page(reel_factory):
     assert len({videos[v][1] for v in rest}) == 3
 
 
+def test_the_next_page_waits_for_a_slow_engine(reel_factory, monkeypatch):
+    """Read-your-writes when the engine is behind: a test hook holds every
+    batch its consumer applies back 20 ms, so the page asked right after a
+    not_interested comes before the engine has it, unless the feed waits for
+    the user's own events (it does, up to 100 ms). Without that wait this
+    page holds the creator's videos."""
+    monkeypatch.setenv("REEL_TEST_REC_APPLY_DELAY_MS", "20")
+    s = reel_factory()
+    videos = catalogue(s, per_topic=6)
+    _, token = s.signup()
+    wait_for_catalogue(s, token, videos)
+    page = feed(s, token, 4)
+    victim = videos[page[0]][1]
+    post_events(s, token, [{"type": "impression", "video_id": page[0]},
+                           {"type": "not_interested", "video_id": page[0]}])
+    rest = feed(s, token, 20)  # every video left, the creator's included unless applied
+    assert rest, "other creators' videos remain"
+    assert all(videos[v][1] != victim for v in rest), "the page came before the event"
+
+
 def test_interests_at_sign_up_and_later(reel_factory):
     s = reel_factory()
     videos = catalogue(s)
