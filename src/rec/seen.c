@@ -124,16 +124,17 @@ int seen_has_since(const struct seen_filter *seen, uint64_t id, uint32_t mark)
     return 0;
 }
 
-static struct seen_memo_slot *memo_slot(const struct seen_memo *memo, uint32_t key)
+/* The memo slot of key (MEMO_SLOTS = 2^9). */
+static uint32_t memo_index(uint32_t key)
 {
-    return (struct seen_memo_slot *)&memo->slot[rec_mix64(key) >> 55];
+    return (uint32_t)(rec_mix64(key) >> 55);
 }
 
 int seen_memo_seen(const struct seen_filter *seen, uint32_t key)
 {
     if (!seen->memo)
         return 0;
-    const struct seen_memo_slot *m = memo_slot(seen->memo, key);
+    const struct seen_memo_slot *m = &seen->memo->slot[memo_index(key)];
     return m->key == key + 1 && (m->segment & MEMO_SEEN) &&
            (m->segment & ~MEMO_SEEN) >= seen->serial - seen->nsegs;
 }
@@ -144,7 +145,7 @@ int seen_has_memo(struct seen_filter *seen, uint32_t key, uint64_t id)
         (!seen->memo && !(seen->memo = reel_calloc(1, sizeof *seen->memo))))
         return seen_has(seen, id);
     uint64_t h = rec_mix64(id ^ 0x5ee4f11e5ULL), g = rec_mix64(h);
-    struct seen_memo_slot *m = memo_slot(seen->memo, key);
+    struct seen_memo_slot *m = &seen->memo->slot[memo_index(key)];
     uint32_t oldest = seen->serial - seen->nsegs; /* number of segs[0] */
     int32_t from = 0;
     if (m->key == key + 1) {
