@@ -95,17 +95,24 @@ def test_feed_learns_never_repeats_and_anonymous_gets_popular(reel_factory):
     assert_problem(s.get("/api/v1/feed/foryou?limit=0", token=token), 400, "limit")
 
 
-def test_not_interested_applies_to_the_very_next_page(reel_factory):
-    s = reel_factory()
+def not_interested_in_first(s):
+    """A user's first page of 4 from a catalogue of 4 creators x 6 videos,
+    then not_interested in the first video's creator. Returns (videos,
+    token, victim creator). No pause follows the event: the next request
+    tests read-your-writes."""
     videos = catalogue(s, per_topic=6)
     _, token = s.signup()
     wait_for_catalogue(s, token, videos)
     page = feed(s, token, 4)
-    victim = videos[page[0]][1]
-    # No pause between the event and the next request: the feed waits for
-    # the engine to apply what the log holds (read-your-writes).
     post_events(s, token, [{"type": "impression", "video_id": page[0]},
                            {"type": "not_interested", "video_id": page[0]}])
+    return videos, token, videos[page[0]][1]
+
+
+def test_not_interested_applies_to_the_very_next_page(reel_factory):
+    s = reel_factory()
+    # The feed waits for the engine to apply what the log holds.
+    videos, token, victim = not_interested_in_first(s)
     rest = []
     for _ in range(10):
         got = feed(s, token, 10)
@@ -125,13 +132,7 @@ def test_the_next_page_waits_for_a_slow_engine(reel_factory, monkeypatch):
     page holds the creator's videos."""
     monkeypatch.setenv("REEL_TEST_REC_APPLY_DELAY_MS", "20")
     s = reel_factory()
-    videos = catalogue(s, per_topic=6)
-    _, token = s.signup()
-    wait_for_catalogue(s, token, videos)
-    page = feed(s, token, 4)
-    victim = videos[page[0]][1]
-    post_events(s, token, [{"type": "impression", "video_id": page[0]},
-                           {"type": "not_interested", "video_id": page[0]}])
+    videos, token, victim = not_interested_in_first(s)
     rest = feed(s, token, 20)  # every video left, the creator's included unless applied
     assert rest, "other creators' videos remain"
     assert all(videos[v][1] != victim for v in rest), "the page came before the event"
