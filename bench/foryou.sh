@@ -6,6 +6,13 @@
 # /api/v1/feed/popular, one SQL query per region) and GET /healthz as the
 # reference of what the HTTP front does with no work behind it. Rounds
 # alternate the three; the table shows medians and ratios.
+#
+# The target is a rate with p99 under 10 ms. At saturation the rate hardly
+# depends on how many connections wrk keeps open, but the latency grows with
+# them (each connection's request waits behind the others'), so For You is
+# run at several connection counts (FORYOU_CONNS) and the summary gives the
+# highest median rate whose median p99 is under 10 ms, as well as the rate at
+# CONNS (the connections popular and /healthz are run with).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -14,6 +21,7 @@ export REEL_ROOT=$(cd "$here/.." && pwd)
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5s}
 CONNS=${CONNS:-64}
+FORYOU_CONNS=${FORYOU_CONNS:-8 16 32 $CONNS}
 USERS=${USERS:-2000}
 VIDEOS=${VIDEOS:-20000}
 TOKENS=${TOKENS:-400}
@@ -85,9 +93,9 @@ while True:
 PY
 EV_PID=$!
 
-# wrk output -> "rps p50_ms p99_ms"
+# wrk output -> "rps p50_ms p99_ms"; $1 = path, $2 = connections.
 run_wrk() {
-    FEED_PATH="$1" wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$work/feed.lua" "$REEL_URL" | awk '
+    FEED_PATH="$1" wrk -t2 -c"$2" -d"$DURATION" --latency -s "$work/feed.lua" "$REEL_URL" | awk '
         /Requests\/sec/ {rps=$2}
         /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
         /Non-2xx/ {bad=$NF}
@@ -96,35 +104,51 @@ run_wrk() {
              printf "%s %.3f %.3f\n", rps, ms(p50), ms(p99)}'
 }
 
-FEED_PATH=/api/v1/feed/foryou?limit=10 wrk -t2 -c"$CONNS" -d2s -s "$work/feed.lua" "$REEL_URL" >/dev/null
-: >"$work/foryou.runs"; : >"$work/popular.runs"; : >"$work/healthz.runs"
+FOR_YOU="/api/v1/feed/foryou?limit=10"
+FEED_PATH=$FOR_YOU wrk -t2 -c"$CONNS" -d2s -s "$work/feed.lua" "$REEL_URL" >/dev/null
+names=""
+for c in $FORYOU_CONNS; do names="$names foryou_c$c"; done
+names="$names popular healthz"
+for name in $names; do : >"$work/$name.runs"; done
 for i in $(seq 1 "$ROUNDS"); do
-    run_wrk "/api/v1/feed/foryou?limit=10" >>"$work/foryou.runs"
-    run_wrk "/api/v1/feed/popular?limit=10" >>"$work/popular.runs"
-    run_wrk "/healthz" >>"$work/healthz.runs"
+    for c in $FORYOU_CONNS; do
+        run_wrk "$FOR_YOU" "$c" >>"$work/foryou_c$c.runs"
+    done
+    run_wrk "/api/v1/feed/popular?limit=10" "$CONNS" >>"$work/popular.runs"
+    run_wrk "/healthz" "$CONNS" >>"$work/healthz.runs"
 done
 kill $EV_PID 2>/dev/null || true
 EV_PID=
 
-printf "%-36s %12s %10s %10s\n" "endpoint" "req/s" "p50 ms" "p99 ms"
-for name in foryou popular healthz; do
+printf "%-36s %6s %10s %10s %10s\n" "endpoint" "conns" "req/s" "p50 ms" "p99 ms"
+: >"$work/summary"
+for name in $names; do
     rps=$(cut -d' ' -f1 "$work/$name.runs" | median)
     p50=$(cut -d' ' -f2 "$work/$name.runs" | median)
     p99=$(cut -d' ' -f3 "$work/$name.runs" | median)
     case $name in
-        foryou) label="GET /api/v1/feed/foryou?limit=10" ;;
-        popular) label="GET /api/v1/feed/popular?limit=10" ;;
-        healthz) label="GET /healthz" ;;
+        foryou_c*) label="GET $FOR_YOU"; conns=${name#foryou_c} ;;
+        popular) label="GET /api/v1/feed/popular?limit=10"; conns=$CONNS ;;
+        healthz) label="GET /healthz"; conns=$CONNS ;;
     esac
-    printf "%-36s %12.0f %10.3f %10.3f\n" "$label" "$rps" "$p50" "$p99"
-    eval "${name}_rps=$rps; ${name}_p99=$p99"
+    printf "%-36s %6s %10.0f %10.3f %10.3f\n" "$label" "$conns" "$rps" "$p50" "$p99"
+    echo "$name $conns $rps $p99" >>"$work/summary"
 done
-printf "\nmedians of %s rounds of wrk -t2 -c%s -d%s over %s users' tokens, %s videos,\n" \
-    "$ROUNDS" "$CONNS" "$DURATION" "$TOKENS" "$VIDEOS"
+printf "\nmedians of %s rounds of wrk -t2 -d%s over %s users' tokens, %s videos,\n" \
+    "$ROUNDS" "$DURATION" "$TOKENS" "$VIDEOS"
 printf "with a background client sending feed requests and watch/skip events\n"
-awk -v f="$foryou_rps" -v p="$popular_rps" -v h="$healthz_rps" -v q="$foryou_p99" 'BEGIN {
-    printf "foryou/healthz requests/s = %.2f, foryou/popular = %.2f\n", f/h, f/p
-    printf "For You: %.0f requests/s with p99 %.2f ms (target 20000/s with p99 < 10 ms)\n", f, q }'
+awk -v conns="$CONNS" '
+    {rps[$1] = $3; p99[$1] = $4}
+    $1 ~ /^foryou_c/ && $4 < 10 && $3 > best {best = $3; bestc = $2; bestq = $4}
+    END {
+        f = rps["foryou_c" conns]; h = rps["healthz"]; p = rps["popular"]
+        printf "at %s connections: foryou/healthz requests/s = %.2f, foryou/popular = %.2f\n", conns, f/h, f/p
+        printf "For You at %s connections: %.0f requests/s with p99 %.2f ms\n", conns, f, p99["foryou_c" conns]
+        if (best > 0)
+            printf "For You with p99 under 10 ms: %.0f requests/s (%s connections, p99 %.2f ms; target 20000/s)\n", best, bestc, bestq
+        else
+            printf "For You with p99 under 10 ms: no connection count tried met it (target 20000/s)\n"
+    }' "$work/summary"
 if grep -q 'event=rec_snapshot_failed' "$work/reel.log"; then
     echo "snapshot failures in the log"
     exit 1
