@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "rec/idmap.h"
+#include "rec/rank.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -56,81 +57,83 @@ void ann_code_set(struct ann_list *l, unsigned dim, uint32_t pos, const int8_t *
         l->codes[code_at(pos, dim, d)] = in[d];
 }
 
-/* ---- top-k min-heap ---------------------------------------------------- */
+/* ---- the best k ---------------------------------------------------------- */
 
-struct heap {
-    size_t k, n;
-    uint32_t *rows;
-    float *scores;
+/* The k best of the entries offered, in rank.h's order (higher score, then
+ * lower row), so a search's answer does not depend on the order lists are
+ * scanned in. An entry that beats the floor is appended to a buffer of k +
+ * slack; a full buffer is cut back to its k best (rank_select) and the floor
+ * becomes the worst of those. That is O(1) per entry amortised, where a heap
+ * of k costs log k unpredictable branches per entry that beats its floor,
+ * and at a million videos a search offers thousands: the heap's sifting
+ * was a quarter of a For You page. */
+struct topk {
+    size_t k, n, cap;
+    struct rank_hit *h;
+    float floor;        /* an entry must rank before (floor, floor_row) */
+    uint32_t floor_row;
 };
 
-static void heap_sift_down(struct heap *h, size_t i)
+#define TOPK_STACK 1024 /* entries a search keeps on its stack (12 KB) */
+#define TOPK_SLACK_MIN 256
+
+/* Keeps the entries in stack (stack_n of them) if k + slack fit, else in
+ * memory of its own. Returns 0 or -1 (out of memory). */
+static int topk_init(struct topk *t, size_t k, struct rank_hit *stack, size_t stack_n)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && h->scores[l] < h->scores[m])
-            m = l;
-        if (r < h->n && h->scores[r] < h->scores[m])
-            m = r;
-        if (m == i)
-            return;
-        float s = h->scores[i];
-        uint32_t row = h->rows[i];
-        h->scores[i] = h->scores[m];
-        h->rows[i] = h->rows[m];
-        h->scores[m] = s;
-        h->rows[m] = row;
-        i = m;
-    }
+    t->k = k;
+    t->n = 0;
+    t->cap = k + (k > TOPK_SLACK_MIN ? k : TOPK_SLACK_MIN);
+    t->floor = -INFINITY;
+    t->floor_row = UINT32_MAX;
+    t->h = t->cap <= stack_n ? stack : reel_malloc(t->cap * sizeof *t->h);
+    return t->h ? 0 : -1;
 }
 
-static void heap_push(struct heap *h, uint32_t row, float score)
+static void topk_release(struct topk *t, const struct rank_hit *stack)
 {
-    if (h->n < h->k) {
-        size_t i = h->n++;
-        h->rows[i] = row;
-        h->scores[i] = score;
-        while (i > 0) {
-            size_t p = (i - 1) / 2;
-            if (h->scores[p] <= h->scores[i])
-                break;
-            float s = h->scores[i];
-            uint32_t r = h->rows[i];
-            h->scores[i] = h->scores[p];
-            h->rows[i] = h->rows[p];
-            h->scores[p] = s;
-            h->rows[p] = r;
-            i = p;
-        }
-        return;
-    }
-    h->rows[0] = row;
-    h->scores[0] = score;
-    heap_sift_down(h, 0);
+    if (t->h != stack)
+        reel_free(t->h);
 }
 
-static inline float heap_floor(const struct heap *h)
+static inline int topk_beats_floor(const struct topk *t, float score, uint32_t row)
 {
-    return h->n < h->k ? -INFINITY : h->scores[0];
+    return rank_before(score, row, t->floor, t->floor_row);
 }
 
-/* Sorts the heap's content best first, in place; returns the count. */
-static size_t heap_finish(struct heap *h)
+static void topk_cut(struct topk *t)
 {
-    size_t n = h->n;
-    while (h->n > 1) {
-        size_t last = h->n - 1;
-        float s = h->scores[0];
-        uint32_t r = h->rows[0];
-        h->scores[0] = h->scores[last];
-        h->rows[0] = h->rows[last];
-        h->scores[last] = s;
-        h->rows[last] = r;
-        h->n--;
-        heap_sift_down(h, 0);
+    rank_select(t->h, t->n, t->k);
+    t->n = t->k;
+    size_t worst = 0;
+    for (size_t i = 1; i < t->k; i++)
+        if (rank_before(t->h[worst].score, t->h[worst].row, t->h[i].score, t->h[i].row))
+            worst = i;
+    t->floor = t->h[worst].score;
+    t->floor_row = t->h[worst].row;
+}
+
+/* For an entry that beats the floor. */
+static inline void topk_add(struct topk *t, uint32_t row, float score)
+{
+    t->h[t->n].score = score;
+    t->h[t->n].row = row;
+    t->h[t->n].ref = 0;
+    if (++t->n == t->cap)
+        topk_cut(t);
+}
+
+/* The k best, best first, into rows and scores; returns the count. */
+static size_t topk_finish(struct topk *t, uint32_t *rows, float *scores)
+{
+    if (t->n > t->k)
+        topk_cut(t);
+    rank_sort(t->h, t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        rows[i] = t->h[i].row;
+        scores[i] = t->h[i].score;
     }
-    h->n = n;
-    return n;
+    return t->n;
 }
 
 /* ---- lists -------------------------------------------------------------- */
@@ -459,23 +462,23 @@ out:
 
 /* ---- search ------------------------------------------------------------- */
 
-/* Offers the entries of one block whose scores (s[lane]) beat the heap's
- * floor to the heap, through skip. */
+/* Offers the entries of one block whose scores (s[lane]) beat the floor,
+ * through skip. */
 static inline void offer(const struct ann_list *l, uint32_t base, const float *s, unsigned lanes,
-                         struct heap *h, ann_skip_fn skip, void *ctx)
+                         struct topk *t, ann_skip_fn skip, void *ctx)
 {
     for (unsigned j = 0; j < lanes; j++) {
-        if (s[j] <= heap_floor(h))
-            continue;
         uint32_t row = l->rows[base + j];
+        if (!topk_beats_floor(t, s[j], row))
+            continue;
         if (skip && skip(ctx, row))
             continue;
-        heap_push(h, row, s[j]);
+        topk_add(t, row, s[j]);
     }
 }
 
 static void scan_list_generic(const struct ann_list *l, const float *query, unsigned dim,
-                              struct heap *h, ann_skip_fn skip, void *ctx)
+                              struct topk *t, ann_skip_fn skip, void *ctx)
 {
     for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
         const int8_t *c = l->codes + (size_t)base * dim;
@@ -486,16 +489,17 @@ static void scan_list_generic(const struct ann_list *l, const float *query, unsi
         unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
         for (unsigned j = 0; j < lanes; j++)
             s[j] = s[j] * l->scales[base + j] + l->biases[base + j];
-        offer(l, base, s, lanes, h, skip, ctx);
+        offer(l, base, s, lanes, t, skip, ctx);
     }
 }
 
 /* Eight videos at a time: per dimension, eight int8 codes widened to floats
  * and one multiply-add with the query's coordinate; then the scales and
- * biases, and one compare against the heap's floor for all eight. */
+ * biases, and one compare against the floor for all eight (at or above it:
+ * a tie with the floor's score may still win on its row). */
 __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_list *l,
                                                                const float *query, unsigned dim,
-                                                               struct heap *h, ann_skip_fn skip,
+                                                               struct topk *t, ann_skip_fn skip,
                                                                void *ctx)
 {
     for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
@@ -533,81 +537,92 @@ __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_
         }
         __m256 s = _mm256_fmadd_ps(acc, sc, bi);
         unsigned above = (unsigned)_mm256_movemask_ps(
-            _mm256_cmp_ps(s, _mm256_set1_ps(heap_floor(h)), _CMP_GT_OQ));
+            _mm256_cmp_ps(s, _mm256_set1_ps(t->floor), _CMP_GE_OQ));
         above &= (1u << lanes) - 1;
         if (!above)
             continue;
         float out[ANN_BLOCK];
         _mm256_storeu_ps(out, s);
-        offer(l, base, out, lanes, h, skip, ctx);
+        offer(l, base, out, lanes, t, skip, ctx);
     }
 }
 
 static void scan_list(const struct ann_index *ann, const struct ann_list *l, const float *query,
-                      unsigned dim, struct heap *h, ann_skip_fn skip, void *ctx)
+                      unsigned dim, struct topk *t, ann_skip_fn skip, void *ctx)
 {
     if (ann->avx2)
-        scan_list_avx2(l, query, dim, h, skip, ctx);
+        scan_list_avx2(l, query, dim, t, skip, ctx);
     else
-        scan_list_generic(l, query, dim, h, skip, ctx);
+        scan_list_generic(l, query, dim, t, skip, ctx);
 }
 
 size_t ann_search(const struct ann_index *ann, const float *query, size_t k, unsigned probe,
                   ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
 {
-    struct heap h = {.k = k, .n = 0, .rows = rows, .scores = scores};
-    if (k == 0)
+    struct rank_hit stack[TOPK_STACK], list_stack[TOPK_STACK];
+    struct topk t;
+    if (k == 0 || topk_init(&t, k, stack, TOPK_STACK) < 0)
         return 0;
     if (probe >= ann->nlists || ann->nlists == 1) {
         for (uint32_t l = 0; l < ann->nlists; l++)
-            scan_list(ann, &ann->lists[l], query, ann->dim, &h, skip, ctx);
-        return heap_finish(&h);
+            scan_list(ann, &ann->lists[l], query, ann->dim, &t, skip, ctx);
+    } else {
+        /* Best `probe` lists by query . centroid (+ the bias coordinate). */
+        uint32_t best_lists[1024];
+        float best_scores[1024];
+        if (probe > 1024)
+            probe = 1024;
+        struct topk lt;
+        if (topk_init(&lt, probe, list_stack, TOPK_STACK) < 0) {
+            topk_release(&t, stack);
+            return 0;
+        }
+        unsigned stride = ann->dim + 1;
+        for (uint32_t c = 0; c < ann->nlists; c++) {
+            const float *cen = ann->centroids + (size_t)c * stride;
+            float s = dot_f32(query, cen, ann->dim) + cen[ann->dim];
+            if (topk_beats_floor(&lt, s, c))
+                topk_add(&lt, c, s);
+        }
+        /* Best list first: the floor then rises early and most later videos
+         * fail one compare. */
+        size_t nprobed = topk_finish(&lt, best_lists, best_scores);
+        topk_release(&lt, list_stack);
+        for (size_t i = 0; i < nprobed; i++)
+            scan_list(ann, &ann->lists[best_lists[i]], query, ann->dim, &t, skip, ctx);
     }
-    /* Best `probe` lists by query . centroid (+ the bias coordinate). */
-    uint32_t best_lists[1024];
-    float best_scores[1024];
-    if (probe > 1024)
-        probe = 1024;
-    struct heap lh = {.k = probe, .n = 0, .rows = best_lists, .scores = best_scores};
-    unsigned stride = ann->dim + 1;
-    for (uint32_t c = 0; c < ann->nlists; c++) {
-        const float *cen = ann->centroids + (size_t)c * stride;
-        float s = dot_f32(query, cen, ann->dim) + cen[ann->dim];
-        if (s > heap_floor(&lh))
-            heap_push(&lh, c, s);
-    }
-    /* Best list first: the heap's floor then rises early and most later
-     * videos fail one compare instead of costing a heap replacement. */
-    size_t nprobed = heap_finish(&lh);
-    for (size_t i = 0; i < nprobed; i++)
-        scan_list(ann, &ann->lists[best_lists[i]], query, ann->dim, &h, skip, ctx);
-    return heap_finish(&h);
+    size_t n = topk_finish(&t, rows, scores);
+    topk_release(&t, stack);
+    return n;
 }
 
 CLONES static void scan_exact(const struct video_table *videos, const float *biases,
-                              const float *query, struct heap *h, ann_skip_fn skip, void *ctx)
+                              const float *query, struct topk *t, ann_skip_fn skip, void *ctx)
 {
     unsigned dim = videos->dim;
     for (uint32_t r = 0; r < videos->used; r++) {
         if (videos->rows[r].state != VIDEO_LIVE)
             continue;
         float s = dot_f32(videos->emb + (size_t)r * dim, query, dim) + biases[r];
-        if (s <= heap_floor(h))
+        if (!topk_beats_floor(t, s, r))
             continue;
         if (skip && skip(ctx, r))
             continue;
-        heap_push(h, r, s);
+        topk_add(t, r, s);
     }
 }
 
 size_t ann_search_exact(const struct video_table *videos, const float *biases, const float *query,
                         size_t k, ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
 {
-    struct heap h = {.k = k, .n = 0, .rows = rows, .scores = scores};
-    if (k == 0)
+    struct rank_hit stack[TOPK_STACK];
+    struct topk t;
+    if (k == 0 || topk_init(&t, k, stack, TOPK_STACK) < 0)
         return 0;
-    scan_exact(videos, biases, query, &h, skip, ctx);
-    return heap_finish(&h);
+    scan_exact(videos, biases, query, &t, skip, ctx);
+    size_t n = topk_finish(&t, rows, scores);
+    topk_release(&t, stack);
+    return n;
 }
 
 size_t ann_bytes(const struct ann_index *ann)

@@ -69,7 +69,8 @@ int ann_train(struct ann_index *ann, struct video_table *videos, const float *bi
 int ann_wants_training(const struct ann_index *ann);
 
 /* The k rows with the highest query . q + bias among the probed lists (all
- * lists if probe >= nlists), best first; skip may drop rows. Returns the count. */
+ * lists if probe >= nlists), best first (equal scores: lower row first);
+ * skip may drop rows. Returns the count (0 if out of memory). */
 size_t ann_search(const struct ann_index *ann, const float *query, size_t k, unsigned probe,
                   ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores);
 /* The same by brute force over the float embeddings of every live video,
