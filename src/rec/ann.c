@@ -35,90 +35,95 @@ static inline float dot_f32(const float *a, const float *b, unsigned dim)
 
 /* ---- codes --------------------------------------------------------------- */
 
-/* A list keeps its int8 codes in blocks of ANN_BLOCK entries, dimension by
- * dimension: block b holds dim groups of ANN_BLOCK bytes, one byte per entry.
- * The scan then computes ANN_BLOCK scores at once, one vector multiply-add per
- * dimension, with no horizontal sum per video. Capacities are multiples of
+/* A list keeps its int8 codes in blocks of ANN_BLOCK entries, four
+ * dimensions at a time: block b holds dim / 4 groups of 32 bytes, each the
+ * four codes of dimensions 4g..4g+3 of its 8 entries in turn. One AVX2
+ * multiply of bytes by bytes then gives, for 8 entries at once, the sum over
+ * four dimensions (vpmaddubsw and vpmaddwd), with no horizontal sum per
+ * video. The bytes are code + 128 (1..255): the multiply wants one unsigned
+ * operand, and the rounded query (|q| <= 63, so that two products never
+ * overflow 16 bits) is the signed one; the 128 x sum(q) this adds is the same
+ * for every entry and taken off once. Capacities are multiples of
  * ANN_BLOCK; lanes past the count hold stale bytes and are never reported. */
 static inline size_t code_at(uint32_t pos, unsigned dim, unsigned d)
 {
-    return ((size_t)(pos / ANN_BLOCK) * dim + d) * ANN_BLOCK + pos % ANN_BLOCK;
+    return (size_t)(pos / ANN_BLOCK) * dim * ANN_BLOCK + (d / 4) * (4 * ANN_BLOCK) +
+           (pos % ANN_BLOCK) * 4 + d % 4;
 }
 
 void ann_code_get(const struct ann_list *l, unsigned dim, uint32_t pos, int8_t *out)
 {
     for (unsigned d = 0; d < dim; d++)
-        out[d] = l->codes[code_at(pos, dim, d)];
+        out[d] = (int8_t)(l->codes[code_at(pos, dim, d)] - 128);
 }
 
 void ann_code_set(struct ann_list *l, unsigned dim, uint32_t pos, const int8_t *in)
 {
     for (unsigned d = 0; d < dim; d++)
-        l->codes[code_at(pos, dim, d)] = in[d];
+        l->codes[code_at(pos, dim, d)] = (uint8_t)(in[d] + 128);
 }
 
 /* ---- the best k ---------------------------------------------------------- */
 
 /* The k best of the entries offered, in rank.h's order (higher score, then
  * lower row), so a search's answer does not depend on the order lists are
- * scanned in. An entry that beats the floor is appended to a buffer of k +
- * slack; a full buffer is cut back to its k best (rank_select) and the floor
- * becomes the worst of those. That is O(1) per entry amortised, where a heap
- * of k costs log k unpredictable branches per entry that beats its floor,
- * and at a million videos a search offers thousands: the heap's sifting
- * was a quarter of a For You page. */
+ * scanned in. An entry that beats the floor is appended (as its rank_key) to
+ * a buffer of k + slack; a full buffer is cut back to its k best
+ * (rank_key_select) and the floor becomes the worst of those. That is O(1)
+ * per entry amortised, where a heap of k costs log k unpredictable branches
+ * per entry that beats its floor, and at a million videos a search offers
+ * thousands: the heap's sifting was a quarter of a For You page. */
 struct topk {
     size_t k, n, cap;
-    struct rank_hit *h;
-    float floor;        /* an entry must rank before (floor, floor_row) */
-    uint32_t floor_row;
+    uint64_t *keys;
+    uint64_t floor_key; /* an entry's key must be above it */
+    float floor_score;  /* the floor's score: a cheaper first test */
 };
 
-#define TOPK_STACK 1024 /* entries a search keeps on its stack (12 KB) */
+#define TOPK_STACK 2048 /* keys a search keeps on its stack (16 KB) */
 #define TOPK_SLACK_MIN 256
 
-/* Keeps the entries in stack (stack_n of them) if k + slack fit, else in
+/* Keeps the keys in stack (stack_n of them) if k + slack fit, else in
  * memory of its own. Returns 0 or -1 (out of memory). */
-static int topk_init(struct topk *t, size_t k, struct rank_hit *stack, size_t stack_n)
+static int topk_init(struct topk *t, size_t k, uint64_t *stack, size_t stack_n)
 {
     t->k = k;
     t->n = 0;
     t->cap = k + (k > TOPK_SLACK_MIN ? k : TOPK_SLACK_MIN);
-    t->floor = -INFINITY;
-    t->floor_row = UINT32_MAX;
-    t->h = t->cap <= stack_n ? stack : reel_malloc(t->cap * sizeof *t->h);
-    return t->h ? 0 : -1;
+    t->floor_key = 0;
+    t->floor_score = -INFINITY;
+    t->keys = t->cap <= stack_n ? stack : reel_malloc(t->cap * sizeof *t->keys);
+    return t->keys ? 0 : -1;
 }
 
-static void topk_release(struct topk *t, const struct rank_hit *stack)
+static void topk_release(struct topk *t, const uint64_t *stack)
 {
-    if (t->h != stack)
-        reel_free(t->h);
+    if (t->keys != stack)
+        reel_free(t->keys);
 }
 
+/* The floor's score first: a NaN fails it, and most entries are rejected
+ * without building a key. */
 static inline int topk_beats_floor(const struct topk *t, float score, uint32_t row)
 {
-    return rank_before(score, row, t->floor, t->floor_row);
+    return score >= t->floor_score && rank_key(score, row) > t->floor_key;
 }
 
 static void topk_cut(struct topk *t)
 {
-    rank_select(t->h, t->n, t->k);
+    rank_key_select(t->keys, t->n, t->k);
     t->n = t->k;
-    size_t worst = 0;
+    uint64_t worst = t->keys[0];
     for (size_t i = 1; i < t->k; i++)
-        if (rank_before(t->h[worst].score, t->h[worst].row, t->h[i].score, t->h[i].row))
-            worst = i;
-    t->floor = t->h[worst].score;
-    t->floor_row = t->h[worst].row;
+        worst = t->keys[i] < worst ? t->keys[i] : worst;
+    t->floor_key = worst;
+    t->floor_score = rank_key_score(worst);
 }
 
 /* For an entry that beats the floor. */
 static inline void topk_add(struct topk *t, uint32_t row, float score)
 {
-    t->h[t->n].score = score;
-    t->h[t->n].row = row;
-    t->h[t->n].ref = 0;
+    t->keys[t->n] = rank_key(score, row);
     if (++t->n == t->cap)
         topk_cut(t);
 }
@@ -128,10 +133,10 @@ static size_t topk_finish(struct topk *t, uint32_t *rows, float *scores)
 {
     if (t->n > t->k)
         topk_cut(t);
-    rank_sort(t->h, t->n);
+    rank_key_sort(t->keys, t->n);
     for (size_t i = 0; i < t->n; i++) {
-        rows[i] = t->h[i].row;
-        scores[i] = t->h[i].score;
+        rows[i] = rank_key_row(t->keys[i]);
+        scores[i] = rank_key_score(t->keys[i]);
     }
     return t->n;
 }
@@ -141,6 +146,8 @@ static size_t topk_finish(struct topk *t, uint32_t *rows, float *scores)
 int ann_init(struct ann_index *ann, unsigned dim)
 {
     memset(ann, 0, sizeof *ann);
+    if (dim == 0 || dim % 8 || dim > ANN_DIM_MAX)
+        return -1;
     ann->dim = dim;
     ann->nlists = 1;
     __builtin_cpu_init();
@@ -218,7 +225,7 @@ static void encode(struct ann_list *l, uint32_t pos, const float *q, unsigned di
     float inv = 1.0f / scale;
     for (unsigned i = 0; i < dim; i++) {
         float x = q[i] * inv;
-        l->codes[code_at(pos, dim, i)] = (int8_t)(x >= 0 ? x + 0.5f : x - 0.5f);
+        l->codes[code_at(pos, dim, i)] = (uint8_t)((int)(x >= 0 ? x + 0.5f : x - 0.5f) + 128);
     }
     l->scales[pos] = scale;
     l->biases[pos] = bias;
@@ -477,52 +484,90 @@ static inline void offer(const struct ann_list *l, uint32_t base, const float *s
     }
 }
 
-static void scan_list_generic(const struct ann_list *l, const float *query, unsigned dim,
-                              struct topk *t, ann_skip_fn skip, void *ctx)
+/* A query rounded for the scan: q[d] ~ round(query[d] / scale), each in
+ * [-ANN_QUERY_LEVELS, ANN_QUERY_LEVELS]; bias_sum = 128 x the sum of q (what
+ * the codes' +128 adds to every dot product). */
+struct scan_query {
+    int8_t q[ANN_DIM_MAX];
+    float scale;
+    int32_t bias_sum;
+};
+
+static void scan_query_init(struct scan_query *sq, const float *query, unsigned dim)
+{
+    float max = 0;
+    for (unsigned d = 0; d < dim; d++)
+        max = fabsf(query[d]) > max ? fabsf(query[d]) : max;
+    sq->scale = max > 0 ? max / ANN_QUERY_LEVELS : 1.0f;
+    float inv = max > 0 ? ANN_QUERY_LEVELS / max : 0.0f;
+    int32_t sum = 0;
+    for (unsigned d = 0; d < dim; d++) {
+        float x = query[d] * inv;
+        int v = (int)(x >= 0 ? x + 0.5f : x - 0.5f);
+        v = v > ANN_QUERY_LEVELS ? ANN_QUERY_LEVELS : v < -ANN_QUERY_LEVELS ? -ANN_QUERY_LEVELS : v;
+        sq->q[d] = (int8_t)v;
+        sum += v;
+    }
+    sq->bias_sum = 128 * sum;
+}
+
+/* An entry's score from its dot product with the rounded query: the same
+ * operations, in the same order, in both scans (so they agree exactly). */
+static inline float entry_score(int32_t dot, float query_scale, float scale, float bias)
+{
+    return (float)dot * (query_scale * scale) + bias;
+}
+
+static void scan_list_generic(const struct ann_list *l, const struct scan_query *sq,
+                              unsigned dim, struct topk *t, ann_skip_fn skip, void *ctx)
 {
     for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
-        const int8_t *c = l->codes + (size_t)base * dim;
-        float s[ANN_BLOCK] = {0};
-        for (unsigned d = 0; d < dim; d++)
+        const uint8_t *c = l->codes + (size_t)base * dim;
+        int32_t dot[ANN_BLOCK] = {0};
+        for (unsigned g = 0; g < dim / 4; g++)
             for (unsigned j = 0; j < ANN_BLOCK; j++)
-                s[j] += (float)c[d * ANN_BLOCK + j] * query[d];
+                for (unsigned i = 0; i < 4; i++)
+                    dot[j] += (int32_t)c[(g * ANN_BLOCK + j) * 4 + i] * sq->q[g * 4 + i];
         unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
+        float s[ANN_BLOCK];
         for (unsigned j = 0; j < lanes; j++)
-            s[j] = s[j] * l->scales[base + j] + l->biases[base + j];
+            s[j] = entry_score(dot[j] - sq->bias_sum, sq->scale, l->scales[base + j],
+                               l->biases[base + j]);
         offer(l, base, s, lanes, t, skip, ctx);
     }
 }
 
-/* Eight videos at a time: per dimension, eight int8 codes widened to floats
- * and one multiply-add with the query's coordinate; then the scales and
- * biases, and one compare against the floor for all eight (at or above it:
- * a tie with the floor's score may still win on its row). */
+/* Eight videos at a time: per four dimensions, one load of 32 code bytes,
+ * one byte-by-byte multiply with the query's four bytes (pairs summed to 16
+ * bits) and one multiply-add to 32 bits; then the scales and biases, and
+ * one compare against the floor for all eight (at or above it: a tie with
+ * the floor's score may still win on its row). */
 __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_list *l,
-                                                               const float *query, unsigned dim,
-                                                               struct topk *t, ann_skip_fn skip,
-                                                               void *ctx)
+                                                               const struct scan_query *sq,
+                                                               unsigned dim, struct topk *t,
+                                                               ann_skip_fn skip, void *ctx)
 {
+    /* The query's four-byte groups, each in every 32-bit lane. */
+    __m256i qg[ANN_DIM_MAX / 4];
+    for (unsigned g = 0; g < dim / 4; g++) {
+        int32_t four;
+        memcpy(&four, sq->q + 4 * g, 4);
+        qg[g] = _mm256_set1_epi32(four);
+    }
+    const __m256i ones = _mm256_set1_epi16(1), bias_sum = _mm256_set1_epi32(sq->bias_sum);
+    const __m256 query_scale = _mm256_set1_ps(sq->scale);
     for (uint32_t base = 0; base < l->count; base += ANN_BLOCK) {
-        const int8_t *c = l->codes + (size_t)base * dim;
-        /* Four accumulators (dim is a multiple of 8): one would chain all
-         * dim multiply-adds on each other's latency. */
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (unsigned d = 0; d < dim; d += 4) {
-            const int8_t *p = c + d * ANN_BLOCK;
-            a0 = _mm256_fmadd_ps(
-                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const void *)p))),
-                _mm256_set1_ps(query[d]), a0);
-            a1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-                                     _mm_loadl_epi64((const void *)(p + ANN_BLOCK)))),
-                                 _mm256_set1_ps(query[d + 1]), a1);
-            a2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-                                     _mm_loadl_epi64((const void *)(p + 2 * ANN_BLOCK)))),
-                                 _mm256_set1_ps(query[d + 2]), a2);
-            a3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-                                     _mm_loadl_epi64((const void *)(p + 3 * ANN_BLOCK)))),
-                                 _mm256_set1_ps(query[d + 3]), a3);
+        const uint8_t *c = l->codes + (size_t)base * dim;
+        /* Two accumulators (dim / 4 is even: dim is a multiple of 8). */
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+        for (unsigned g = 0; g < dim / 4; g += 2) {
+            __m256i x0 = _mm256_loadu_si256((const void *)(c + g * 4 * ANN_BLOCK));
+            __m256i x1 = _mm256_loadu_si256((const void *)(c + (g + 1) * 4 * ANN_BLOCK));
+            a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(x0, qg[g]), ones));
+            a1 = _mm256_add_epi32(a1,
+                                  _mm256_madd_epi16(_mm256_maddubs_epi16(x1, qg[g + 1]), ones));
         }
-        __m256 acc = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+        __m256i dot = _mm256_sub_epi32(_mm256_add_epi32(a0, a1), bias_sum);
         unsigned lanes = l->count - base < ANN_BLOCK ? l->count - base : ANN_BLOCK;
         __m256 sc, bi;
         if (lanes == ANN_BLOCK) {
@@ -535,9 +580,12 @@ __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_
             sc = _mm256_loadu_ps(tsc);
             bi = _mm256_loadu_ps(tbi);
         }
-        __m256 s = _mm256_fmadd_ps(acc, sc, bi);
+        /* entry_score's operations, unfused. */
+        __m256 s = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(dot),
+                                               _mm256_mul_ps(query_scale, sc)),
+                                 bi);
         unsigned above = (unsigned)_mm256_movemask_ps(
-            _mm256_cmp_ps(s, _mm256_set1_ps(t->floor), _CMP_GE_OQ));
+            _mm256_cmp_ps(s, _mm256_set1_ps(t->floor_score), _CMP_GE_OQ));
         above &= (1u << lanes) - 1;
         if (!above)
             continue;
@@ -547,25 +595,27 @@ __attribute__((target("avx2,fma"))) static void scan_list_avx2(const struct ann_
     }
 }
 
-static void scan_list(const struct ann_index *ann, const struct ann_list *l, const float *query,
-                      unsigned dim, struct topk *t, ann_skip_fn skip, void *ctx)
+static void scan_list(const struct ann_index *ann, const struct ann_list *l,
+                      const struct scan_query *sq, struct topk *t, ann_skip_fn skip, void *ctx)
 {
     if (ann->avx2)
-        scan_list_avx2(l, query, dim, t, skip, ctx);
+        scan_list_avx2(l, sq, ann->dim, t, skip, ctx);
     else
-        scan_list_generic(l, query, dim, t, skip, ctx);
+        scan_list_generic(l, sq, ann->dim, t, skip, ctx);
 }
 
 size_t ann_search(const struct ann_index *ann, const float *query, size_t k, unsigned probe,
                   ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
 {
-    struct rank_hit stack[TOPK_STACK], list_stack[TOPK_STACK];
+    uint64_t stack[TOPK_STACK], list_stack[TOPK_STACK];
     struct topk t;
     if (k == 0 || topk_init(&t, k, stack, TOPK_STACK) < 0)
         return 0;
+    struct scan_query sq;
+    scan_query_init(&sq, query, ann->dim);
     if (probe >= ann->nlists || ann->nlists == 1) {
         for (uint32_t l = 0; l < ann->nlists; l++)
-            scan_list(ann, &ann->lists[l], query, ann->dim, &t, skip, ctx);
+            scan_list(ann, &ann->lists[l], &sq, &t, skip, ctx);
     } else {
         /* Best `probe` lists by query . centroid (+ the bias coordinate). */
         uint32_t best_lists[1024];
@@ -589,7 +639,7 @@ size_t ann_search(const struct ann_index *ann, const float *query, size_t k, uns
         size_t nprobed = topk_finish(&lt, best_lists, best_scores);
         topk_release(&lt, list_stack);
         for (size_t i = 0; i < nprobed; i++)
-            scan_list(ann, &ann->lists[best_lists[i]], query, ann->dim, &t, skip, ctx);
+            scan_list(ann, &ann->lists[best_lists[i]], &sq, &t, skip, ctx);
     }
     size_t n = topk_finish(&t, rows, scores);
     topk_release(&t, stack);
@@ -615,7 +665,7 @@ CLONES static void scan_exact(const struct video_table *videos, const float *bia
 size_t ann_search_exact(const struct video_table *videos, const float *biases, const float *query,
                         size_t k, ann_skip_fn skip, void *ctx, uint32_t *rows, float *scores)
 {
-    struct rank_hit stack[TOPK_STACK];
+    uint64_t stack[TOPK_STACK];
     struct topk t;
     if (k == 0 || topk_init(&t, k, stack, TOPK_STACK) < 0)
         return 0;

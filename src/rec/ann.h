@@ -9,7 +9,9 @@
  * the centroids and scans only the best `probe` lists. Each entry keeps an
  * int8 copy of the embedding with its scale and the bias (re-quantised
  * whenever the model changes the video, in O(dim)), so a scan reads 32 bytes
- * per video for dim 32 instead of 128.
+ * per video for dim 32 instead of 128. The scan rounds the query too, to
+ * integers in [-63, 63] (ANN_QUERY_LEVELS), and multiplies bytes by bytes;
+ * the scores a search returns are those of the rounded query.
  *
  * Below ANN_TRAIN_MIN videos there is one list and a query scans it all; a
  * catalogue that doubles since the last training is re-clustered by
@@ -30,11 +32,13 @@
 
 #define ANN_TRAIN_MIN 16384
 #define ANN_BLOCK 8 /* entries whose codes are interleaved (ann.c) */
+#define ANN_QUERY_LEVELS 63 /* the rounded query's largest magnitude */
+#define ANN_DIM_MAX 64 /* dimensions: a multiple of 8, at most this */
 
 struct ann_list {
     uint32_t count, cap;    /* cap: a multiple of ANN_BLOCK */
     uint32_t *rows;
-    int8_t *codes;          /* cap x dim, in blocks of ANN_BLOCK entries (ann.c) */
+    uint8_t *codes;         /* cap x dim, code + 128, in blocks of ANN_BLOCK entries (ann.c) */
     float *scales;
     float *biases;
 };
@@ -53,6 +57,8 @@ struct ann_index {
 /* Returns nonzero to leave a row out of the results (seen, blocked, ...). */
 typedef int (*ann_skip_fn)(void *ctx, uint32_t row);
 
+/* Returns 0, or -1 if dim is not a multiple of 8 up to ANN_DIM_MAX or out
+ * of memory. */
 int ann_init(struct ann_index *ann, unsigned dim);
 void ann_clear(struct ann_index *ann);
 /* Files a video (bias = its full bias, b_v + t_v). Returns 0 or -1. */

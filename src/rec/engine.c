@@ -87,6 +87,9 @@ const char *rec_strerror(int code)
     }
 }
 
+/* The index takes every dimension the model does. */
+_Static_assert(MODEL_DIM_MAX <= ANN_DIM_MAX, "ann.h's ANN_DIM_MAX is below MODEL_DIM_MAX");
+
 static int config_valid(const struct config_rec *c)
 {
     return c->dim >= 8 && c->dim <= MODEL_DIM_MAX && c->dim % 8 == 0 && c->watch_cap > 0 &&

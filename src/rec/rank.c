@@ -78,3 +78,65 @@ void rank_sort(struct rank_hit *h, size_t n)
     }
     insertion_sort(h, n);
 }
+
+/* Partitions keys[lo..hi) (hi - lo >= 2) around the median of its first,
+ * middle and last keys: returns p with keys[lo..p) > keys[p] > keys(p..hi).
+ * Keys are distinct (they hold the row). The loop swaps unconditionally and
+ * advances by the comparison, so it has no branch to mispredict. */
+static size_t key_partition(uint64_t *k, size_t lo, size_t hi)
+{
+    size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+    uint64_t a = k[lo], b = k[mid], c = k[last];
+    /* The median of the three goes to last. */
+    size_t m = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : last;
+    uint64_t pivot = k[m];
+    k[m] = k[last];
+    k[last] = pivot;
+    size_t s = lo;
+    for (size_t i = lo; i < last; i++) {
+        uint64_t v = k[i];
+        k[i] = k[s];
+        k[s] = v;
+        s += v > pivot;
+    }
+    k[last] = k[s];
+    k[s] = pivot;
+    return s;
+}
+
+void rank_key_select(uint64_t *keys, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n;
+    while (k > lo && k < hi && hi - lo > 1) {
+        size_t p = key_partition(keys, lo, hi);
+        if (p == k || p + 1 == k)
+            return;
+        if (k < p)
+            hi = p;
+        else
+            lo = p + 1;
+    }
+}
+
+void rank_key_sort(uint64_t *keys, size_t n)
+{
+    while (n > 16) {
+        size_t p = key_partition(keys, 0, n);
+        /* Recurse into the smaller side (depth O(log n)). */
+        if (p < n - p - 1) {
+            rank_key_sort(keys, p);
+            keys += p + 1;
+            n -= p + 1;
+        } else {
+            rank_key_sort(keys + p + 1, n - p - 1);
+            n = p;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t t = keys[i];
+        size_t j = i;
+        for (; j > 0 && keys[j - 1] < t; j--)
+            keys[j] = keys[j - 1];
+        keys[j] = t;
+    }
+}

@@ -246,10 +246,19 @@ Test(ann, finds_most_of_the_exact_top_k, .timeout = 120)
         }
     /* And searches after the removals (codes moved within their blocks,
      * lists ending part-way through a block) return only filed videos, with
-     * the score their stored codes give. */
-    float query[32];
-    for (unsigned d = 0; d < dim; d++)
+     * the score their stored codes give against the query rounded as ann.h
+     * says (to integers up to ANN_QUERY_LEVELS in magnitude). */
+    float query[32], qmax = 0;
+    int qi[32];
+    for (unsigned d = 0; d < dim; d++) {
         query[d] = centers[5][d];
+        qmax = fabsf(query[d]) > qmax ? fabsf(query[d]) : qmax;
+    }
+    for (unsigned d = 0; d < dim; d++)
+    {
+        float level = query[d] * (ANN_QUERY_LEVELS / qmax);
+        qi[d] = (int)(level >= 0 ? level + 0.5f : level - 0.5f);
+    }
     size_t got = ann_search(&ann, query, k, (unsigned)ann.nlists, NULL, NULL, rows, scores);
     cr_assert_eq(got, k);
     for (size_t i = 0; i < got; i++) {
@@ -260,8 +269,9 @@ Test(ann, finds_most_of_the_exact_top_k, .timeout = 120)
         ann_code_get(l, dim, v->ann_pos, code);
         float dot = 0;
         for (unsigned d = 0; d < dim; d++)
-            dot += (float)code[d] * query[d];
-        float want = dot * l->scales[v->ann_pos] + l->biases[v->ann_pos];
+            dot += (float)code[d] * (float)qi[d];
+        float want =
+            dot * (qmax / ANN_QUERY_LEVELS) * l->scales[v->ann_pos] + l->biases[v->ann_pos];
         cr_assert_float_eq(scores[i], want, 1e-3f * (1 + fabsf(want)), "row %u", rows[i]);
     }
     free(bias);
@@ -314,9 +324,13 @@ Test(ann, answers_exactly_the_k_best_with_ties_by_row, .timeout = 120)
     }
     cr_assert_eq(ann_train(&ann, &videos, bias, 1), 0);
     cr_assert_gt(ann.nlists, 100);
+    /* Integers up to ANN_QUERY_LEVELS, the largest equal to it: the scan's
+     * rounding of the query leaves it as it is, and the reference below is
+     * exact. */
     float query[DIM];
     for (unsigned d = 0; d < DIM; d++)
-        query[d] = emb[7][d] * 3;
+        query[d] = (float)lrintf(emb[7][d] * 2 * (ANN_QUERY_LEVELS - 1));
+    query[0] = ANN_QUERY_LEVELS;
     /* Each group's score from its stored codes (one member's; they are the
      * same embedding and bias). */
     static float group_score[GROUPS];
@@ -360,6 +374,29 @@ Test(ann, answers_exactly_the_k_best_with_ties_by_row, .timeout = 120)
             for (size_t i = 0; i < k; i++)
                 cr_assert_eq(rows[i], want[i], "skip %d, k %zu, rank %zu: row %u, want %u",
                              skipping, k, i, rows[i], want[i]);
+            /* The portable scan (CPUs without AVX2) gives the same answer,
+             * to the bit, also with a query the rounding changes. */
+            if (!ann.avx2)
+                continue;
+            static uint32_t rows2[1505];
+            static float scores2[1505];
+            float query2[DIM];
+            for (unsigned d = 0; d < DIM; d++)
+                query2[d] = emb[9][d];
+            for (int q = 0; q < 2; q++) {
+                const float *qv = q ? query2 : query;
+                got = ann_search(&ann, qv, k, (unsigned)ann.nlists,
+                                 skipping ? skip_odd_rows : NULL, NULL, rows, scores);
+                ann.avx2 = 0;
+                size_t got2 = ann_search(&ann, qv, k, (unsigned)ann.nlists,
+                                         skipping ? skip_odd_rows : NULL, NULL, rows2, scores2);
+                ann.avx2 = 1;
+                cr_assert_eq(got2, got);
+                for (size_t i = 0; i < k; i++)
+                    cr_assert(rows2[i] == rows[i] && scores2[i] == scores[i],
+                              "query %d, rank %zu: generic (%u, %g), avx2 (%u, %g)", q, i,
+                              rows2[i], (double)scores2[i], rows[i], (double)scores[i]);
+            }
         }
     free(bias);
     ann_clear(&ann);
@@ -430,6 +467,46 @@ Test(rank, select_and_sort_agree_with_qsort)
         rank_sort(a, n);
         for (size_t i = 0; i < n; i++)
             cr_assert_eq(a[i].row, ref[i].row, "n %zu, sorted at %zu", n, i);
+    }
+}
+
+/* rank_key: one integer in rank.h's order (the ann search's top k). Its
+ * score and row come back exactly; a larger key is exactly rank_before; and
+ * rank_key_select / rank_key_sort agree with qsort by rank_ref, on scores
+ * of both signs with many ties, -0 and +0 among them. */
+Test(rank, keys_keep_the_order_and_come_back_exactly)
+{
+    enum { N = 3000 };
+    static struct rank_hit ref[N];
+    static uint64_t keys[N];
+    static const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 3.5f, -3.5f, INFINITY, -INFINITY};
+    uint64_t rng = 11;
+    for (size_t n = 0; n < N; n = n * 2 + 1) {
+        for (size_t i = 0; i < n; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            float score = (rng >> 60) == 0 ? special[(rng >> 20) % 8]
+                                           : (float)((int)((rng >> 33) % 50) - 25) / 4;
+            uint32_t row = (uint32_t)(rng >> 13) % 100000 * 3000 + (uint32_t)i; /* distinct */
+            ref[i] = (struct rank_hit){score, row, 0};
+            keys[i] = rank_key(score, row);
+            cr_assert_eq(rank_key_row(keys[i]), row);
+            float back = rank_key_score(keys[i]);
+            cr_assert(back == score, "score %g came back as %g", (double)score, (double)back);
+            if (i > 0)
+                cr_assert_eq(keys[i] > keys[i - 1],
+                             rank_before(score, row, ref[i - 1].score, ref[i - 1].row),
+                             "(%g, %u) against (%g, %u)", (double)score, row,
+                             (double)ref[i - 1].score, ref[i - 1].row);
+        }
+        qsort(ref, n, sizeof *ref, rank_ref);
+        size_t k = n / 3;
+        rank_key_select(keys, n, k);
+        rank_key_sort(keys, k);
+        for (size_t i = 0; i < k; i++)
+            cr_assert_eq(rank_key_row(keys[i]), ref[i].row, "n %zu, k %zu, at %zu", n, k, i);
+        rank_key_sort(keys, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(rank_key_row(keys[i]), ref[i].row, "n %zu, sorted at %zu", n, i);
     }
 }
 
