@@ -498,13 +498,17 @@ static void scan_query_init(struct scan_query *sq, const float *query, unsigned 
     float max = 0;
     for (unsigned d = 0; d < dim; d++)
         max = fabsf(query[d]) > max ? fabsf(query[d]) : max;
-    sq->scale = max > 0 ? max / ANN_QUERY_LEVELS : 1.0f;
-    float inv = max > 0 ? ANN_QUERY_LEVELS / max : 0.0f;
+    /* Rather than NaN scores: a query with an infinite coordinate scans as
+     * the zero query (the scores are the biases), and a NaN coordinate
+     * counts as 0 (below; converting it to int is undefined). */
+    int usable = max > 0 && isfinite(max);
+    sq->scale = usable ? max / ANN_QUERY_LEVELS : 1.0f;
+    float inv = usable ? ANN_QUERY_LEVELS / max : 0.0f;
     int32_t sum = 0;
     for (unsigned d = 0; d < dim; d++) {
         float x = query[d] * inv;
-        int v = (int)(x >= 0 ? x + 0.5f : x - 0.5f);
-        v = v > ANN_QUERY_LEVELS ? ANN_QUERY_LEVELS : v < -ANN_QUERY_LEVELS ? -ANN_QUERY_LEVELS : v;
+        x = x > ANN_QUERY_LEVELS ? ANN_QUERY_LEVELS : x < -ANN_QUERY_LEVELS ? -ANN_QUERY_LEVELS : x;
+        int v = x == x ? (int)(x >= 0 ? x + 0.5f : x - 0.5f) : 0;
         sq->q[d] = (int8_t)v;
         sum += v;
     }

@@ -398,6 +398,26 @@ Test(ann, answers_exactly_the_k_best_with_ties_by_row, .timeout = 120)
                               rows2[i], (double)scores2[i], rows[i], (double)scores[i]);
             }
         }
+    /* A broken query gives finite scores: a NaN coordinate counts as 0, an
+     * infinite one makes the zero query (the biases rank). */
+    float with_nan[DIM], zeroed[DIM], with_inf[DIM], zero[DIM] = {0};
+    for (unsigned d = 0; d < DIM; d++)
+        with_nan[d] = zeroed[d] = with_inf[d] = emb[9][d];
+    with_nan[3] = NAN;
+    zeroed[3] = 0;
+    with_inf[5] = INFINITY;
+    static uint32_t rows3[25];
+    static float scores3[25];
+    const float *broken[2] = {with_nan, with_inf}, *same[2] = {zeroed, zero};
+    for (int b = 0; b < 2; b++) {
+        size_t got = ann_search(&ann, broken[b], 25, (unsigned)ann.nlists, NULL, NULL, rows, scores);
+        size_t got3 = ann_search(&ann, same[b], 25, (unsigned)ann.nlists, NULL, NULL, rows3, scores3);
+        cr_assert_eq(got, 25);
+        cr_assert_eq(got3, 25);
+        for (size_t i = 0; i < 25; i++)
+            cr_assert(rows[i] == rows3[i] && scores[i] == scores3[i] && isfinite(scores[i]),
+                      "query %d, rank %zu", b, i);
+    }
     free(bias);
     ann_clear(&ann);
     videos_clear(&videos);
