@@ -21,10 +21,9 @@
 #include "api/app.h"
 #include "api/cache_sets.h"
 #include "core/alloc.h"
-#include "core/clock.h"
 #include "core/log.h"
+#include "core/ticker.h"
 
-#include <pthread.h>
 #include <stdio.h>
 
 #define CARD_RENEW_EVERY_MS 1000
@@ -36,15 +35,13 @@ _Static_assert(CARD_RENEW_AHEAD_MS > CARD_RENEW_EVERY_MS && CARD_RENEW_AHEAD_MS 
 
 struct card_refresher {
     struct app *app;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct ticker *ticker;
     uint64_t *ids;
 };
 
-static void renew_due(struct card_refresher *r)
+static void renew_due(void *arg)
 {
+    struct card_refresher *r = arg;
     size_t n;
     do {
         n = api_card_cache_due(r->app->card_cache, cache_now_ms(),
@@ -52,24 +49,6 @@ static void renew_due(struct card_refresher *r)
         if (n && api_cards_renew(r->app, r->ids, n) != STORE_OK)
             log_error("event=cards_renew_failed count=%zu", n); /* pages read them instead */
     } while (n == CARD_RENEW_BATCH);
-}
-
-static void *refresher_main(void *arg)
-{
-    struct card_refresher *r = arg;
-    pthread_mutex_lock(&r->lock);
-    while (!r->stopping) {
-        struct timespec until = clock_deadline(CLOCK_REALTIME, CARD_RENEW_EVERY_MS);
-        while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-            ;
-        if (r->stopping)
-            break;
-        pthread_mutex_unlock(&r->lock);
-        renew_due(r);
-        pthread_mutex_lock(&r->lock);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
 }
 
 struct card_refresher *api_card_refresher_start(struct app *app, char *err, size_t errlen)
@@ -81,11 +60,7 @@ struct card_refresher *api_card_refresher_start(struct app *app, char *err, size
         return NULL;
     }
     r->app = app;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->wake, NULL);
-    if (pthread_create(&r->thread, NULL, refresher_main, r) != 0) {
-        pthread_mutex_destroy(&r->lock);
-        pthread_cond_destroy(&r->wake);
+    if (!(r->ticker = ticker_start(renew_due, r, CARD_RENEW_EVERY_MS, false))) {
         reel_free(r->ids);
         reel_free(r);
         snprintf(err, errlen, "could not start the card refresher");
@@ -98,13 +73,7 @@ void api_card_refresher_stop(struct card_refresher *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->lock);
-    r->stopping = true;
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->lock);
-    pthread_join(r->thread, NULL);
-    pthread_mutex_destroy(&r->lock);
-    pthread_cond_destroy(&r->wake);
+    ticker_stop(r->ticker);
     reel_free(r->ids);
     reel_free(r);
 }

@@ -43,27 +43,21 @@
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "media/jobs.h"
 #include "media/layout.h"
 #include "media/replicate.h"
 #include "media/upload.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 struct api_media {
     struct app *app;
     struct media_jobs *jobs;
     struct media_limits limits;
-    /* the sweeper of abandoned resumable uploads */
-    bool sweeping;
-    pthread_t sweeper;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct ticker *sweeper; /* of abandoned resumable uploads; NULL if not swept */
 };
 
 /* ---- sites ------------------------------------------------------------------ */
@@ -328,38 +322,30 @@ static int start_region(struct app *app, const struct region *r, char *err, size
 
 /* ---- the sweep of abandoned resumable uploads ----------------------------------- */
 
-static void *sweeper_main(void *arg)
+static void expire_uploads(void *arg)
 {
-    struct api_media *m = arg;
-    struct app *app = m->app;
+    struct app *app = arg;
     int64_t expiry_ms = (int64_t)app->cfg.media_upload_expiry_s * 1000;
-    /* Often: an upload outlives its expiry by at most 10 s (a quarter of
-     * the expiry when that is shorter). A scan is a readdir and an lstat per
-     * upload in progress — cheap next to the uploads themselves. */
-    int64_t every_ms = expiry_ms / 4;
+    for (int i = 0; i < app->regions.count; i++) {
+        if (!app->serves[i])
+            continue;
+        int n = media_upload_expire(app->regions.regions[i].primary_dir, clock_now_ms(), expiry_ms);
+        if (n > 0)
+            log_info("event=uploads_expired region=%s count=%d", app->regions.regions[i].name, n);
+    }
+}
+
+/* Often: an upload outlives its expiry by at most 10 s (a quarter of the
+ * expiry when that is shorter). A scan is a readdir and an lstat per upload
+ * in progress — cheap next to the uploads themselves. */
+static int64_t sweep_every_ms(const struct app *app)
+{
+    int64_t every_ms = (int64_t)app->cfg.media_upload_expiry_s * 1000 / 4;
     if (every_ms < 1000)
         every_ms = 1000;
     if (every_ms > 10000)
         every_ms = 10000;
-    pthread_mutex_lock(&m->lock);
-    while (!m->stopping) {
-        pthread_mutex_unlock(&m->lock);
-        for (int i = 0; i < app->regions.count; i++) {
-            if (!app->serves[i])
-                continue;
-            int n =
-                media_upload_expire(app->regions.regions[i].primary_dir, clock_now_ms(), expiry_ms);
-            if (n > 0)
-                log_info("event=uploads_expired region=%s count=%d", app->regions.regions[i].name,
-                         n);
-        }
-        pthread_mutex_lock(&m->lock);
-        struct timespec until = clock_deadline(CLOCK_REALTIME, (int64_t)every_ms);
-        while (!m->stopping && pthread_cond_timedwait(&m->wake, &m->lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return NULL;
+    return every_ms;
 }
 
 /* ---- life ------------------------------------------------------------------------- */
@@ -374,8 +360,6 @@ int api_media_start(struct app *app, bool sweep_uploads, char *err, size_t errle
     }
     m->app = app;
     media_limits_from_config(&m->limits, &app->cfg);
-    pthread_mutex_init(&m->lock, NULL);
-    pthread_cond_init(&m->wake, NULL);
     struct media_jobs_options opts;
     media_jobs_options_from_config(&opts, &app->cfg);
     opts.on_done = on_job_done;
@@ -389,20 +373,15 @@ int api_media_start(struct app *app, bool sweep_uploads, char *err, size_t errle
     for (int i = 0; i < app->regions.count; i++)
         if (app->serves[i] && start_region(app, &app->regions.regions[i], err, errlen) < 0)
             goto fail;
-    if (sweep_uploads) {
-        if (pthread_create(&m->sweeper, NULL, sweeper_main, m) != 0) {
-            snprintf(err, errlen, "could not start the upload sweeper");
-            goto fail;
-        }
-        m->sweeping = true;
+    if (sweep_uploads && !(m->sweeper = ticker_start(expire_uploads, app, sweep_every_ms(app), true))) {
+        snprintf(err, errlen, "could not start the upload sweeper");
+        goto fail;
     }
     return 0;
 fail:
     if (app->media) {
         api_media_stop(app);
     } else {
-        pthread_mutex_destroy(&m->lock);
-        pthread_cond_destroy(&m->wake);
         reel_free(m);
     }
     return -1;
@@ -413,19 +392,11 @@ void api_media_stop(struct app *app)
     struct api_media *m = app->media;
     if (!m)
         return;
-    if (m->sweeping) {
-        pthread_mutex_lock(&m->lock);
-        m->stopping = true;
-        pthread_cond_signal(&m->wake);
-        pthread_mutex_unlock(&m->lock);
-        pthread_join(m->sweeper, NULL);
-    }
+    ticker_stop(m->sweeper);
     /* Running jobs are cancelled and shelved with their sources: the next
      * start resumes them. */
     media_jobs_destroy(m->jobs);
     app->media = NULL;
-    pthread_mutex_destroy(&m->lock);
-    pthread_cond_destroy(&m->wake);
     reel_free(m);
 }
 

@@ -33,13 +33,13 @@
 #include "core/alloc.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/ticker.h"
 #include "events/eventlog.h"
 #include "feed/seen.h"
 #include "region/audit.h"
 
 #include "rec/engine.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -528,29 +528,14 @@ int api_purge_due(struct app *app, int64_t now_ms, bool ignore_grace, size_t *er
 /* The server's purge thread: at start and every [privacy] purge_interval. */
 struct purger {
     struct app *app;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool stopping;
+    struct ticker *ticker;
 };
 
-static void *purger_main(void *arg)
+static void purge_now(void *arg)
 {
     struct purger *p = arg;
-    pthread_mutex_lock(&p->lock);
-    while (!p->stopping) {
-        pthread_mutex_unlock(&p->lock);
-        size_t erased = 0;
-        api_purge_due(p->app, clock_now_ms(), false, &erased);
-        pthread_mutex_lock(&p->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)p->app->cfg.purge_interval_s;
-        while (!p->stopping && pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
-            ;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
+    size_t erased = 0;
+    api_purge_due(p->app, clock_now_ms(), false, &erased);
 }
 
 struct purger *api_purger_start(struct app *app)
@@ -559,9 +544,8 @@ struct purger *api_purger_start(struct app *app)
     if (!p)
         return NULL;
     p->app = app;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
-    if (pthread_create(&p->thread, NULL, purger_main, p) != 0) {
+    p->ticker = ticker_start(purge_now, p, (int64_t)app->cfg.purge_interval_s * 1000, true);
+    if (!p->ticker) {
         reel_free(p);
         return NULL;
     }
@@ -572,13 +556,7 @@ void api_purger_stop(struct purger *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
-    p->stopping = true;
-    pthread_cond_signal(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    pthread_join(p->thread, NULL);
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->wake);
+    ticker_stop(p->ticker);
     reel_free(p);
 }
 
