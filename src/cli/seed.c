@@ -250,6 +250,72 @@ static int like(struct app *app, uint64_t user, uint64_t video)
     return rc;
 }
 
+/* Record-only seeding commits its writes in groups (store_batch_begin): one
+ * transaction, replication and sync per SEED_BATCH records in each store,
+ * instead of one per record. A group is short, so a server running beside
+ * `reel seed --no-media` waits for a store's write lock only briefly. Seeding
+ * media does not group: the transcoding workers write from other threads. */
+#define SEED_BATCH 512
+
+struct seed_batch {
+    struct app *app;
+    bool open;
+    size_t pending; /* records written in the open group */
+};
+
+/* The stores a seed writes: every served region's and the directory. */
+static size_t seed_stores(struct app *app, struct store **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < CONFIG_MAX_REGIONS; i++)
+        if (app->stores[i])
+            out[n++] = app->stores[i];
+    out[n++] = app->directory;
+    return n;
+}
+
+/* Commits the open group; 0, or -1 (said on stderr) if a store failed. */
+static int batch_close(struct seed_batch *b)
+{
+    if (!b->open)
+        return 0;
+    struct store *stores[CONFIG_MAX_REGIONS + 1];
+    size_t n = seed_stores(b->app, stores);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (store_batch_end(stores[i]) != STORE_OK) {
+            fprintf(stderr, "reel seed: could not commit to %s\n", store_path(stores[i]));
+            rc = -1;
+        }
+    b->open = false;
+    b->pending = 0;
+    return rc;
+}
+
+static int batch_open(struct seed_batch *b)
+{
+    struct store *stores[CONFIG_MAX_REGIONS + 1];
+    size_t n = seed_stores(b->app, stores);
+    for (size_t i = 0; i < n; i++)
+        if (store_batch_begin(stores[i]) != STORE_OK) {
+            fprintf(stderr, "reel seed: could not start writing to %s\n",
+                    store_path(stores[i]));
+            while (i-- > 0)
+                store_batch_end(stores[i]);
+            return -1;
+        }
+    b->open = true;
+    return 0;
+}
+
+/* Counts a record written; starts a new group every SEED_BATCH. */
+static int batch_tick(struct seed_batch *b)
+{
+    if (!b->open || ++b->pending < SEED_BATCH)
+        return 0;
+    return batch_close(b) < 0 || batch_open(b) < 0 ? -1 : 0;
+}
+
 struct demo_options {
     size_t users, videos;
     bool json, media;
@@ -261,10 +327,15 @@ static int seed_demo(struct app *app, const struct demo_options *o)
     size_t users = o->users, videos = o->videos;
     bool json = o->json;
     uint64_t *ids = reel_calloc(users ? users : 1, sizeof *ids);
+    uint64_t *vids = reel_calloc(videos ? videos : 1, sizeof *vids);
     static struct store_user u;
     char token[TOKEN_STR_MAX];
-    if (!ids)
-        return 1;
+    struct seed_batch batch = {.app = app};
+    int result = 1;
+    if (!ids || !vids)
+        goto done;
+    if (!o->media && batch_open(&batch) < 0)
+        goto done;
     if (json)
         printf("{\"users\": [");
     for (size_t k = 0; k < users; k++) {
@@ -272,8 +343,7 @@ static int seed_demo(struct app *app, const struct demo_options *o)
         int rc = create_user(app, k + 1, country, &u, token);
         if (rc != STORE_OK) {
             fprintf(stderr, "reel seed: could not create user %zu (store error %d)\n", k + 1, rc);
-            reel_free(ids);
-            return 1;
+            goto done;
         }
         ids[k] = u.id;
         if (json) {
@@ -283,20 +353,17 @@ static int seed_demo(struct app *app, const struct demo_options *o)
                    " \"home_region\": \"%s\", \"token\": \"%s\"}",
                    k ? ", " : "", id_format(u.id, id), u.username, r->name, token);
         }
+        if (batch_tick(&batch) < 0)
+            goto done;
     }
     for (size_t k = 0; k < users && users > 1; k++)
         for (int f = 0; f < 3; f++) {
             size_t other = rng_below(users);
-            if (other != k && follow(app, ids[k], ids[other]) != STORE_OK) {
-                reel_free(ids);
-                return 1;
-            }
+            if (other == k)
+                continue;
+            if (follow(app, ids[k], ids[other]) != STORE_OK || batch_tick(&batch) < 0)
+                goto done;
         }
-    uint64_t *vids = reel_calloc(videos ? videos : 1, sizeof *vids);
-    if (!vids) {
-        reel_free(ids);
-        return 1;
-    }
     size_t created = 0;
     struct progress bar;
     progress_init(&bar, o->media ? "clips" : "videos", videos, o->media ? 1 : 1000);
@@ -314,12 +381,12 @@ static int seed_demo(struct app *app, const struct demo_options *o)
                                          (int32_t)(5000 + rng_below(55000)), &vids[k]);
         if (rc != STORE_OK) {
             fprintf(stderr, "reel seed: could not create video %zu (error %d)\n", k + 1, rc);
-            reel_free(ids);
-            reel_free(vids);
-            return 1;
+            goto done;
         }
         created++;
         progress_update(&bar, created);
+        if (batch_tick(&batch) < 0)
+            goto done;
     }
     /* Transcoding ran beside the clip making; wait for the last jobs. */
     api_media_wait_idle(app);
@@ -334,9 +401,15 @@ static int seed_demo(struct app *app, const struct demo_options *o)
             status == STORE_VIDEO_READY)
             ready++;
         size_t likes = rng_below(6);
-        for (size_t l = 0; l < likes; l++)
+        for (size_t l = 0; l < likes; l++) {
             like(app, ids[rng_below(users)], vids[k]);
+            if (batch_tick(&batch) < 0)
+                goto done;
+        }
     }
+    /* What was written is committed before it is reported. */
+    if (batch_close(&batch) < 0)
+        goto done;
     if (json) {
         printf("], \"videos\": [");
         for (size_t k = 0; k < created; k++) {
@@ -351,14 +424,17 @@ static int seed_demo(struct app *app, const struct demo_options *o)
         printf("seeded %zu users and %zu videos (no media files; password \"demo-password\")\n",
                users, created);
     }
-    reel_free(ids);
-    reel_free(vids);
-    if (ready < created) {
+    if (ready < created)
         fprintf(stderr, "reel seed: %zu of %zu videos did not become ready (see the log)\n",
                 created - ready, created);
-        return 1;
-    }
-    return 0;
+    else
+        result = 0;
+done:
+    /* On failure, what was written before it stays (as without groups). */
+    batch_close(&batch);
+    reel_free(ids);
+    reel_free(vids);
+    return result;
 }
 
 /* True if any user holds a username (any region): the directory is asked

@@ -69,6 +69,12 @@ struct store {
     pthread_mutex_t repl_lock;
     store_change_fn on_change;
     void *on_change_ctx;
+    /* store_batch_begin's connection, out of the pool until store_batch_end:
+     * sq_acquire hands it to batch_owner's calls (batch_uses at a time), and
+     * their write transactions are savepoints in the batch's. */
+    struct sq_conn *batch;
+    pthread_t batch_owner;
+    unsigned batch_uses;
 };
 
 /* Tells the change hook again about the rows changed on conn since the
@@ -78,7 +84,8 @@ void sq_flush_changed(struct sq_conn *conn);
 /* Tells the change hook about a row the update hook cannot see (likes has
  * no rowid): now, and again after the transaction. */
 void sq_note_changed(struct sq_conn *conn, enum store_row row, uint64_t id, bool deleted);
-/* Borrows a connection, waiting if all are in use. Never NULL. */
+/* Borrows a connection, waiting if all are in use. Never NULL. The thread
+ * that holds a batch (store_batch_begin) always gets the batch's. */
 struct sq_conn *sq_acquire(struct store *store);
 /* Returns a connection to the pool. */
 void sq_release(struct store *store, struct sq_conn *conn);
@@ -101,7 +108,10 @@ int sq_status(struct sq_conn *conn, int rc, const char *what);
  * that it reaches the replicas: sq_txn_begin takes the write lock (BEGIN
  * IMMEDIATE) and starts recording a changeset; sq_txn_commit applies the
  * changeset to every healthy replica, then commits here. Both return a
- * STORE_* status; after a failed commit the transaction is rolled back. */
+ * STORE_* status; after a failed commit the transaction is rolled back. On
+ * a batch's connection they are a savepoint and its release instead (the
+ * batch replicates and commits at store_batch_end), and sq_read_begin and
+ * sq_read_end do nothing (the batch's transaction is the read's). */
 int sq_txn_begin(struct store *store, struct sq_conn *conn);
 int sq_txn_commit(struct store *store, struct sq_conn *conn);
 void sq_txn_rollback(struct store *store, struct sq_conn *conn);

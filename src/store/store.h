@@ -65,6 +65,20 @@ int store_open(struct store **out, enum store_kind kind, const char *dir,
 /* Closes every connection. The store must have no calls in flight. */
 void store_close(struct store *store);
 
+/* Bulk loading (`reel seed`): the writes the calling thread makes to store
+ * between store_batch_begin and store_batch_end are one transaction, so they
+ * cost one commit, one replication and one sync between them instead of one
+ * each. Each write is still whole or not at all (a savepoint inside the
+ * batch), but none is durable, or seen by other connections, until
+ * store_batch_end commits; a crash before then loses the whole batch. The
+ * batch holds the store's write lock throughout, so it is for a loader that
+ * writes alone, not for a serving process. Batches do not nest.
+ * store_batch_begin returns STORE_OK, or STORE_ERROR (also for a batch
+ * already open); store_batch_end returns the commit's status (the batch is
+ * rolled back if it fails) and is a no-op without a batch. */
+int store_batch_begin(struct store *store);
+int store_batch_end(struct store *store);
+
 /* Rows whose change a cache of rendered cards must hear about. */
 enum store_row {
     STORE_ROW_VIDEO,  /* a row of videos: id is the video's */

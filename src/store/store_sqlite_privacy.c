@@ -142,7 +142,7 @@ int store_user_records(struct store *store, uint64_t user_id, store_record_fn fn
     struct sq_conn *c = sq_acquire(store);
     int rc = STORE_OK;
     /* One read transaction: a consistent picture of the user's records. */
-    if (sq_exec(c, "BEGIN") != SQLITE_OK) {
+    if (sq_read_begin(c, "user_records") != STORE_OK) {
         sq_release(store, c);
         return STORE_ERROR;
     }
@@ -177,7 +177,7 @@ int store_user_records(struct store *store, uint64_t user_id, store_record_fn fn
             rc = sq_status(c, step, "user_records");
         sqlite3_reset(st);
     }
-    sq_exec(c, "COMMIT");
+    rc = sq_read_end(c, rc, "user_records");
     sq_release(store, c);
     return rc;
 }

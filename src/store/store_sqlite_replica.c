@@ -91,8 +91,19 @@ static int replicated_table(void *ctx, const char *table)
     return strstr(table, "_fts_") == NULL;
 }
 
+/* A write inside a batch (store_batch_begin) is a savepoint of the batch's
+ * transaction: undone alone if it fails; replicated and committed with the
+ * batch. */
+static const char SQL_BATCH_WRITE[] = "SAVEPOINT batch_write";
+static const char SQL_BATCH_WRITE_DONE[] = "RELEASE batch_write";
+static const char SQL_BATCH_WRITE_UNDO[] = "ROLLBACK TO batch_write";
+
 int sq_txn_begin(struct store *store, struct sq_conn *conn)
 {
+    if (conn == store->batch) {
+        int rc = sq_exec(conn, SQL_BATCH_WRITE);
+        return rc == SQLITE_OK ? STORE_OK : sq_status(conn, rc, "savepoint");
+    }
     int rc = sq_exec(conn, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK)
         return sq_status(conn, rc, "begin");
@@ -112,7 +123,13 @@ int sq_txn_begin(struct store *store, struct sq_conn *conn)
 
 void sq_txn_rollback(struct store *store, struct sq_conn *conn)
 {
-    (void)store;
+    if (conn == store->batch) {
+        /* The session extension records a row's values as of the
+         * changeset, so what is undone here is not replicated. */
+        sq_exec(conn, SQL_BATCH_WRITE_UNDO);
+        sq_exec(conn, SQL_BATCH_WRITE_DONE);
+        return;
+    }
     if (conn->session) {
         sqlite3session_delete(conn->session);
         conn->session = NULL;
@@ -148,6 +165,14 @@ static void replicate(struct store *store, int size, void *changeset)
 
 int sq_txn_commit(struct store *store, struct sq_conn *conn)
 {
+    if (conn == store->batch) {
+        int rc = sq_exec(conn, SQL_BATCH_WRITE_DONE);
+        if (rc == SQLITE_OK)
+            return STORE_OK;
+        int status = sq_status(conn, rc, "release");
+        sq_txn_rollback(store, conn);
+        return status == STORE_OK ? STORE_ERROR : status;
+    }
     if (conn->session) {
         int size = 0;
         void *changeset = NULL;
@@ -195,6 +220,44 @@ int sq_write(struct store *store, sq_write_fn fn, void *ctx)
         else
             sq_txn_rollback(store, c);
     }
+    sq_release(store, c);
+    return rc;
+}
+
+int store_batch_begin(struct store *store)
+{
+    pthread_mutex_lock(&store->lock);
+    bool open = store->batch != NULL;
+    pthread_mutex_unlock(&store->lock);
+    if (open) {
+        log_error("event=store_batch_nested db=%s", store->path);
+        return STORE_ERROR;
+    }
+    struct sq_conn *c = sq_acquire(store);
+    int rc = sq_txn_begin(store, c);
+    if (rc != STORE_OK) {
+        sq_release(store, c);
+        return rc;
+    }
+    pthread_mutex_lock(&store->lock);
+    store->batch = c;
+    store->batch_owner = pthread_self();
+    store->batch_uses = 0;
+    pthread_mutex_unlock(&store->lock);
+    return STORE_OK;
+}
+
+int store_batch_end(struct store *store)
+{
+    pthread_mutex_lock(&store->lock);
+    struct sq_conn *c = store->batch;
+    bool mine = c && pthread_equal(store->batch_owner, pthread_self());
+    if (mine)
+        store->batch = NULL; /* from here on, c is an ordinary connection */
+    pthread_mutex_unlock(&store->lock);
+    if (!mine)
+        return c ? STORE_ERROR : STORE_OK;
+    int rc = sq_txn_commit(store, c);
     sq_release(store, c);
     return rc;
 }

@@ -321,3 +321,51 @@ Test(store, replica_behind_after_crash_is_resynced)
     cr_assert_eq(count_rows(replica, "SELECT count(*) FROM users"), 1);
     store_close(s);
 }
+
+Test(store, a_batch_is_one_replicated_transaction_and_a_failed_write_is_undone_alone)
+{
+    char primary[400], replica[400];
+    snprintf(primary, sizeof primary, "%s/primary", dir);
+    snprintf(replica, sizeof replica, "%s/replica", dir);
+    struct store *s = open_with_replica(primary, replica);
+    cr_assert_eq(store_batch_end(s), STORE_OK, "no batch: nothing to do");
+    cr_assert_eq(store_batch_begin(s), STORE_OK);
+    cr_assert_eq(store_batch_begin(s), STORE_ERROR, "batches do not nest");
+    for (uint64_t id = 1; id <= 10; id++) {
+        char name[16];
+        snprintf(name, sizeof name, "user%llu", (unsigned long long)id);
+        struct store_user u = make_user(id, name);
+        struct store_session sess = {.id = 1000 + id, .user_id = id, .expires_ms = 1};
+        cr_assert_eq(store_user_create(s, &u, &sess), STORE_OK);
+    }
+    /* The batch's own reads see its writes... */
+    struct store_user back;
+    cr_assert_eq(store_user_get(s, 7, &back), STORE_OK);
+    cr_assert_str_eq(back.email, "user7@example.com");
+    /* ... other connections see nothing until it commits. */
+    cr_assert_eq(count_rows(primary, "SELECT count(*) FROM users"), 0);
+    cr_assert_eq(count_rows(replica, "SELECT count(*) FROM users"), 0);
+    /* A write that fails half-way (its user is inserted, then its session
+     * id is taken) is undone alone; the batch goes on. */
+    struct store_user dup = make_user(11, "user11");
+    struct store_session taken = {.id = 1003, .user_id = 11, .expires_ms = 1};
+    cr_assert_neq(store_user_create(s, &dup, &taken), STORE_OK);
+    cr_assert_eq(store_user_get(s, 11, &back), STORE_NOTFOUND);
+    struct store_user last = make_user(12, "user12");
+    cr_assert_eq(store_user_create(s, &last, NULL), STORE_OK);
+    cr_assert_eq(store_batch_end(s), STORE_OK);
+
+    cr_assert_eq(count_rows(primary, "SELECT count(*) FROM users"), 11);
+    cr_assert_eq(count_rows(primary, "SELECT count(*) FROM users WHERE id = 11"), 0);
+    cr_assert_eq(count_rows(replica, "SELECT count(*) FROM users"), 11);
+    cr_assert_eq(count_rows(replica, "SELECT count(*) FROM sessions"), 10);
+    cr_assert_eq(count_rows(replica, "SELECT count(*) FROM users WHERE id = 11"), 0);
+    cr_assert_eq(store_replicas_healthy(s), 1, "the replica applied the batch");
+    cr_assert_eq(count_rows(replica, "SELECT seq FROM _replication"),
+                 count_rows(primary, "SELECT seq FROM _replication"));
+    /* After the batch, writes are their own transactions again. */
+    cr_assert_eq(store_user_update_profile(s, 3, "Three", "bio"), STORE_OK);
+    cr_assert_eq(count_rows(replica, "SELECT count(*) FROM users WHERE display_name = 'Three'"), 1);
+    store_close(s);
+    cr_assert_not(store_replica_is_stale(replica));
+}
