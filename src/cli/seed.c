@@ -392,6 +392,8 @@ static int seed_demo(struct app *app, const struct demo_options *o)
     api_media_wait_idle(app);
     progress_finish(&bar);
     size_t ready = 0;
+    struct progress likes_bar;
+    progress_init(&likes_bar, "likes", created, 1000);
     for (size_t k = 0; k < created; k++) {
         uint64_t creator;
         int32_t duration;
@@ -406,7 +408,9 @@ static int seed_demo(struct app *app, const struct demo_options *o)
             if (batch_tick(&batch) < 0)
                 goto done;
         }
+        progress_update(&likes_bar, k + 1);
     }
+    progress_finish(&likes_bar);
     /* What was written is committed before it is reported. */
     if (batch_close(&batch) < 0)
         goto done;

@@ -45,6 +45,7 @@ struct sq_conn {
     const char *stmt_sql[SQ_STMT_SLOTS];
     sqlite3_stmt *stmt[SQ_STMT_SLOTS];
     sqlite3_session *session; /* the changeset of the open write transaction */
+    bool batch;               /* holds a batch (store_batch_begin): out of the pool */
     struct sq_conn *next_free;
 };
 
@@ -70,11 +71,10 @@ struct store {
     store_change_fn on_change;
     void *on_change_ctx;
     /* store_batch_begin's connection, out of the pool until store_batch_end:
-     * sq_acquire hands it to batch_owner's calls (batch_uses at a time), and
-     * their write transactions are savepoints in the batch's. */
+     * sq_acquire hands it to batch_owner's calls, and their write
+     * transactions are savepoints in the batch's. */
     struct sq_conn *batch;
     pthread_t batch_owner;
-    unsigned batch_uses;
 };
 
 /* Tells the change hook again about the rows changed on conn since the

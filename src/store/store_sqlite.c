@@ -237,14 +237,9 @@ static int step_once(struct sq_conn *conn, const char *sql)
     return step == SQLITE_DONE ? SQLITE_OK : step;
 }
 
-static bool in_batch(const struct sq_conn *conn)
-{
-    return conn->store->batch == conn;
-}
-
 int sq_read_begin(struct sq_conn *conn, const char *what)
 {
-    if (in_batch(conn))
+    if (conn->batch)
         return STORE_OK;
     int rc = step_once(conn, SQL_READ_BEGIN);
     return rc == SQLITE_OK ? STORE_OK : sq_status(conn, rc, what);
@@ -252,7 +247,7 @@ int sq_read_begin(struct sq_conn *conn, const char *what)
 
 int sq_read_end(struct sq_conn *conn, int rc, const char *what)
 {
-    if (in_batch(conn))
+    if (conn->batch)
         return rc;
     int end = step_once(conn, SQL_READ_END);
     if (end != SQLITE_OK) {
@@ -500,7 +495,6 @@ struct sq_conn *sq_acquire(struct store *store)
     pthread_mutex_lock(&store->lock);
     if (store->batch && pthread_equal(store->batch_owner, pthread_self())) {
         struct sq_conn *c = store->batch;
-        store->batch_uses++;
         pthread_mutex_unlock(&store->lock);
         return c;
     }
@@ -514,13 +508,8 @@ struct sq_conn *sq_acquire(struct store *store)
 
 void sq_release(struct store *store, struct sq_conn *conn)
 {
-    if (conn == store->batch) {
-        /* Kept for the batch; its rows are told once it commits. */
-        pthread_mutex_lock(&store->lock);
-        store->batch_uses--;
-        pthread_mutex_unlock(&store->lock);
-        return;
-    }
+    if (conn->batch)
+        return; /* kept for the batch; its rows are told once it commits */
     if (conn->changed_count || conn->changed_overflow)
         sq_flush_changed(conn);
     pthread_mutex_lock(&store->lock);

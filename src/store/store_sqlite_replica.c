@@ -100,7 +100,7 @@ static const char SQL_BATCH_WRITE_UNDO[] = "ROLLBACK TO batch_write";
 
 int sq_txn_begin(struct store *store, struct sq_conn *conn)
 {
-    if (conn == store->batch) {
+    if (conn->batch) {
         int rc = sq_exec(conn, SQL_BATCH_WRITE);
         return rc == SQLITE_OK ? STORE_OK : sq_status(conn, rc, "savepoint");
     }
@@ -123,7 +123,7 @@ int sq_txn_begin(struct store *store, struct sq_conn *conn)
 
 void sq_txn_rollback(struct store *store, struct sq_conn *conn)
 {
-    if (conn == store->batch) {
+    if (conn->batch) {
         /* The session extension records a row's values as of the
          * changeset, so what is undone here is not replicated. */
         sq_exec(conn, SQL_BATCH_WRITE_UNDO);
@@ -165,7 +165,7 @@ static void replicate(struct store *store, int size, void *changeset)
 
 int sq_txn_commit(struct store *store, struct sq_conn *conn)
 {
-    if (conn == store->batch) {
+    if (conn->batch) {
         int rc = sq_exec(conn, SQL_BATCH_WRITE_DONE);
         if (rc == SQLITE_OK)
             return STORE_OK;
@@ -240,10 +240,18 @@ int store_batch_begin(struct store *store)
         return rc;
     }
     pthread_mutex_lock(&store->lock);
-    store->batch = c;
-    store->batch_owner = pthread_self();
-    store->batch_uses = 0;
+    open = store->batch != NULL; /* another thread's, begun meanwhile */
+    if (!open) {
+        c->batch = true;
+        store->batch = c;
+        store->batch_owner = pthread_self();
+    }
     pthread_mutex_unlock(&store->lock);
+    if (open) {
+        sq_txn_rollback(store, c);
+        sq_release(store, c);
+        return STORE_ERROR;
+    }
     return STORE_OK;
 }
 
@@ -257,6 +265,7 @@ int store_batch_end(struct store *store)
     pthread_mutex_unlock(&store->lock);
     if (!mine)
         return c ? STORE_ERROR : STORE_OK;
+    c->batch = false;
     int rc = sq_txn_commit(store, c);
     sq_release(store, c);
     return rc;
