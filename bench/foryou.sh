@@ -7,6 +7,13 @@
 # reference of what the HTTP front does with no work behind it. Rounds
 # alternate the three; the table shows medians and ratios.
 #
+# `reel seed --json` makes USERS users (with a bearer token each) and VIDEOS
+# videos; the first TOKENS users are the ones wrk asks for, in turn. Before
+# measuring, they post HISTORY_S seconds of views (impressions, watches,
+# skips of heavy-tailed random videos), so that they are known to the engine
+# rather than all new. bench/foryou_scale.sh runs this at the issue's
+# catalogue size (1 million videos, 100,000 users).
+#
 # The target is a rate with p99 under 10 ms. At saturation the rate hardly
 # depends on how many connections wrk keeps open, but the latency grows with
 # them (each connection's request waits behind the others'), so For You is
@@ -25,6 +32,7 @@ FORYOU_CONNS=${FORYOU_CONNS:-8 16 32 $CONNS}
 USERS=${USERS:-2000}
 VIDEOS=${VIDEOS:-20000}
 TOKENS=${TOKENS:-400}
+HISTORY_S=${HISTORY_S:-5}
 
 command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh --bench"; exit 1; }
 
@@ -38,32 +46,81 @@ start_reel "$work"
 stop_reel
 t0=$(date +%s)
 "$REEL_BUILD/reel" seed --config "$work/reel.ini" --data "$work/data" --users "$USERS" \
-    --videos "$VIDEOS" --no-media --seed 1 >/dev/null
+    --videos "$VIDEOS" --no-media --seed 1 --json >"$work/seed.json" 2>/dev/null
 echo "seeded $USERS users and $VIDEOS videos in $(( $(date +%s) - t0 )) s"
-start_reel "$work"
-
-# Tokens of TOKENS seeded users (demo_1 ...), one per line.
-/usr/bin/python3 - "$REEL_URL" "$TOKENS" >"$work/tokens" <<'PY'
-import json, sys, urllib.request
-base, n = sys.argv[1], int(sys.argv[2])
-for i in range(1, n + 1):
-    body = json.dumps({"username": f"demo_{i}", "password": "demo-password"}).encode()
-    req = urllib.request.Request(base + "/api/v1/sessions", data=body,
-                                 headers={"Content-Type": "application/json"})
-    print(json.load(urllib.request.urlopen(req))["token"])
+# The first TOKENS users' tokens and every video id, one per line.
+/usr/bin/python3 - "$work" "$TOKENS" <<'PY'
+import json, sys
+work, n = sys.argv[1], int(sys.argv[2])
+seed = json.load(open(work + "/seed.json"))
+with open(work + "/tokens", "w") as f:
+    f.writelines(u["token"] + "\n" for u in seed["users"][:n])
+with open(work + "/videos", "w") as f:
+    f.writelines(v + "\n" for v in seed["videos"])
 PY
+rm -f "$work/seed.json"
+t0=$(date +%s)
+start_reel "$work"
+echo "server up in $(( $(date +%s) - t0 )) s"
 
-cat >"$work/feed.lua" <<'LUA'
-local tokens = {}
+# Each wrk thread takes its share of the tokens in turn (thread k starts at
+# the k-th part), so the threads do not ask for the same users at once.
+cat >"$work/users.lua" <<'LUA'
+local threads = {}
+function setup(thread)
+    thread:set("part", #threads)
+    table.insert(threads, thread)
+end
+tokens = {}
 for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
-local path = os.getenv("FEED_PATH")
-local i = math.random(#tokens)
-request = function()
-    i = i % #tokens + 1
-    return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[i]})
+function init(args)
+    part = part or 0
+    math.randomseed(part + 1)
+    user = math.floor(#tokens * part / 2)
+end
+function next_token()
+    user = user % #tokens + 1
+    return tokens[user]
 end
 LUA
-export TOKENS_FILE="$work/tokens"
+
+# History: views of heavy-tailed random videos (rank = N u^2.5), a third
+# watched for 5-40 s, the rest skipped.
+cat >"$work/history.lua" <<'LUA'
+dofile(os.getenv("USERS_LUA"))
+local videos = {}
+for line in io.lines(os.getenv("VIDEOS_FILE")) do videos[#videos + 1] = line end
+request = function()
+    local parts = {}
+    for _ = 1, 5 do
+        local v = videos[math.floor(#videos * math.random() ^ 2.5) + 1]
+        parts[#parts + 1] = '{"type":"impression","video_id":"' .. v .. '"}'
+        if math.random() < 0.33 then
+            parts[#parts + 1] = '{"type":"watch","video_id":"' .. v .. '","watched_ms":' ..
+                                math.random(5000, 40000) .. '}'
+        else
+            parts[#parts + 1] = '{"type":"skip","video_id":"' .. v .. '"}'
+        end
+    end
+    return wrk.format("POST", "/api/v1/events",
+                      {["Authorization"] = "Bearer " .. next_token(),
+                       ["Content-Type"] = "application/json"},
+                      '{"events":[' .. table.concat(parts, ",") .. ']}')
+end
+LUA
+export TOKENS_FILE="$work/tokens" VIDEOS_FILE="$work/videos" USERS_LUA="$work/users.lua"
+wrk -t2 -c16 -d"${HISTORY_S}s" -s "$work/history.lua" "$REEL_URL" | awk '
+    /Requests\/sec/ {rps=$2} /Non-2xx/ {bad=$NF}
+    END {if (bad > 0) {print "history: non-2xx answers: " bad > "/dev/stderr"; exit 1}
+         printf "history: %.0f event posts a second (5 views each) for %s s\n", rps, "'"$HISTORY_S"'"}'
+
+cat >"$work/feed.lua" <<'LUA'
+dofile(os.getenv("USERS_LUA"))
+local path = os.getenv("FEED_PATH")
+request = function()
+    return wrk.format("GET", path, {["Authorization"] = "Bearer " .. next_token()})
+end
+LUA
 
 # Background training: each of the users watches or skips videos it was
 # served, a few hundred events a second, so the engine learns while it serves.

@@ -12,7 +12,8 @@ median() {
 
 # Starts `reel serve` with a config made from config/reel.ini plus overrides
 # (lines "section.key=value" in $REEL_OVERRIDES), waits for its port.
-# Sets REEL_PID and REEL_URL. $1 = work directory.
+# Sets REEL_PID and REEL_URL. $1 = work directory. Gives up if the server
+# exits or is not listening within 2 minutes.
 start_reel() {
     work=$1
     /usr/bin/python3 - "$work" <<'PY'
@@ -45,9 +46,11 @@ PY
     "$REEL_BUILD/reel" serve --config "$work/reel.ini" --data "$work/data" \
         --listen 127.0.0.1:0 >"$work/reel.out" 2>"$work/reel.log" &
     REEL_PID=$!
-    for _ in $(seq 1 100); do
+    # A million videos take the engines half a minute to load.
+    for _ in $(seq 1 1200); do
         REEL_URL=$(sed -n 's/^listening on //p' "$work/reel.out")
         [ -n "$REEL_URL" ] && return 0
+        kill -0 "$REEL_PID" 2>/dev/null || break
         sleep 0.1
     done
     echo "reel did not start:" >&2
