@@ -46,6 +46,11 @@ uint32_t videos_new_row(struct video_table *videos)
         if (reel_array_grow(&emb, cap * videos->dim, sizeof *videos->emb) < 0)
             return IDMAP_NONE;
         videos->emb = emb;
+        /* Before the new halves are touched, so that they fault in as huge
+         * pages too (a server's table grows from 256 rows to its catalogue;
+         * scoring reads rows and embeddings at random). */
+        rec_hugepages(videos->rows, cap * sizeof *videos->rows);
+        rec_hugepages(videos->emb, cap * videos->dim * sizeof *videos->emb);
         memset(videos->rows + videos->cap, 0, videos->cap * sizeof *videos->rows);
         memset(videos->emb + (size_t)videos->cap * videos->dim, 0,
                (size_t)videos->cap * videos->dim * sizeof *videos->emb);
