@@ -270,8 +270,8 @@ void config_rec_init(struct config_rec *rec)
     rec->explore_bonus = 0.05;
     rec->hashtag_spread = 0.01;
     rec->explore_share = 0.2;
-    rec->candidates_nearest = 200;
-    rec->candidates_coengaged = 200;
+    rec->candidates_nearest = 100;
+    rec->candidates_coengaged = 100;
     rec->candidates_trending = 50;
     rec->candidates_following = 50;
     rec->candidates_fresh = 32;

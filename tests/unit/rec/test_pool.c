@@ -43,11 +43,21 @@ static void pool_of(struct rec_engine *e, uint64_t user, struct pool_view *out)
     pthread_mutex_unlock(&sh->lock);
 }
 
+/* The engine's test settings with 200 nearest candidates a request: the
+ * depths below (a first list of 200, a kept list of 400, a catalogue of 150
+ * that runs out) are written for it, whatever the default. */
+static struct config_rec pool_config(void)
+{
+    struct config_rec c = test_config();
+    c.candidates_nearest = 200;
+    return c;
+}
+
 /* 3,000 videos; background users give them varied embeddings; USER watches
  * a few to get one of its own. */
 static struct rec_engine *trained_engine(unsigned pool)
 {
-    struct config_rec c = test_config();
+    struct config_rec c = pool_config();
     c.nearest_pool = pool;
     struct rec_engine *e = test_engine(&c);
     rec_engine_tick(e, T0);
@@ -153,7 +163,7 @@ Test(pool, is_searched_again_when_the_embedding_moves)
 
 Test(pool, is_searched_again_when_old_or_short)
 {
-    struct config_rec c = test_config();
+    struct config_rec c = pool_config();
     struct rec_engine *a = trained_engine(400);
     int64_t t = T0 + 3600000;
     struct rec_feed_item page[10];
@@ -188,7 +198,7 @@ Test(pool, is_searched_again_when_old_or_short)
  * has changed it is searched again when half of it is used. */
 static int64_t short_list_built(int add_one)
 {
-    struct config_rec c = test_config();
+    struct config_rec c = pool_config();
     struct rec_engine *e = test_engine(&c);
     rec_engine_tick(e, T0);
     add_videos(e, 1, 150, NULL, OLD);
@@ -228,7 +238,7 @@ Test(pool, survives_a_snapshot)
     char err[256];
     struct rec_mark mark = {.log_offset = 1, .event_ms = t};
     cr_assert_eq(rec_engine_snapshot(a, dir, &mark, err, sizeof err), 0, "%s", err);
-    struct config_rec c = test_config();
+    struct config_rec c = pool_config();
     c.nearest_pool = 400;
     struct rec_mark got;
     int code = 0;
