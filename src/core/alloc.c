@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
 
 static _Atomic long fail_after = -1;
 
@@ -56,6 +59,37 @@ int reel_array_grow(void **ptr, size_t n, size_t size)
     void *p = reel_realloc(*ptr, n * size);
     if (!p)
         return -1;
+    *ptr = p;
+    return 0;
+}
+
+void *reel_aligned_calloc(size_t align, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    if (bytes == 0)
+        bytes = 1;
+    if (bytes > SIZE_MAX - align || should_fail())
+        return NULL;
+    bytes = (bytes + align - 1) & ~(align - 1); /* aligned_alloc: a multiple */
+    void *p = aligned_alloc(align, bytes);
+    if (!p)
+        return NULL;
+    if (align >= HUGE_PAGE)
+        madvise(p, bytes, MADV_HUGEPAGE); /* advice: failure changes nothing */
+    memset(p, 0, bytes);
+    return p;
+}
+
+int reel_aligned_grow(void **ptr, size_t align, size_t old_n, size_t n, size_t size)
+{
+    void *p = reel_aligned_calloc(align, n, size);
+    if (!p)
+        return -1;
+    if (*ptr)
+        memcpy(p, *ptr, (old_n < n ? old_n : n) * size);
+    free(*ptr);
     *ptr = p;
     return 0;
 }

@@ -23,6 +23,16 @@ void *reel_realloc(void *ptr, size_t size);
  * checking n * size for overflow. Returns 0, or -1 with *ptr unchanged. */
 int reel_array_grow(void **ptr, size_t n, size_t size);
 void reel_free(void *ptr);
+/* Zeroed arrays of n elements of size bytes starting on an `align`-byte
+ * boundary (a power of two, at least sizeof(void *)): elements of a cache
+ * line's size or a multiple then sit in whole lines. An alignment of 2 MiB
+ * or more also asks for transparent huge pages (MADV_HUGEPAGE) before the
+ * memory is first touched, for big tables read at random. reel_aligned_grow
+ * makes *ptr (from reel_aligned_calloc, with old_n elements) hold n, moving
+ * it (a copy) and zeroing the new part; 0, or -1 with *ptr unchanged. Freed
+ * with reel_free. */
+void *reel_aligned_calloc(size_t align, size_t n, size_t size);
+int reel_aligned_grow(void **ptr, size_t align, size_t old_n, size_t n, size_t size);
 /* Copies of strings; NULL on failure. reel_strndup copies at most n bytes and
  * always terminates. */
 char *reel_strdup(const char *s);

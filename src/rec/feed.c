@@ -338,11 +338,11 @@ static size_t nearest_search(struct feed_ctx *f, const float *user_vec, size_t w
      * NEAREST_AHEAD rows ahead, so that the misses overlap. */
     enum { NEAREST_AHEAD = 8 };
     for (size_t i = 0; i < n && i < NEAREST_AHEAD; i++)
-        __builtin_prefetch(&e->videos.rows[rows[i]]);
+        videos_prefetch(&e->videos, rows[i]);
     size_t kept = 0;
     for (size_t i = 0; i < n && kept < want; i++) {
         if (i + NEAREST_AHEAD < n)
-            __builtin_prefetch(&e->videos.rows[rows[i + NEAREST_AHEAD]]);
+            videos_prefetch(&e->videos, rows[i + NEAREST_AHEAD]);
         if (!excluded(f, rows[i]))
             out[kept++] = rows[i];
     }
@@ -420,7 +420,7 @@ static void source_nearest(struct feed_ctx *f, struct cand_set *cs, const float 
             size_t i = 0;
             for (; i < pool->n && n < k; i++) {
                 if (i + 8 < pool->n)
-                    __builtin_prefetch(&e->videos.rows[pool->rows[i + 8]]);
+                    videos_prefetch(&e->videos, pool->rows[i + 8]);
                 if (!excluded_since(f, pool->rows[i], i < pool->checked ? SEEN_SINCE : SEEN_ALL,
                                     pool->seen_mark))
                     pool->rows[n++] = pool->rows[i];
@@ -539,7 +539,7 @@ static void source_fresh(struct feed_ctx *f, struct cand_set *cs)
         unsigned chunk = draws - i < AHEAD ? (unsigned)(draws - i) : AHEAD;
         for (unsigned k = 0; k < chunk; k++) {
             rows[k] = e->fresh.rows[ctx_rand_ahead(f, k + 1) % count];
-            __builtin_prefetch(&e->videos.rows[rows[k]]);
+            videos_prefetch(&e->videos, rows[k]);
         }
         for (unsigned k = 0; k < chunk && want > 0; k++, i++) {
             ctx_rand(f); /* the draw rows[k] came from */
@@ -577,12 +577,12 @@ static void source_fill(struct feed_ctx *f, struct cand_set *cs, size_t want)
     const struct seen_filter *seen = f->s && ask != SEEN_LATER ? &f->s->seen : NULL;
     size_t max = want * 8;
     for (uint64_t k = 1; k <= ROW_AHEAD && k <= max; k++)
-        __builtin_prefetch(&e->videos.rows[ctx_rand_ahead(f, k) % used]);
+        videos_prefetch(&e->videos, (uint32_t)(ctx_rand_ahead(f, k) % used));
     for (uint64_t k = 1; seen && k <= SEEN_AHEAD && k <= max; k++)
         seen_prefetch(seen, e->videos.rows[ctx_rand_ahead(f, k) % used].id);
     for (size_t tries = 0; cs->n < want && tries < max; tries++) {
         if (tries + ROW_AHEAD < max)
-            __builtin_prefetch(&e->videos.rows[ctx_rand_ahead(f, 1 + ROW_AHEAD) % used]);
+            videos_prefetch(&e->videos, (uint32_t)(ctx_rand_ahead(f, 1 + ROW_AHEAD) % used));
         if (seen && tries + SEEN_AHEAD < max)
             seen_prefetch(seen, e->videos.rows[ctx_rand_ahead(f, 1 + SEEN_AHEAD) % used].id);
         add_row_asking(f, cs, (uint32_t)(ctx_rand(f) % used), REC_SOURCE_FRESH, ask);
@@ -603,7 +603,7 @@ static unsigned interest_matches(const struct prefs_entry *p, const struct video
 /* Hints the CPU to fetch what scoring a video reads: its row and embedding. */
 static void prefetch_video(const struct video_table *videos, uint32_t row)
 {
-    __builtin_prefetch(&videos->rows[row]);
+    videos_prefetch(videos, row);
     rec_prefetch_span(videos_emb(videos, row), videos->dim * sizeof(float));
 }
 

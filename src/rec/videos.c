@@ -7,20 +7,34 @@
 
 #include <string.h>
 
+/* Rows and embeddings start on a cache line, so that a 128-byte row or
+ * embedding is two cache lines, not three (scoring a candidate reads both,
+ * at random); large tables start on a huge page and are made of them. */
+static size_t table_align(size_t bytes)
+{
+    return bytes >= ((size_t)8 << 20) ? (size_t)2 << 20 : 64;
+}
+
+static int table_grow(void **ptr, size_t old_n, size_t n, size_t size)
+{
+    return reel_aligned_grow(ptr, table_align(n * size), old_n, n, size);
+}
+
 int videos_init(struct video_table *videos, unsigned dim, size_t expected)
 {
     memset(videos, 0, sizeof *videos);
     videos->dim = dim;
     videos->cap = expected > 256 ? (uint32_t)(expected < UINT32_MAX / 2 ? expected : UINT32_MAX / 2)
                                  : 256;
-    videos->rows = reel_calloc(videos->cap, sizeof *videos->rows);
-    videos->emb = reel_calloc((size_t)videos->cap * dim, sizeof *videos->emb);
+    void *rows = NULL, *emb = NULL;
+    if (table_grow(&rows, 0, videos->cap, sizeof *videos->rows) == 0)
+        videos->rows = rows;
+    if (table_grow(&emb, 0, (size_t)videos->cap * dim, sizeof *videos->emb) == 0)
+        videos->emb = emb;
     if (!videos->rows || !videos->emb || idmap_init(&videos->map, expected) < 0) {
         videos_clear(videos);
         return -1;
     }
-    rec_hugepages(videos->rows, (size_t)videos->cap * sizeof *videos->rows);
-    rec_hugepages(videos->emb, (size_t)videos->cap * dim * sizeof *videos->emb);
     return 0;
 }
 
@@ -37,23 +51,17 @@ uint32_t videos_new_row(struct video_table *videos)
     if (videos->used == videos->cap) {
         if (videos->cap >= UINT32_MAX / 2)
             return IDMAP_NONE;
+        /* A server's table grows from 256 rows to its catalogue. */
         size_t cap = (size_t)videos->cap * 2;
         void *rows = videos->rows;
-        if (reel_array_grow(&rows, cap, sizeof *videos->rows) < 0)
+        if (table_grow(&rows, videos->cap, cap, sizeof *videos->rows) < 0)
             return IDMAP_NONE;
         videos->rows = rows;
         void *emb = videos->emb;
-        if (reel_array_grow(&emb, cap * videos->dim, sizeof *videos->emb) < 0)
+        if (table_grow(&emb, (size_t)videos->cap * videos->dim, cap * videos->dim,
+                       sizeof *videos->emb) < 0)
             return IDMAP_NONE;
         videos->emb = emb;
-        /* Before the new halves are touched, so that they fault in as huge
-         * pages too (a server's table grows from 256 rows to its catalogue;
-         * scoring reads rows and embeddings at random). */
-        rec_hugepages(videos->rows, cap * sizeof *videos->rows);
-        rec_hugepages(videos->emb, cap * videos->dim * sizeof *videos->emb);
-        memset(videos->rows + videos->cap, 0, videos->cap * sizeof *videos->rows);
-        memset(videos->emb + (size_t)videos->cap * videos->dim, 0,
-               (size_t)videos->cap * videos->dim * sizeof *videos->emb);
         videos->cap = (uint32_t)cap;
     }
     uint32_t row = videos->used++;

@@ -95,3 +95,43 @@ Test(buf, nomem_leaves_buffer_intact)
     cr_assert_str_eq(b.data, "keep");
     buf_clear(&b);
 }
+
+Test(alloc, aligned_arrays_start_on_their_boundary_zeroed_and_grow_keeping_their_contents)
+{
+    static const size_t aligns[] = {64, (size_t)2 << 20};
+    for (size_t a = 0; a < sizeof aligns / sizeof aligns[0]; a++) {
+        size_t align = aligns[a];
+        uint32_t *p = reel_aligned_calloc(align, 1000, sizeof *p);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % align, 0);
+        for (size_t i = 0; i < 1000; i++) {
+            cr_assert_eq(p[i], 0);
+            p[i] = (uint32_t)i * 7 + 1;
+        }
+        void *grown = p;
+        cr_assert_eq(reel_aligned_grow(&grown, align, 1000, 5000, sizeof *p), 0);
+        p = grown;
+        cr_assert_eq((uintptr_t)p % align, 0);
+        for (size_t i = 0; i < 1000; i++)
+            cr_assert_eq(p[i], (uint32_t)i * 7 + 1, "kept what it held");
+        for (size_t i = 1000; i < 5000; i++)
+            cr_assert_eq(p[i], 0, "the new part is zeroed");
+        reel_free(p);
+    }
+    cr_assert_null(reel_aligned_calloc(64, SIZE_MAX / 8, 16), "n * size overflows");
+}
+
+Test(alloc, aligned_growth_that_fails_leaves_the_array_as_it_was)
+{
+    void *p = reel_aligned_calloc(64, 10, 8);
+    cr_assert_not_null(p);
+    memset(p, 0xab, 80);
+    void *before = p;
+    reel_alloc_fail_after(0);
+    int rc = reel_aligned_grow(&p, 64, 10, 20, 8);
+    reel_alloc_fail_after(-1);
+    cr_assert_eq(rc, -1);
+    cr_assert_eq(p, before);
+    cr_assert_eq(((unsigned char *)p)[79], 0xab);
+    reel_free(p);
+}
