@@ -243,6 +243,18 @@ static long long count_rows(const char *db_dir, const char *sql)
     return v;
 }
 
+/* Users 1..n ("user1"...), each with a first session numbered 1000 + id. */
+static void create_users(struct store *s, uint64_t n)
+{
+    for (uint64_t id = 1; id <= n; id++) {
+        char name[16];
+        snprintf(name, sizeof name, "user%llu", (unsigned long long)id);
+        struct store_user u = make_user(id, name);
+        struct store_session sess = {.id = 1000 + id, .user_id = id, .expires_ms = 1};
+        cr_assert_eq(store_user_create(s, &u, &sess), STORE_OK);
+    }
+}
+
 Test(store, writes_reach_the_replica_before_they_return)
 {
     char primary[400], replica[400];
@@ -250,13 +262,7 @@ Test(store, writes_reach_the_replica_before_they_return)
     snprintf(replica, sizeof replica, "%s/replica", dir);
     struct store *s = open_with_replica(primary, replica);
     cr_assert_eq(store_replicas_healthy(s), 1);
-    for (uint64_t id = 1; id <= 20; id++) {
-        char name[16];
-        snprintf(name, sizeof name, "user%llu", (unsigned long long)id);
-        struct store_user u = make_user(id, name);
-        struct store_session sess = {.id = 1000 + id, .user_id = id, .expires_ms = 1};
-        cr_assert_eq(store_user_create(s, &u, &sess), STORE_OK);
-    }
+    create_users(s, 20);
     cr_assert_eq(store_session_revoke(s, 1005, 9), STORE_OK);
     cr_assert_eq(store_user_update_profile(s, 3, "Three", "bio"), STORE_OK);
     /* Read the replica's file while the primary is still open. */
@@ -331,13 +337,7 @@ Test(store, a_batch_is_one_replicated_transaction_and_a_failed_write_is_undone_a
     cr_assert_eq(store_batch_end(s), STORE_OK, "no batch: nothing to do");
     cr_assert_eq(store_batch_begin(s), STORE_OK);
     cr_assert_eq(store_batch_begin(s), STORE_ERROR, "batches do not nest");
-    for (uint64_t id = 1; id <= 10; id++) {
-        char name[16];
-        snprintf(name, sizeof name, "user%llu", (unsigned long long)id);
-        struct store_user u = make_user(id, name);
-        struct store_session sess = {.id = 1000 + id, .user_id = id, .expires_ms = 1};
-        cr_assert_eq(store_user_create(s, &u, &sess), STORE_OK);
-    }
+    create_users(s, 10);
     /* The batch's own reads see its writes... */
     struct store_user back;
     cr_assert_eq(store_user_get(s, 7, &back), STORE_OK);
