@@ -39,7 +39,8 @@ command -v wrk >/dev/null || { echo "wrk is missing: scripts/deps.sh --bench"; e
 work=$(mktemp -d)
 trap 'stop_reel; [ -n "${EV_PID:-}" ] && kill $EV_PID 2>/dev/null; rm -rf "$work"' EXIT
 
-REEL_OVERRIDES="log.requests=off limits.rate_ip_per_s=0 limits.rate_token_per_s=0 server.threads=2 security.argon2_ops=1 security.argon2_mem=8k"
+# FORYOU_OVERRIDES: more "section.key=value" settings to try (lib.sh).
+REEL_OVERRIDES="log.requests=off limits.rate_ip_per_s=0 limits.rate_token_per_s=0 server.threads=2 security.argon2_ops=1 security.argon2_mem=8k ${FORYOU_OVERRIDES:-}"
 export REEL_OVERRIDES
 # The config start_reel writes is the one seeding uses too (cheap hashing).
 start_reel "$work"
