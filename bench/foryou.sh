@@ -71,13 +71,14 @@ local threads = {}
 function setup(thread)
     thread:set("part", #threads)
     table.insert(threads, thread)
+    for _, t in ipairs(threads) do t:set("parts", #threads) end
 end
 tokens = {}
 for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
 function init(args)
-    part = part or 0
+    part, parts = part or 0, parts or 1
     math.randomseed(part + 1)
-    user = math.floor(#tokens * part / 2)
+    user = math.floor(#tokens * part / parts)
 end
 function next_token()
     user = user % #tokens + 1
