@@ -71,9 +71,13 @@ struct cand_set {
  * and zeroing a table sized for the worst case was a tenth of its time. */
 #define CANDS_SLOTS_MIN 1024
 
-static int cands_init(struct cand_set *cs, uint32_t cap)
+/* Room for cap candidates, the slot table sized for `expect` of them
+ * (0: the smallest, grown as they come). */
+static int cands_init(struct cand_set *cs, uint32_t cap, uint32_t expect)
 {
     uint32_t size = CANDS_SLOTS_MIN;
+    while (size < 2 * (uint64_t)expect && size < (1u << 30))
+        size *= 2;
     cs->c = reel_malloc((size_t)cap * sizeof *cs->c);
     cs->slots = reel_calloc(size, sizeof *cs->slots);
     cs->n = 0;
@@ -260,19 +264,37 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     if (!s || !s->recent_count || e->cfg.coengagement_neighbours == 0)
         return 0;
     unsigned n = coeng_seeds(e, s);
+    uint32_t seeds[SESSION_RECENT_MAX];
+    const struct coeng_list *lists[SESSION_RECENT_MAX];
+    uint32_t partners = 0;
+    for (unsigned k = 0; k < n; k++) {
+        seeds[k] = s->recent[(s->recent_head + SESSION_RECENT_MAX - 1 - k) % SESSION_RECENT_MAX];
+        lists[k] = coeng_get(&e->coeng, seeds[k]);
+        partners += lists[k] ? lists[k]->count : 0;
+    }
+    if (!partners)
+        return 0;
+    /* The slot table sized for every partner at once: grown from the
+     * smallest, it was rehashed three times a request. */
     struct cand_set acc;
-    if (cands_init(&acc, n * e->cfg.coengagement_neighbours + 1) < 0)
+    if (cands_init(&acc, partners + 1, partners) < 0)
         return -1;
+    /* Each partner's row (its engagements, for coeng_term) is a cache miss
+     * in a large catalogue: asked of memory AHEAD entries early. */
+    enum { AHEAD = 8 };
     float seed_weight = 1.0f;
     for (unsigned k = 0; k < n; k++, seed_weight *= (float)e->cfg.coengagement_decay) {
-        uint32_t w = s->recent[(s->recent_head + SESSION_RECENT_MAX - 1 - k) % SESSION_RECENT_MAX];
-        const struct coeng_list *l = coeng_get(&e->coeng, w);
+        const struct coeng_list *l = lists[k];
         if (!l)
             continue;
+        for (uint16_t i = 0; i < l->count && i < AHEAD; i++)
+            __builtin_prefetch(&e->videos.rows[l->e[i].row].engagements);
         for (uint16_t i = 0; i < l->count; i++) {
+            if (i + AHEAD < l->count)
+                __builtin_prefetch(&e->videos.rows[l->e[i + AHEAD].row].engagements);
             struct cand *c = cands_get(&acc, l->e[i].row, 1);
             if (c)
-                c->coeng += seed_weight * coeng_term(e, w, &l->e[i]);
+                c->coeng += seed_weight * coeng_term(e, seeds[k], &l->e[i]);
         }
     }
     /* Scores for the candidates already there, then (add) the best
@@ -289,26 +311,29 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     uint32_t want = e->cfg.candidates_coengaged;
     if (add && want > 0 && acc.n > 0) {
         /* A quickselect: 32 seeds of 100 partners each are 3,200, and a
-         * selection by repeated scans cost want times that. */
-        struct rank_hit *h = reel_malloc((size_t)acc.n * sizeof *h);
-        if (!h) {
+         * selection by repeated scans cost want times that. On rank_key
+         * keys (the same order), whose partitions have no branches to
+         * mispredict: over struct rank_hit it was a tenth of a page. */
+        uint64_t *keys = reel_malloc((size_t)acc.n * sizeof *keys);
+        if (!keys) {
             rc = -1;
         } else {
             for (uint32_t i = 0; i < acc.n; i++)
-                h[i] = (struct rank_hit){acc.c[i].coeng, acc.c[i].row, i};
+                keys[i] = rank_key(acc.c[i].coeng, acc.c[i].row);
             if (want > acc.n)
                 want = acc.n;
-            rank_select(h, acc.n, want);
+            rank_key_select(keys, acc.n, want);
             for (uint32_t i = 0; i < want; i++) {
-                if (excluded(f, h[i].row))
+                uint32_t row = rank_key_row(keys[i]);
+                if (excluded(f, row))
                     continue;
-                struct cand *dst = cands_get(cs, h[i].row, 1);
+                struct cand *dst = cands_get(cs, row, 1);
                 if (dst) {
-                    dst->coeng = h[i].score;
+                    dst->coeng = rank_key_score(keys[i]);
                     dst->sources |= REC_SOURCE_COENGAGED;
                 }
             }
-            reel_free(h);
+            reel_free(keys);
         }
     }
     cands_clear(&acc);
@@ -898,7 +923,7 @@ int feed_build(struct rec_engine *e, const struct rec_feed_request *req,
                              cfg->candidates_trending + cfg->candidates_following +
                              cfg->candidates_fresh + TOP_GLOBAL +
                              REC_INTERESTS_MAX * TOP_TAG + 4 * REC_FEED_MAX + 1;
-    if (cands_init(&cs, cap) < 0) {
+    if (cands_init(&cs, cap, 0) < 0) {
         rc = REC_ENOMEM;
         goto out;
     }
