@@ -389,7 +389,7 @@ static void engagement(struct rec_engine *e, struct session *s, uint32_t urow, u
     struct video_row *v = &e->videos.rows[vrow];
     engage_step(e, urow, vrow, 1.0f, 1.0f, 0);
     if (!s || !in_recent(s, vrow)) {
-        v->engagements++;
+        video_engaged_set(&e->videos.engaged[vrow], e->videos.engaged[vrow].users + 1);
         if (s) {
             unsigned n = s->recent_count < e->cfg.coengagement_window
                              ? s->recent_count

@@ -239,15 +239,6 @@ static void add_row(struct feed_ctx *f, struct cand_set *cs, uint32_t row, uint8
     add_row_asking(f, cs, row, source, source == REC_SOURCE_TRENDING ? SEEN_MEMO : SEEN_ALL);
 }
 
-/* One seed's contribution to a partner's co-engagement score (coeng.h). */
-static inline float coeng_term(const struct rec_engine *e, uint32_t seed,
-                               const struct coeng_entry *p)
-{
-    float ew = (float)e->videos.rows[seed].engagements;
-    float ec = (float)e->videos.rows[p->row].engagements;
-    return p->count / sqrtf((ew > 1 ? ew : 1) * (ec > 1 ? ec : 1));
-}
-
 static unsigned coeng_seeds(const struct rec_engine *e, const struct session *s)
 {
     return s->recent_count < e->cfg.recent_engagements ? s->recent_count
@@ -279,22 +270,19 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
     struct cand_set acc;
     if (cands_init(&acc, partners + 1, partners) < 0)
         return -1;
-    /* Each partner's row (its engagements, for coeng_term) is a cache miss
-     * in a large catalogue: asked of memory AHEAD entries early. */
-    enum { AHEAD = 8 };
+    /* A partner's term (coeng.h): its count, times the seed's weight and
+     * normaliser, times its own normaliser. */
+    const struct video_engaged *engaged = e->videos.engaged;
     float seed_weight = 1.0f;
     for (unsigned k = 0; k < n; k++, seed_weight *= (float)e->cfg.coengagement_decay) {
         const struct coeng_list *l = lists[k];
         if (!l)
             continue;
-        for (uint16_t i = 0; i < l->count && i < AHEAD; i++)
-            __builtin_prefetch(&e->videos.rows[l->e[i].row].engagements);
+        float w = seed_weight * engaged[seeds[k]].norm;
         for (uint16_t i = 0; i < l->count; i++) {
-            if (i + AHEAD < l->count)
-                __builtin_prefetch(&e->videos.rows[l->e[i + AHEAD].row].engagements);
             struct cand *c = cands_get(&acc, l->e[i].row, 1);
             if (c)
-                c->coeng += seed_weight * coeng_term(e, seeds[k], &l->e[i]);
+                c->coeng += l->e[i].count * w * engaged[l->e[i].row].norm;
         }
     }
     /* Scores for the candidates already there, then (add) the best

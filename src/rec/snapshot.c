@@ -134,8 +134,9 @@ static void write_toplist(struct writer *w, const struct toplist *l)
     w_bytes(w, l->scores, (size_t)l->count * sizeof *l->scores);
 }
 
-static void write_video(struct writer *w, const struct video_row *v)
+static void write_video(struct writer *w, const struct video_table *videos, uint32_t row)
 {
+    const struct video_row *v = &videos->rows[row];
     W(w, v->id);
     W(w, v->creator_id);
     W(w, v->created_ms);
@@ -153,7 +154,7 @@ static void write_video(struct writer *w, const struct video_row *v)
     W(w, v->shares);
     W(w, v->comments);
     W(w, v->follows);
-    W(w, v->engagements);
+    W(w, videos->engaged[row].users);
     uint32_t served = __atomic_load_n(&v->fresh_served, __ATOMIC_RELAXED);
     W(w, served);
     W(w, v->state);
@@ -210,7 +211,7 @@ static int write_all(struct rec_engine *e, struct writer *w)
     section_begin(w, SEC_VIDEOS);
     W(w, e->videos.used);
     for (uint32_t r = 0; r < e->videos.used; r++) {
-        write_video(w, &e->videos.rows[r]);
+        write_video(w, &e->videos, r);
         w_bytes(w, videos_emb(&e->videos, r), dim * sizeof(float));
     }
     section_end(w);
@@ -581,8 +582,9 @@ static int read_toplist(struct reader *r, struct toplist *l, uint32_t video_rows
     return r->failed ? -1 : 0;
 }
 
-static int read_video(struct reader *r, struct video_row *v)
+static int read_video(struct reader *r, struct video_table *videos, uint32_t row)
 {
+    struct video_row *v = &videos->rows[row];
     R(r, v->id);
     R(r, v->creator_id);
     R(r, v->created_ms);
@@ -600,7 +602,9 @@ static int read_video(struct reader *r, struct video_row *v)
     R(r, v->shares);
     R(r, v->comments);
     R(r, v->follows);
-    R(r, v->engagements);
+    uint32_t engaged = 0;
+    R(r, engaged);
+    video_engaged_set(&videos->engaged[row], engaged);
     R(r, v->fresh_served);
     R(r, v->state);
     R(r, v->fresh);
@@ -673,7 +677,7 @@ static int load_section(struct rec_engine *e, uint32_t tag, struct reader *r)
             if (videos_new_row(&e->videos) != row)
                 return -1;
             struct video_row *v = &e->videos.rows[row];
-            if (read_video(r, v) < 0)
+            if (read_video(r, &e->videos, row) < 0)
                 return -1;
             for (unsigned k = 0; k < v->tag_count; k++)
                 if (v->tags[k] == 0 || v->tags[k] > e->tags.count)

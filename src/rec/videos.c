@@ -31,7 +31,9 @@ int videos_init(struct video_table *videos, unsigned dim, size_t expected)
         videos->rows = rows;
     if (table_grow(&emb, 0, (size_t)videos->cap * dim, sizeof *videos->emb) == 0)
         videos->emb = emb;
-    if (!videos->rows || !videos->emb || idmap_init(&videos->map, expected) < 0) {
+    videos->engaged = reel_calloc(videos->cap, sizeof *videos->engaged);
+    if (!videos->rows || !videos->emb || !videos->engaged ||
+        idmap_init(&videos->map, expected) < 0) {
         videos_clear(videos);
         return -1;
     }
@@ -43,6 +45,7 @@ void videos_clear(struct video_table *videos)
     idmap_clear(&videos->map);
     reel_free(videos->rows);
     reel_free(videos->emb);
+    reel_free(videos->engaged);
     memset(videos, 0, sizeof *videos);
 }
 
@@ -62,11 +65,16 @@ uint32_t videos_new_row(struct video_table *videos)
                        sizeof *videos->emb) < 0)
             return IDMAP_NONE;
         videos->emb = emb;
+        struct video_engaged *g = reel_realloc(videos->engaged, cap * sizeof *g);
+        if (!g)
+            return IDMAP_NONE;
+        videos->engaged = g;
         videos->cap = (uint32_t)cap;
     }
     uint32_t row = videos->used++;
     struct video_row *v = &videos->rows[row];
     memset(v, 0, sizeof *v);
+    video_engaged_set(&videos->engaged[row], 0);
     v->state = VIDEO_LIVE;
     v->ann_list = UINT32_MAX;
     v->fresh_pos = UINT32_MAX;
@@ -83,5 +91,6 @@ int videos_publish(struct video_table *videos, uint64_t id, uint32_t row)
 size_t videos_bytes(const struct video_table *videos)
 {
     return idmap_bytes(&videos->map) + (size_t)videos->cap * sizeof *videos->rows +
-           (size_t)videos->cap * videos->dim * sizeof *videos->emb;
+           (size_t)videos->cap * videos->dim * sizeof *videos->emb +
+           (size_t)videos->cap * sizeof *videos->engaged;
 }
