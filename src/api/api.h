@@ -331,12 +331,12 @@ void api_event_record(struct app *app, int type, uint64_t user_id, uint64_t vide
  * comments, shares, views), without the viewer's own videos and what the
  * viewer was already shown. The ranking is shared and at most a second old
  * (feed.c). Writes up to limit ids. Returns STORE_OK, API_WOULD_WAIT (the
- * ranking is due for its refresh) or a store error. The recommendation
+ * first ranking is not fetched yet) or a store error. The recommendation
  * engine keeps this as its "popular" baseline. */
 int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, bool may_wait,
                      uint64_t *out, size_t *n);
 /* The popular baseline's shared candidate list (feed.c; app->popular). */
-struct feed_popular *api_feed_popular_create(void);
+struct feed_popular *api_feed_popular_create(struct app *app);
 void api_feed_popular_destroy(struct feed_popular *popular);
 /* Refills the seen filter from the tail of every region's event log. */
 void api_feed_seen_rebuild(struct app *app);

@@ -175,7 +175,7 @@ int app_open_events(struct app *app, char *err, size_t errlen)
     if (!app->seen)
         app->seen = feed_seen_create(app->cfg.feed_seen_max, app->cfg.feed_seen_users);
     if (!app->popular)
-        app->popular = api_feed_popular_create();
+        app->popular = api_feed_popular_create(app);
     if (!app->video_cache || !app->seen || !app->popular) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -83,8 +83,9 @@ def test_popular_baseline_minus_seen(reel_factory):
 
 
 def test_popular_ranking_follows_engagement_within_a_second(reel_factory):
-    """The popular ranking is shared between requests for at most a second
-    (feed.c): new engagement moves it soon after, without a restart."""
+    """The popular ranking is shared between requests and refreshed by a
+    thread about every second (feed.c): new engagement moves it soon after,
+    without a restart."""
     server = reel_factory()
     creator, _ = server.signup(country="DE")
     fans = [server.signup(country="DE")[1] for _ in range(3)]
