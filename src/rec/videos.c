@@ -9,7 +9,8 @@
 
 /* Rows and embeddings start on a cache line, so that a 128-byte row or
  * embedding is two cache lines, not three (scoring a candidate reads both,
- * at random); large tables start on a huge page and are made of them. */
+ * at random); large tables start on a huge page and are made of them. The
+ * engaged counts, read at random too, grow the same way. */
 static size_t table_align(size_t bytes)
 {
     return bytes >= ((size_t)8 << 20) ? (size_t)2 << 20 : 64;
@@ -26,12 +27,13 @@ int videos_init(struct video_table *videos, unsigned dim, size_t expected)
     videos->dim = dim;
     videos->cap = expected > 256 ? (uint32_t)(expected < UINT32_MAX / 2 ? expected : UINT32_MAX / 2)
                                  : 256;
-    void *rows = NULL, *emb = NULL;
+    void *rows = NULL, *emb = NULL, *engaged = NULL;
     if (table_grow(&rows, 0, videos->cap, sizeof *videos->rows) == 0)
         videos->rows = rows;
     if (table_grow(&emb, 0, (size_t)videos->cap * dim, sizeof *videos->emb) == 0)
         videos->emb = emb;
-    videos->engaged = reel_calloc(videos->cap, sizeof *videos->engaged);
+    if (table_grow(&engaged, 0, videos->cap, sizeof *videos->engaged) == 0)
+        videos->engaged = engaged;
     if (!videos->rows || !videos->emb || !videos->engaged ||
         idmap_init(&videos->map, expected) < 0) {
         videos_clear(videos);
@@ -65,10 +67,10 @@ uint32_t videos_new_row(struct video_table *videos)
                        sizeof *videos->emb) < 0)
             return IDMAP_NONE;
         videos->emb = emb;
-        struct video_engaged *g = reel_realloc(videos->engaged, cap * sizeof *g);
-        if (!g)
+        void *engaged = videos->engaged;
+        if (table_grow(&engaged, videos->cap, cap, sizeof *videos->engaged) < 0)
             return IDMAP_NONE;
-        videos->engaged = g;
+        videos->engaged = engaged;
         videos->cap = (uint32_t)cap;
     }
     uint32_t row = videos->used++;
