@@ -318,20 +318,19 @@ int api_feed_popular(struct app *app, uint64_t viewer_id, size_t limit, bool may
     struct popular_list *l = popular_acquire(app->popular, may_wait, &rc);
     if (!l)
         return rc;
-    uint64_t *seen = NULL;
-    size_t seen_count = 0;
-    if (viewer_id && feed_seen_snapshot(app->seen, viewer_id, &seen, &seen_count) < 0) {
+    struct feed_seen_set seen = {0};
+    if (viewer_id && feed_seen_set_get(app->seen, viewer_id, &seen) < 0) {
         popular_release(l);
         return STORE_ERROR;
     }
     for (size_t i = 0; i < l->n && *n < limit; i++) {
         const struct store_video_score *c = &l->cand[i];
-        if (c->creator_id == viewer_id || feed_seen_contains(seen, seen_count, c->id))
+        if (c->creator_id == viewer_id || feed_seen_set_has(&seen, c->id))
             continue;
         out[(*n)++] = c->id;
     }
     popular_release(l);
-    reel_free(seen);
+    feed_seen_set_free(&seen);
     return STORE_OK;
 }
 

@@ -7,13 +7,13 @@
  * costs 10 ids, not per_user). Adding is O(1) — it runs for every ingested
  * event — so it only skips a video equal to one of the last few added (the
  * impression/play/watch of one viewing); older repeats take a slot. Reading
- * takes a sorted snapshot for binary search (a feed checks hundreds of
- * candidates at once).
+ * builds a hash set of the ring in one pass (a feed checks hundreds of
+ * candidates at once); sorting a copy instead was most of a popular page's
+ * CPU for a user with a full ring.
  */
 #include "feed/seen.h"
 
 #include "core/alloc.h"
-#include "core/sorted.h"
 #include "events/event.h"
 
 #include <pthread.h>
@@ -229,45 +229,67 @@ int feed_seen_add_many(struct feed_seen *s, uint64_t user_id, const struct event
     return rc;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Slot of video_id in a set of mask + 1 slots: its own or the first empty
+ * one after its home (linear probing). */
+static size_t set_slot(const uint64_t *slots, size_t mask, uint64_t video_id)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t i = (size_t)mix(video_id) & mask;
+    while (slots[i] && slots[i] != video_id)
+        i = (i + 1) & mask;
+    return i;
 }
 
-int feed_seen_snapshot(struct feed_seen *s, uint64_t user_id, uint64_t **ids, size_t *n)
+static void set_add_all(struct feed_seen_set *set, const uint64_t *ids, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (!ids[k])
+            continue;
+        size_t i = set_slot(set->slots, set->mask, ids[k]);
+        if (!set->slots[i]) {
+            set->slots[i] = ids[k];
+            set->n++;
+        }
+    }
+}
+
+int feed_seen_set_get(struct feed_seen *s, uint64_t user_id, struct feed_seen_set *set)
 {
     struct shard *sh = &s->shards[mix(user_id) % SHARDS];
-    *ids = NULL;
-    *n = 0;
+    *set = (struct feed_seen_set){0};
     int rc = 0;
     pthread_mutex_lock(&sh->lock);
     struct seen_user *u = find_user(sh, user_id);
     if (u && u->count) {
-        *ids = reel_malloc((size_t)u->count * sizeof **ids);
-        if (!*ids) {
+        size_t cap = 16;
+        while (cap < 2 * (size_t)u->count) /* at most half full */
+            cap *= 2;
+        set->slots = reel_calloc(cap, sizeof *set->slots);
+        if (!set->slots) {
             rc = -1;
         } else {
-            for (uint32_t i = 0; i < u->count; i++)
-                (*ids)[i] = u->ring[(u->head + i) % u->cap];
-            *n = u->count;
+            set->mask = cap - 1;
+            /* The ring's ids in any order: from the head to the end of the
+             * buffer, then from its start (no division per id). */
+            uint32_t first = u->cap - u->head < u->count ? u->cap - u->head : u->count;
+            set_add_all(set, u->ring + u->head, first);
+            set_add_all(set, u->ring, u->count - first);
         }
     }
     pthread_mutex_unlock(&sh->lock);
-    if (*n > 1) {
-        qsort(*ids, *n, sizeof **ids, cmp_u64);
-        size_t w = 1;
-        for (size_t r = 1; r < *n; r++)
-            if ((*ids)[r] != (*ids)[w - 1])
-                (*ids)[w++] = (*ids)[r];
-        *n = w;
-    }
     return rc;
 }
 
-bool feed_seen_contains(const uint64_t *ids, size_t n, uint64_t video_id)
+bool feed_seen_set_has(const struct feed_seen_set *set, uint64_t video_id)
 {
-    return sorted_u64_contains(ids, n, video_id);
+    if (!set->slots || !video_id)
+        return false;
+    return set->slots[set_slot(set->slots, set->mask, video_id)] == video_id;
+}
+
+void feed_seen_set_free(struct feed_seen_set *set)
+{
+    reel_free(set->slots);
+    *set = (struct feed_seen_set){0};
 }
 
 size_t feed_seen_users(struct feed_seen *s)
