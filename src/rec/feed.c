@@ -286,13 +286,26 @@ static int source_coengaged(struct feed_ctx *f, struct cand_set *cs, int add)
         }
     }
     /* Scores for the candidates already there, then (add) the best
-     * candidates_coengaged of the partners join, less those filtered out. */
-    for (uint32_t i = 0; i < acc.n; i++) {
-        struct cand *src = &acc.c[i];
-        struct cand *dst = cands_get(cs, src->row, 0);
-        if (dst) {
-            dst->coeng = src->coeng;
-            dst->sources |= REC_SOURCE_COENGAGED;
+     * candidates_coengaged of the partners join, less those filtered out.
+     * The smaller set is walked and looked up in the other: the candidates
+     * so far are the nearest hundred or so, the partners thousands. */
+    if (cs->n < acc.n) {
+        for (uint32_t i = 0; i < cs->n; i++) {
+            struct cand *dst = &cs->c[i];
+            const struct cand *src = cands_get(&acc, dst->row, 0);
+            if (src) {
+                dst->coeng = src->coeng;
+                dst->sources |= REC_SOURCE_COENGAGED;
+            }
+        }
+    } else {
+        for (uint32_t i = 0; i < acc.n; i++) {
+            const struct cand *src = &acc.c[i];
+            struct cand *dst = cands_get(cs, src->row, 0);
+            if (dst) {
+                dst->coeng = src->coeng;
+                dst->sources |= REC_SOURCE_COENGAGED;
+            }
         }
     }
     int rc = 0;

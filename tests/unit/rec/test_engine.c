@@ -66,12 +66,10 @@ static struct config_rec no_sources_config(void)
     return c;
 }
 
-Test(engine, coengaged_source_hands_over_the_best_partners)
+/* Videos 1..400; video 1 co-engaged with partners 20..29 (20 + j by j + 1
+ * users), then user 7 watches video 1. Returns the time after. */
+static int64_t coengage_partners(struct rec_engine *e)
 {
-    struct config_rec c = no_sources_config();
-    c.candidates_coengaged = 3;
-    struct rec_engine *e = test_engine(&c);
-    rec_engine_tick(e, T0);
     add_videos(e, 1, 400, NULL, OLD);
     int64_t t = T0;
     uint64_t u = 100;
@@ -86,8 +84,18 @@ Test(engine, coengaged_source_hands_over_the_best_partners)
         }
     struct event w[] = {ev(EVENT_IMPRESSION, 7, 1, t, 0), ev(EVENT_WATCH, 7, 1, t + 1, 10000)};
     cr_assert_eq(rec_engine_observe_batch(e, w, 2), 2);
+    return t + 2;
+}
+
+Test(engine, coengaged_source_hands_over_the_best_partners)
+{
+    struct config_rec c = no_sources_config();
+    c.candidates_coengaged = 3;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    int64_t t = coengage_partners(e);
     struct rec_feed_item page[10];
-    int n = feed(e, 7, t + 2, 10, page);
+    int n = feed(e, 7, t, 10, page);
     cr_assert_eq(n, 10);
     int marked = 0;
     for (int i = 0; i < n; i++)
@@ -114,6 +122,44 @@ static void ranking(struct rec_engine *e, uint64_t user, const uint64_t *cands, 
                                  .candidate_count = n};
     *count = rec_engine_feed(e, &r, out);
     cr_assert_geq(*count, 0);
+}
+
+/* A caller's own candidates get their co-engagement with the user's recent
+ * engagements, whichever is the longer list: two candidates against ten
+ * partners, and sixty against them. Only partners are marked co-engaged,
+ * and the stronger partner ranks above the weaker. */
+Test(engine, given_candidates_get_their_coengagement)
+{
+    struct config_rec c = no_sources_config();
+    c.candidates_coengaged = 3;
+    struct rec_engine *e = test_engine(&c);
+    rec_engine_tick(e, T0);
+    coengage_partners(e);
+    uint64_t few[] = {300, 25}, many[62];
+    for (int i = 0; i < 60; i++)
+        many[i] = 301 + (uint64_t)i;
+    many[60] = 21;
+    many[61] = 28;
+    struct {
+        const uint64_t *ids;
+        size_t n;
+    } lists[] = {{few, 2}, {many, 62}};
+    for (size_t l = 0; l < 2; l++) {
+        struct rec_feed_item out[100];
+        int n;
+        ranking(e, 7, lists[l].ids, lists[l].n, out, &n);
+        cr_assert_eq(n, (int)lists[l].n);
+        for (int i = 0; i < n; i++) {
+            uint64_t id = out[i].video_id;
+            int partner = id >= 20 && id <= 29;
+            cr_assert_eq(!!(out[i].sources & REC_SOURCE_COENGAGED), partner,
+                         "list %zu: video %llu", l, (unsigned long long)id);
+        }
+        if (l == 1)
+            cr_assert_lt(in_page(out, n, 28), in_page(out, n, 21),
+                         "partner 28 (9 co-engagements) ranks above 21 (2)");
+    }
+    rec_engine_destroy(e);
 }
 
 /* Two engines, identical but for three skips of one creator's videos by the
