@@ -180,7 +180,7 @@ void api_card_stamp(struct card_cache *cache, uint64_t video_id, struct card_sta
 void api_card_put(struct card_cache *cache, uint64_t video_id, uint64_t creator_id,
                   const struct card_stamp *st, const char *body, size_t len);
 /* Cards worth renewing before they expire: copied since they were rendered,
- * and rendered age_ms or more before now_ms (cache_now_ms's clock). Their
+ * and rendered age_ms or more before now_ms (clock_mono_ms's clock). Their
  * video ids go to ids[0..max) and each is marked not copied, so a card
  * nobody copies again is left to expire. Returns the count (max: there may
  * be more). */

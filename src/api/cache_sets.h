@@ -91,11 +91,6 @@ static inline pthread_mutex_t *cache_lock(struct cache_sets *c, uint32_t set)
     return &c->locks[set % CACHE_LOCKS];
 }
 
-static inline int64_t cache_now_ms(void)
-{
-    return (int64_t)(clock_mono_ns() / 1000000);
-}
-
 /* Whether an entry stamped (ver, epoch) at read_ms is current for id. */
 static inline int cache_current(struct cache_sets *c, uint64_t id, uint32_t ver, uint32_t epoch,
                                 int64_t read_ms, int64_t now_ms)
@@ -109,7 +104,7 @@ static inline void cache_stamp_take(struct cache_sets *c, uint64_t id, struct ca
 {
     st->ver = atomic_load(cache_version(c, id));
     st->epoch = atomic_load(&c->epoch);
-    st->read_ms = cache_now_ms();
+    st->read_ms = clock_mono_ms();
 }
 
 /* Whether nothing of id changed since the stamp: what was read may be kept

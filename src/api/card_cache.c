@@ -171,7 +171,7 @@ void api_card_cache_changed(void *ctx, enum store_row row, uint64_t id, bool del
 bool api_card_copy(struct card_cache *c, uint64_t video_id, struct buf *out)
 {
     uint32_t set = cache_set(&c->sets, video_id);
-    int64_t now = cache_now_ms();
+    int64_t now = clock_mono_ms();
     pthread_mutex_t *lock = cache_lock(&c->sets, set);
     pthread_mutex_lock(lock);
     struct card *k = find_way(c, set, video_id);
@@ -212,7 +212,7 @@ void api_card_stamp(struct card_cache *c, uint64_t video_id, struct card_stamp *
     const struct card *k = find_way(c, set, video_id);
     st->creator_id = k ? k->creator_id : 0;
     pthread_mutex_unlock(lock);
-    st->rendered_ms = cache_now_ms();
+    st->rendered_ms = clock_mono_ms();
     st->users_gen = atomic_load(&c->users_gen);
     st->epoch = atomic_load(&c->sets.epoch);
     st->video_ver = atomic_load(cache_version(&c->sets, video_id));

@@ -44,7 +44,7 @@ static void renew_due(void *arg)
     struct card_refresher *r = arg;
     size_t n;
     do {
-        n = api_card_cache_due(r->app->card_cache, cache_now_ms(),
+        n = api_card_cache_due(r->app->card_cache, clock_mono_ms(),
                                CACHE_TTL_MS - CARD_RENEW_AHEAD_MS, r->ids, CARD_RENEW_BATCH);
         if (n && api_cards_renew(r->app, r->ids, n) != STORE_OK)
             log_error("event=cards_renew_failed count=%zu", n); /* pages read them instead */

@@ -221,19 +221,14 @@ static int popular_fetch(struct app *app, struct popular_list **out)
     return STORE_OK;
 }
 
-static int64_t popular_now_ms(void)
-{
-    return (int64_t)(clock_mono_ns() / 1000000);
-}
-
 /* Fetches a new list (p->refreshing is set: one fetch at a time) and
  * installs it; a failed fetch keeps the old list. Returns the store status. */
 static int popular_refresh(struct feed_popular *p)
 {
-    int64_t start = popular_now_ms();
+    int64_t start = clock_mono_ms();
     struct popular_list *fresh = NULL;
     int rc = popular_fetch(p->app, &fresh);
-    int64_t end = popular_now_ms();
+    int64_t end = clock_mono_ms();
     pthread_mutex_lock(&p->mu);
     struct popular_list *old = NULL;
     if (rc == STORE_OK) {
@@ -262,7 +257,7 @@ static void popular_tick(void *arg)
 {
     struct feed_popular *p = arg;
     pthread_mutex_lock(&p->mu);
-    int64_t age = popular_now_ms() - p->fetched_ms;
+    int64_t age = clock_mono_ms() - p->fetched_ms;
     int64_t every = p->read ? p->refresh_ms : POPULAR_IDLE_MS;
     bool due = p->list && !p->refreshing && age >= every;
     if (due)

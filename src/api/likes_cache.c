@@ -117,7 +117,7 @@ enum api_likes api_likes_cache_check(struct likes_cache *c, uint64_t user_id, co
     if (!c || !user_id)
         return API_LIKES_MISS;
     uint32_t set = cache_set(&c->sets, user_id);
-    int64_t now = cache_now_ms();
+    int64_t now = clock_mono_ms();
     enum api_likes r = API_LIKES_MISS;
     pthread_mutex_lock(cache_lock(&c->sets, set));
     const struct entry *e = find(c, set, user_id);

@@ -103,7 +103,7 @@ bool api_session_cache_get(struct session_cache *c, uint64_t id, struct store_se
     if (!c || !id)
         return false;
     uint32_t set = cache_set(&c->sets, id);
-    int64_t now = cache_now_ms();
+    int64_t now = clock_mono_ms();
     pthread_mutex_lock(cache_lock(&c->sets, set));
     const struct entry *e = find(c, set, id);
     bool hit = e && cache_stamp_current(&c->sets, id, &e->stamp, now);

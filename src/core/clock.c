@@ -34,6 +34,11 @@ uint64_t clock_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int64_t clock_mono_ms(void)
+{
+    return (int64_t)(clock_mono_ns() / 1000000);
+}
+
 /* Days since 1970-01-01 -> civil date (Howard Hinnant's days_from_civil
  * inverse): exact for the proleptic Gregorian calendar, no tables, no libc
  * time zone machinery — formatting a timestamp is on the hot path of every

@@ -13,6 +13,8 @@
 int64_t clock_now_ms(void);
 /* Nanoseconds of a monotonic clock, for durations. */
 uint64_t clock_mono_ns(void);
+/* Milliseconds of the same monotonic clock (ages of cached entries). */
+int64_t clock_mono_ms(void);
 /* The time `ms` milliseconds from now on `clock` (CLOCK_REALTIME or
  * CLOCK_MONOTONIC), as pthread_cond_timedwait takes a deadline. */
 struct timespec clock_deadline(clockid_t clock, int64_t ms);
