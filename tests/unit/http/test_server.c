@@ -194,3 +194,62 @@ Test(server, only_try_inline_routes_offload)
     cr_assert_not(calls[1].inline_run);
     cr_assert_not(pthread_equal(calls[0].thread, calls[1].thread));
 }
+
+/* Reads one response to a /plain request on a kept-alive connection. */
+static void read_answer(int fd)
+{
+    char resp[1024] = "";
+    size_t got = 0;
+    const char *end;
+    while (!((end = strstr(resp, "\r\n\r\n")) && strstr(end, "user=42"))) {
+        cr_assert_lt(got, sizeof resp - 1, "no whole answer in %zu bytes", got);
+        ssize_t r = read(fd, resp + got, sizeof resp - 1 - got);
+        cr_assert_gt(r, 0, "the connection closed before its answer");
+        got += (size_t)r;
+        resp[got] = '\0';
+    }
+    cr_assert(strncmp(resp, "HTTP/1.1 200", 12) == 0, "%s", resp);
+}
+
+/* Eight keep-alive connections opened at once are shared evenly by two
+ * event threads: each new connection goes to the thread with the fewest
+ * open. (With libmicrohttpd's own thread pool, the first thread awake took
+ * every queued connection, and one core served them all.) */
+Test(server, connections_opened_together_are_spread_over_the_event_threads)
+{
+    http_server_stop(server);
+    struct http_server_options opts = {.host = "127.0.0.1", .threads = 2, .blocking_threads = 1,
+                                       .before_handler = before};
+    char err[256];
+    cr_assert_eq(http_server_start(&server, &opts, router, err, sizeof err), 0, "%s", err);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(http_server_port(server))};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(fds[i], 0);
+        cr_assert_eq(connect(fds[i], (struct sockaddr *)&addr, sizeof addr), 0);
+    }
+    static const char req[] = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (int i = 0; i < 8; i++) {
+        cr_assert_eq(write(fds[i], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+        read_answer(fds[i]);
+    }
+    cr_assert_eq(atomic_load(&ncalls), 8);
+    int on_first = 0;
+    for (int i = 0; i < 8; i++)
+        on_first += pthread_equal(calls[i].thread, calls[0].thread) != 0;
+    cr_assert_eq(on_first, 4, "%d of 8 connections on one event thread, not 4", on_first);
+    /* A second request on each stays on its connection's thread. */
+    pthread_t first[8];
+    for (int i = 0; i < 8; i++)
+        first[i] = calls[i].thread;
+    for (int i = 0; i < 8; i++) {
+        atomic_store(&ncalls, 0);
+        cr_assert_eq(write(fds[i], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+        read_answer(fds[i]);
+        cr_assert(pthread_equal(calls[0].thread, first[i]));
+    }
+    for (int i = 0; i < 8; i++)
+        close(fds[i]);
+}
