@@ -66,17 +66,23 @@ echo "server up in $(( $(date +%s) - t0 )) s"
 
 # Each wrk thread takes its share of the tokens in turn (thread k starts at
 # the k-th part), so the threads do not ask for the same users at once.
+# wrk starts a thread as soon as its setup() returns, so setup() sets only
+# the thread it is given: setting the others' globals from there wrote into
+# a running thread's Lua state, which now and then corrupted it ("PANIC:
+# ... attempt to call field 'format' (a number value)"). The number of
+# threads comes from WRK_THREADS, the -t every wrk here is given.
+WRK_THREADS=2
+export WRK_THREADS
 cat >"$work/users.lua" <<'LUA'
-local threads = {}
+local started = 0
 function setup(thread)
-    thread:set("part", #threads)
-    table.insert(threads, thread)
-    for _, t in ipairs(threads) do t:set("parts", #threads) end
+    thread:set("part", started)
+    started = started + 1
 end
 tokens = {}
 for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
 function init(args)
-    part, parts = part or 0, parts or 1
+    part, parts = part or 0, tonumber(os.getenv("WRK_THREADS")) or 1
     math.randomseed(part + 1)
     user = math.floor(#tokens * part / parts)
 end
@@ -111,7 +117,7 @@ request = function()
 end
 LUA
 export TOKENS_FILE="$work/tokens" VIDEOS_FILE="$work/videos" USERS_LUA="$work/users.lua"
-wrk -t2 -c16 -d"${HISTORY_S}s" -s "$work/history.lua" "$REEL_URL" | awk '
+wrk -t"$WRK_THREADS" -c16 -d"${HISTORY_S}s" -s "$work/history.lua" "$REEL_URL" | awk '
     /Requests\/sec/ {rps=$2} /Non-2xx/ {bad=$NF}
     END {if (bad > 0) {print "history: non-2xx answers: " bad > "/dev/stderr"; exit 1}
          printf "history: %.0f event posts a second (5 views each) for %s s\n", rps, "'"$HISTORY_S"'"}'
@@ -154,7 +160,7 @@ EV_PID=$!
 
 # wrk output -> "rps p50_ms p99_ms"; $1 = path, $2 = connections.
 run_wrk() {
-    FEED_PATH="$1" wrk -t2 -c"$2" -d"$DURATION" --latency -s "$work/feed.lua" "$REEL_URL" | awk '
+    FEED_PATH="$1" wrk -t"$WRK_THREADS" -c"$2" -d"$DURATION" --latency -s "$work/feed.lua" "$REEL_URL" | awk '
         /Requests\/sec/ {rps=$2}
         /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
         /Non-2xx/ {bad=$NF}
@@ -164,7 +170,7 @@ run_wrk() {
 }
 
 FOR_YOU="/api/v1/feed/foryou?limit=10"
-FEED_PATH=$FOR_YOU wrk -t2 -c"$CONNS" -d2s -s "$work/feed.lua" "$REEL_URL" >/dev/null
+FEED_PATH=$FOR_YOU wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$work/feed.lua" "$REEL_URL" >/dev/null
 names=""
 for c in $FORYOU_CONNS; do names="$names foryou_c$c"; done
 names="$names popular healthz"
@@ -193,7 +199,7 @@ for name in $names; do
     printf "%-36s %6s %10.0f %10.3f %10.3f\n" "$label" "$conns" "$rps" "$p50" "$p99"
     echo "$name $conns $rps $p99" >>"$work/summary"
 done
-printf "\nmedians of %s rounds of wrk -t2 -d%s over %s users' tokens, %s videos,\n" \
+printf "\nmedians of %s rounds of wrk -t$WRK_THREADS -d%s over %s users' tokens, %s videos,\n" \
     "$ROUNDS" "$DURATION" "$TOKENS" "$VIDEOS"
 printf "with a background client sending feed requests and watch/skip events\n"
 awk -v conns="$CONNS" '
