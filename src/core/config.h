@@ -127,7 +127,7 @@ struct config {
     uint16_t listen_port;     /* 0 = any free port (tests) */
     char data_dir[CONFIG_PATH_MAX];
     char web_root[CONFIG_PATH_MAX]; /* the web client's static files */
-    unsigned threads;         /* HTTP worker threads; 0 = number of cores */
+    unsigned threads;         /* HTTP event threads; 0 = number of cores */
     unsigned node;            /* node number inside a region, for ids (0..15) */
     char serve_regions[256];  /* regions this node serves: "*" or names */
 

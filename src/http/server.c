@@ -66,6 +66,7 @@ struct http_server {
     int stop_fd; /* eventfd: tells the acceptor to stop */
     pthread_t acceptor;
     bool acceptor_started;
+    unsigned max_connections; /* open at once, all lanes together */
     const struct http_router *router;
     struct http_server_options opts;
     struct workq *blocking;
@@ -540,13 +541,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* The lane with the fewest open connections (the first of equals). */
-static struct http_lane *least_loaded(struct http_server *s)
+/* The lane with the fewest open connections (the first of equals), and
+ * how many are open in all. */
+static struct http_lane *least_loaded(struct http_server *s, long *total)
 {
     struct http_lane *best = &s->lanes[0];
     long fewest = atomic_load_explicit(&best->open, memory_order_relaxed);
+    *total = fewest;
     for (unsigned i = 1; i < s->nlanes; i++) {
         long open = atomic_load_explicit(&s->lanes[i].open, memory_order_relaxed);
+        *total += open;
         if (open < fewest) {
             fewest = open;
             best = &s->lanes[i];
@@ -567,6 +571,7 @@ static void *acceptor_main(void *arg)
     struct http_server *s = arg;
     struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
                           {.fd = s->stop_fd, .events = POLLIN}};
+    int64_t last_refusal_log = INT64_MIN / 2;
     for (;;) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
@@ -595,10 +600,25 @@ static void *acceptor_main(void *arg)
                 }
                 break; /* EAGAIN: nothing left */
             }
-            struct http_lane *lane = least_loaded(s);
+            long total;
+            struct http_lane *lane = least_loaded(s, &total);
+            /* The connection limit is kept here, for all lanes at once: a
+             * connection a lane refused later, in its own thread, would
+             * be counted open for good (libmicrohttpd closes it without a
+             * notification). */
+            if (total >= (long)s->max_connections) {
+                close(fd);
+                int64_t now = clock_mono_ms();
+                if (now - last_refusal_log >= 1000) {
+                    log_warn("event=connection_refused reason=\"%ld connections open, the limit\"",
+                             total);
+                    last_refusal_log = now;
+                }
+                continue;
+            }
             atomic_fetch_add_explicit(&lane->open, 1, memory_order_relaxed);
-            /* On failure libmicrohttpd has closed the socket (at its
-             * connection limit, out of memory). */
+            /* On failure libmicrohttpd has closed the socket (out of
+             * memory, say). */
             if (MHD_add_connection(lane->daemon, fd, (struct sockaddr *)&addr, len) != MHD_YES)
                 atomic_fetch_sub_explicit(&lane->open, 1, memory_order_relaxed);
         }
@@ -687,14 +707,15 @@ int http_server_start(struct http_server **out, const struct http_server_options
     s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                 : ((struct sockaddr_in *)&bound)->sin_port);
 
-    unsigned max_connections = opts->max_connections ? opts->max_connections : 4096;
-    unsigned per_lane = (max_connections + threads - 1) / threads;
+    s->max_connections = opts->max_connections ? opts->max_connections : 4096;
     for (unsigned i = 0; i < threads; i++) {
         struct http_lane *lane = &s->lanes[i];
         atomic_init(&lane->open, 0);
         lane->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_access, s,
-            MHD_OPTION_CONNECTION_LIMIT, per_lane,
+            /* The acceptor keeps the limit; a lane would only meet it if
+             * every connection were its own. */
+            MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
             MHD_OPTION_CONNECTION_TIMEOUT,
             opts->connection_timeout_s ? opts->connection_timeout_s : 30,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

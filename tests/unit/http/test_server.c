@@ -253,3 +253,61 @@ Test(server, connections_opened_together_are_spread_over_the_event_threads)
     for (int i = 0; i < 8; i++)
         close(fds[i]);
 }
+
+static int connect_to_server(void)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(http_server_port(server))};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    return fd;
+}
+
+/* Whether a request on a fresh connection is answered (false: the server
+ * closed the connection without an answer). */
+static bool answered_on_new_connection(int *fd_out)
+{
+    static const char req[] = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    int fd = connect_to_server();
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) {
+        close(fd);
+        return false;
+    }
+    char buf[16];
+    ssize_t r = recv(fd, buf, sizeof buf, MSG_PEEK);
+    if (r <= 0) {
+        close(fd);
+        return false;
+    }
+    read_answer(fd);
+    *fd_out = fd;
+    return true;
+}
+
+/* max_connections holds for all event threads together: past it a new
+ * connection is closed unanswered, and once one closes a new one is served
+ * again. */
+Test(server, the_connection_limit_counts_every_event_thread)
+{
+    http_server_stop(server);
+    struct http_server_options opts = {.host = "127.0.0.1", .threads = 2, .blocking_threads = 1,
+                                       .max_connections = 2, .before_handler = before};
+    char err[256];
+    cr_assert_eq(http_server_start(&server, &opts, router, err, sizeof err), 0, "%s", err);
+    int a, b, c;
+    cr_assert(answered_on_new_connection(&a));
+    cr_assert(answered_on_new_connection(&b));
+    cr_assert_not(answered_on_new_connection(&c), "a third connection is refused");
+    close(a);
+    /* The lane hears of the close on its own time. */
+    bool served = false;
+    for (int i = 0; i < 200 && !served; i++) {
+        served = answered_on_new_connection(&c);
+        if (!served)
+            usleep(10000);
+    }
+    cr_assert(served, "a connection is served again once one closed");
+    close(b);
+    close(c);
+}
