@@ -71,7 +71,7 @@ echo "server up in $(( $(date +%s) - t0 )) s"
 # a running thread's Lua state, which now and then corrupted it ("PANIC:
 # ... attempt to call field 'format' (a number value)"). The number of
 # threads comes from WRK_THREADS, the -t every wrk here is given.
-WRK_THREADS=2
+WRK_THREADS=${WRK_THREADS:-2}
 export WRK_THREADS
 cat >"$work/users.lua" <<'LUA'
 local started = 0

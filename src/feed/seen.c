@@ -256,26 +256,40 @@ int feed_seen_set_get(struct feed_seen *s, uint64_t user_id, struct feed_seen_se
 {
     struct shard *sh = &s->shards[mix(user_id) % SHARDS];
     *set = (struct feed_seen_set){0};
+    /* The ring is copied under the shard's lock and hashed after it, so
+     * that events of the shard's other users wait only for the copy. */
+    uint64_t *ids = NULL;
+    uint32_t n = 0;
     int rc = 0;
     pthread_mutex_lock(&sh->lock);
     struct seen_user *u = find_user(sh, user_id);
     if (u && u->count) {
+        ids = reel_malloc((size_t)u->count * sizeof *ids);
+        if (!ids) {
+            rc = -1;
+        } else {
+            /* From the head to the end of the buffer, then from its start
+             * (no division per id; the order does not matter). */
+            n = u->count;
+            uint32_t first = u->cap - u->head < n ? u->cap - u->head : n;
+            memcpy(ids, u->ring + u->head, (size_t)first * sizeof *ids);
+            memcpy(ids + first, u->ring, (size_t)(n - first) * sizeof *ids);
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (n) {
         size_t cap = 16;
-        while (cap < 2 * (size_t)u->count) /* at most half full */
+        while (cap < 2 * (size_t)n) /* at most half full */
             cap *= 2;
         set->slots = reel_calloc(cap, sizeof *set->slots);
         if (!set->slots) {
             rc = -1;
         } else {
             set->mask = cap - 1;
-            /* The ring's ids in any order: from the head to the end of the
-             * buffer, then from its start (no division per id). */
-            uint32_t first = u->cap - u->head < u->count ? u->cap - u->head : u->count;
-            set_add_all(set, u->ring + u->head, first);
-            set_add_all(set, u->ring, u->count - first);
+            set_add_all(set, ids, n);
         }
     }
-    pthread_mutex_unlock(&sh->lock);
+    reel_free(ids);
     return rc;
 }
 

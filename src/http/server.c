@@ -566,24 +566,41 @@ static bool acceptor_stopping(struct http_server *s, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
+/* Logs at most once a second per kind (*last: when it last logged). */
+static bool log_due(int64_t *last)
+{
+    int64_t now = clock_mono_ms();
+    if (now - *last < 1000)
+        return false;
+    *last = now;
+    return true;
+}
+
+/* At most this many accepts between two looks at the stop signal: a client
+ * that reconnects as fast as it is accepted must not keep stop waiting. */
+#define ACCEPT_BATCH 64
+
 static void *acceptor_main(void *arg)
 {
     struct http_server *s = arg;
     struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN},
                           {.fd = s->stop_fd, .events = POLLIN}};
-    int64_t last_refusal_log = INT64_MIN / 2;
+    int64_t last_refusal_log = INT64_MIN / 2, last_error_log = INT64_MIN / 2;
     for (;;) {
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            log_error("event=accept_failed error=\"poll: %s\" (no new connections)",
-                      strerror(errno));
-            return NULL;
+            /* Out of memory for the poll, say: retried after a pause, so
+             * that the server does not stop accepting for good. */
+            if (log_due(&last_error_log))
+                log_error("event=accept_failed error=\"poll: %s\" retry_ms=100", strerror(errno));
+            if (acceptor_stopping(s, 100))
+                return NULL;
+            continue;
         }
         if (p[1].revents)
             return NULL;
-        /* Everything queued, then back to poll. */
-        for (;;) {
+        for (int n = 0; n < ACCEPT_BATCH; n++) {
             struct sockaddr_storage addr;
             socklen_t len = sizeof addr;
             int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len,
@@ -594,7 +611,9 @@ static void *acceptor_main(void *arg)
                 if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                     /* The connection stays queued; retried after a pause
                      * rather than in a busy loop. */
-                    log_warn("event=accept_failed error=\"%s\" retry_ms=100", strerror(errno));
+                    if (log_due(&last_error_log))
+                        log_warn("event=accept_failed error=\"%s\" retry_ms=100",
+                                 strerror(errno));
                     if (acceptor_stopping(s, 100))
                         return NULL;
                 }
@@ -603,22 +622,22 @@ static void *acceptor_main(void *arg)
             long total;
             struct http_lane *lane = least_loaded(s, &total);
             /* The connection limit is kept here, for all lanes at once: a
-             * connection a lane refused later, in its own thread, would
-             * be counted open for good (libmicrohttpd closes it without a
-             * notification). */
+             * lane that refused a connection at a limit of its own would
+             * close it in its thread without a notification, and the
+             * connection would stay counted open. */
             if (total >= (long)s->max_connections) {
                 close(fd);
-                int64_t now = clock_mono_ms();
-                if (now - last_refusal_log >= 1000) {
+                if (log_due(&last_refusal_log))
                     log_warn("event=connection_refused reason=\"%ld connections open, the limit\"",
                              total);
-                    last_refusal_log = now;
-                }
                 continue;
             }
             atomic_fetch_add_explicit(&lane->open, 1, memory_order_relaxed);
-            /* On failure libmicrohttpd has closed the socket (out of
-             * memory, say). */
+            /* On failure libmicrohttpd has closed the socket. A lane that
+             * fails to start a connection later, in its own thread (out of
+             * memory), closes it without a notification too: that one stays
+             * counted, which only steers later connections to other lanes
+             * and lowers the limit by one. */
             if (MHD_add_connection(lane->daemon, fd, (struct sockaddr *)&addr, len) != MHD_YES)
                 atomic_fetch_sub_explicit(&lane->open, 1, memory_order_relaxed);
         }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 /* What one handler call saw. */
@@ -195,6 +196,13 @@ Test(server, only_try_inline_routes_offload)
     cr_assert_not(pthread_equal(calls[0].thread, calls[1].thread));
 }
 
+/* A read that waits more than 10 s fails the test instead of hanging it. */
+static void set_read_timeout(int fd)
+{
+    struct timeval tv = {.tv_sec = 10};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+}
+
 /* Reads one response to a /plain request on a kept-alive connection. */
 static void read_answer(int fd)
 {
@@ -218,6 +226,7 @@ static void read_answer(int fd)
 Test(server, connections_opened_together_are_spread_over_the_event_threads)
 {
     http_server_stop(server);
+    server = NULL;
     struct http_server_options opts = {.host = "127.0.0.1", .threads = 2, .blocking_threads = 1,
                                        .before_handler = before};
     char err[256];
@@ -228,6 +237,7 @@ Test(server, connections_opened_together_are_spread_over_the_event_threads)
     for (int i = 0; i < 8; i++) {
         fds[i] = socket(AF_INET, SOCK_STREAM, 0);
         cr_assert_geq(fds[i], 0);
+        set_read_timeout(fds[i]);
         cr_assert_eq(connect(fds[i], (struct sockaddr *)&addr, sizeof addr), 0);
     }
     static const char req[] = "GET /plain HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -260,6 +270,7 @@ static int connect_to_server(void)
     inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(fd, 0);
+    set_read_timeout(fd);
     cr_assert_eq(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
     return fd;
 }
@@ -291,6 +302,7 @@ static bool answered_on_new_connection(int *fd_out)
 Test(server, the_connection_limit_counts_every_event_thread)
 {
     http_server_stop(server);
+    server = NULL;
     struct http_server_options opts = {.host = "127.0.0.1", .threads = 2, .blocking_threads = 1,
                                        .max_connections = 2, .before_handler = before};
     char err[256];
